@@ -1,0 +1,15 @@
+"""binsum: a recurrent neural network that learns to add binary numbers.
+
+>>> from binsum import BinarySumRNN
+>>> model = BinarySumRNN(seed=0).fit(10_000)
+>>> model.add(2**100 + 1, 2**100 - 1) == 2**101
+True
+"""
+
+from binsum._backend import DEFAULT as backend
+from binsum._backend import HAS_EXTENSION as has_extension
+from binsum._model import BinarySumRNN
+
+__version__ = "0.1.0"
+
+__all__ = ["BinarySumRNN", "__version__", "backend", "has_extension"]

@@ -1,0 +1,53 @@
+"""Choose the kernel: the compiled ``_core`` or its pure-Python twin ``_pycore``.
+
+``BINSUM_NO_EXTENSIONS=1`` forces the twin; a missing extension falls back to
+it. Both modules satisfy the same signatures (``_core.pyi``).
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+from binsum import _pycore
+
+BACKENDS = ("cython", "python")
+
+NO_EXTENSIONS = os.environ.get("BINSUM_NO_EXTENSIONS", "") not in ("", "0")
+
+_compiled: ModuleType | None
+_import_error: ImportError | None
+if NO_EXTENSIONS:
+    _compiled, _import_error = None, None
+else:
+    try:
+        from binsum import _core as _compiled
+
+        _import_error = None
+    except ImportError as exc:  # not built: the twin gives the same bits
+        _compiled, _import_error = None, exc
+
+HAS_EXTENSION = _compiled is not None
+DEFAULT = "cython" if HAS_EXTENSION else "python"
+
+
+def kernel(name: str | None) -> tuple[str, ModuleType]:
+    """Return (backend name, kernel module) for name "cython", "python" or None."""
+    if name is None:
+        name = DEFAULT
+    if not isinstance(name, str):
+        raise TypeError(
+            f"backend must be 'cython', 'python' or None, got {type(name).__name__}"
+        )
+    if name == "python":
+        return name, _pycore
+    if name == "cython":
+        if _compiled is None:
+            why = (
+                "BINSUM_NO_EXTENSIONS is set"
+                if NO_EXTENSIONS
+                else f"the extension binsum._core is not built ({_import_error})"
+            )
+            raise ImportError(f"backend='cython' is unavailable: {why}")
+        return name, _compiled
+    raise ValueError(f"backend must be 'cython', 'python' or None, got {name!r}")

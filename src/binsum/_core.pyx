@@ -1,0 +1,329 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: initializedcheck=False, cdivision=True, freethreading_compatible=True
+"""Compiled kernel of binsum: BPTT training and inference over C arrays.
+
+Every function mirrors ``binsum._pycore`` operation for operation; the two
+must give bit-identical results, so any change to the arithmetic or its order
+is made in both. Built with -ffp-contract=off (no FMA) and never -ffast-math.
+Callers (binsum._model) validate shapes and values; nothing is checked here.
+Loops run without the GIL; there is no module-level mutable state.
+"""
+
+from libc.stdlib cimport malloc, free
+from libc.string cimport memset, memcpy
+
+ctypedef long long i64
+
+
+cdef union F64Bits:
+    double d
+    unsigned long long u
+
+
+cdef inline double _exp(double x) noexcept nogil:
+    # Same polynomial, clamp and scaling as _pycore.exp (see there).
+    cdef F64Bits t, scale
+    cdef double kd, r, p
+    if x > 708.0:
+        x = 708.0
+    elif x < -708.0:
+        x = -708.0
+    elif x != x:
+        return x
+    t.d = x * 1.4426950408889634 + 6755399441055744.0
+    kd = t.d - 6755399441055744.0
+    r = (x - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10
+    p = 2.08767569878681e-09
+    p = p * r + 2.505210838544172e-08
+    p = p * r + 2.755731922398589e-07
+    p = p * r + 2.7557319223985893e-06
+    p = p * r + 2.48015873015873e-05
+    p = p * r + 0.0001984126984126984
+    p = p * r + 0.001388888888888889
+    p = p * r + 0.008333333333333333
+    p = p * r + 0.041666666666666664
+    p = p * r + 0.16666666666666666
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    # t.d == 1.5 * 2**52 + k, so its low mantissa bits hold k; build 2**k
+    # directly (k is in [-1021, 1021], so 2**k and p * 2**k are normal).
+    scale.u = (t.u + 1023) << 52
+    return p * scale.d
+
+
+cdef inline double _sigmoid(double z) noexcept nogil:
+    return 1.0 / (1.0 + _exp(-z))
+
+
+cdef inline double _step(const double* wi, const double* wh, const double* wo,
+                         Py_ssize_t size, double x0, double x1,
+                         const double* hp, double* hc) noexcept nogil:
+    # h_t = sigmoid(x_t . wi + h_{t-1} . wh) into hc; returns o_t = h_t . wo.
+    # Each hc[j] sums k = 0..H-1 in order; j runs innermost so the H sums
+    # proceed side by side without changing any of them.
+    cdef Py_ssize_t j, k
+    cdef double hk, o
+    cdef const double* row
+    for j in range(size):
+        hc[j] = x0 * wi[j] + x1 * wi[size + j]
+    for k in range(size):
+        hk = hp[k]
+        row = wh + k * size
+        for j in range(size):
+            hc[j] = hc[j] + hk * row[j]
+    for j in range(size):
+        hc[j] = _sigmoid(hc[j])
+    o = 0.0
+    for k in range(size):
+        o = o + hc[k] * wo[k]
+    return o
+
+
+cdef struct Work:
+    # Scratch memory for one pair's BPTT, allocated once per call.
+    double* hs       # (bits + 1) * H hidden states, h_0 = 0
+    double* yh       # bits outputs
+    double* da       # H
+    double* da_next  # H
+    double* gwi      # 2 * H
+    double* gwh      # H * H
+    double* gwo      # H
+
+
+cdef int _work_alloc(Work* w, Py_ssize_t size, Py_ssize_t bits) noexcept nogil:
+    cdef Py_ssize_t total = (bits + 1) * size + bits + 5 * size + size * size
+    cdef double* block = <double*>malloc(total * sizeof(double))
+    if block == NULL:
+        return -1
+    memset(block, 0, total * sizeof(double))
+    w.hs = block
+    w.yh = w.hs + (bits + 1) * size
+    w.da = w.yh + bits
+    w.da_next = w.da + size
+    w.gwi = w.da_next + size
+    w.gwo = w.gwi + 2 * size
+    w.gwh = w.gwo + size
+    return 0
+
+
+cdef inline double _sample_gradients(const double* wi, const double* wh,
+                                     const double* wo, Py_ssize_t size,
+                                     i64 a, i64 b, Py_ssize_t bits,
+                                     double clip, Work* w) noexcept nogil:
+    # Loss of (a, b) and its BPTT gradients into w.gwi, w.gwh, w.gwo.
+    cdef i64 c = a + b
+    cdef Py_ssize_t t, j, k
+    cdef double x0, x1, y, o, yhat, err, do, s, d, hk
+    cdef double loss = 0.0
+    cdef double* hc
+    cdef double* hp
+    cdef double* tmp
+    cdef double* grow
+    cdef const double* row
+    cdef double* da = w.da
+    cdef double* da_next = w.da_next
+
+    for t in range(bits):
+        x0 = <double>((a >> t) & 1)
+        x1 = <double>((b >> t) & 1)
+        y = <double>((c >> t) & 1)
+        o = _step(wi, wh, wo, size, x0, x1, w.hs + t * size,
+                  w.hs + (t + 1) * size)
+        yhat = _sigmoid(o)
+        w.yh[t] = yhat
+        err = yhat - y
+        loss = loss + err * err
+
+    memset(w.gwi, 0, 2 * size * sizeof(double))
+    memset(w.gwo, 0, size * sizeof(double))
+    memset(w.gwh, 0, size * size * sizeof(double))
+    for t in range(bits - 1, -1, -1):
+        x0 = <double>((a >> t) & 1)
+        x1 = <double>((b >> t) & 1)
+        y = <double>((c >> t) & 1)
+        yhat = w.yh[t]
+        do = 2.0 * (yhat - y) * yhat * (1.0 - yhat)
+        hc = w.hs + (t + 1) * size
+        hp = w.hs + t * size
+        for k in range(size):
+            s = do * wo[k]
+            if t != bits - 1:  # delta_a after the last step is zero
+                row = wh + k * size
+                for j in range(size):
+                    s = s + da_next[j] * row[j]
+            d = s * (hc[k] * (1.0 - hc[k]))
+            if d > clip:
+                d = clip
+            elif d < -clip:
+                d = -clip
+            da[k] = d
+        for k in range(size):
+            w.gwo[k] = w.gwo[k] + hc[k] * do
+        for k in range(size):
+            hk = hp[k]
+            grow = w.gwh + k * size
+            for j in range(size):
+                grow[j] = grow[j] + hk * da[j]
+        for j in range(size):
+            w.gwi[j] = w.gwi[j] + x0 * da[j]
+            w.gwi[size + j] = w.gwi[size + j] + x1 * da[j]
+        tmp = da
+        da = da_next
+        da_next = tmp
+    return loss
+
+
+cdef inline void _sgd(double* wv, const double* g, Py_ssize_t n,
+                      double lr) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        wv[i] = wv[i] - lr * g[i]
+
+
+def train(double[:, ::1] wi, double[:, ::1] wh, double[:, ::1] wo,
+          const i64[::1] a, const i64[::1] b, Py_ssize_t bits,
+          double learning_rate, double clip, double[::1] loss):
+    """Train on the pairs (a[i], b[i]) in order, one SGD step per pair.
+
+    Updates wi, wh, wo in place and writes each pair's loss into loss[i].
+    """
+    cdef Py_ssize_t size = wh.shape[0]
+    cdef Py_ssize_t n = a.shape[0]
+    cdef Py_ssize_t i
+    cdef Work w
+    cdef int status
+    cdef double* pwi = &wi[0, 0]
+    cdef double* pwh = &wh[0, 0]
+    cdef double* pwo = &wo[0, 0]
+    cdef const i64* pa = &a[0] if n > 0 else NULL
+    cdef const i64* pb = &b[0] if n > 0 else NULL
+    cdef double* pl = &loss[0] if n > 0 else NULL
+    if n == 0:
+        return
+    with nogil:
+        status = _work_alloc(&w, size, bits)
+        if status == 0:
+            for i in range(n):
+                pl[i] = _sample_gradients(pwi, pwh, pwo, size, pa[i], pb[i],
+                                          bits, clip, &w)
+                _sgd(pwi, w.gwi, 2 * size, learning_rate)
+                _sgd(pwh, w.gwh, size * size, learning_rate)
+                _sgd(pwo, w.gwo, size, learning_rate)
+            free(w.hs)
+    if status != 0:
+        raise MemoryError()
+
+
+def loss_and_gradients(const double[:, ::1] wi, const double[:, ::1] wh,
+                       const double[:, ::1] wo, i64 a, i64 b, Py_ssize_t bits,
+                       double clip, double[:, ::1] gwi, double[:, ::1] gwh,
+                       double[:, ::1] gwo):
+    """Loss of the pair (a, b) over ``bits`` steps; gradients into gwi, gwh, gwo."""
+    cdef Py_ssize_t size = wh.shape[0]
+    cdef Work w
+    cdef int status
+    cdef double loss = 0.0
+    with nogil:
+        status = _work_alloc(&w, size, bits)
+        if status == 0:
+            loss = _sample_gradients(&wi[0, 0], &wh[0, 0], &wo[0, 0], size,
+                                     a, b, bits, clip, &w)
+            memcpy(&gwi[0, 0], w.gwi, 2 * size * sizeof(double))
+            memcpy(&gwh[0, 0], w.gwh, size * size * sizeof(double))
+            memcpy(&gwo[0, 0], w.gwo, size * sizeof(double))
+            free(w.hs)
+    if status != 0:
+        raise MemoryError()
+    return loss
+
+
+def forward_logits(const double[:, ::1] wi, const double[:, ::1] wh,
+                   const double[:, ::1] wo, const i64[::1] xa,
+                   const i64[::1] xb, double[::1] logits):
+    """Run the network over bit sequences xa, xb (LSB first); o_t into logits."""
+    cdef Py_ssize_t size = wh.shape[0]
+    cdef Py_ssize_t steps = xa.shape[0]
+    cdef Py_ssize_t t
+    cdef double* h
+    cdef double* tmp
+    cdef double* hp
+    cdef double* hc
+    if steps == 0:
+        return
+    with nogil:
+        h = <double*>malloc(2 * size * sizeof(double))
+        if h != NULL:
+            memset(h, 0, 2 * size * sizeof(double))
+            hp = h
+            hc = h + size
+            for t in range(steps):
+                logits[t] = _step(&wi[0, 0], &wh[0, 0], &wo[0, 0], size,
+                                  <double>xa[t], <double>xb[t], hp, hc)
+                tmp = hp
+                hp = hc
+                hc = tmp
+            free(h)
+    if h == NULL:
+        raise MemoryError()
+
+
+cdef inline Py_ssize_t _bit_length(i64 v) noexcept nogil:
+    cdef Py_ssize_t n = 0
+    while v > 0:
+        v >>= 1
+        n += 1
+    return n
+
+
+def predict(const double[:, ::1] wi, const double[:, ::1] wh,
+            const double[:, ::1] wo, const i64[::1] a, const i64[::1] b,
+            i64[::1] out):
+    """The network's sum of each pair; a pair runs max bit length + 1 steps."""
+    cdef Py_ssize_t size = wh.shape[0]
+    cdef Py_ssize_t n = a.shape[0]
+    cdef Py_ssize_t i, t, steps, lb
+    cdef i64 ai, bi, total
+    cdef double* h
+    cdef double* tmp
+    cdef double* hp
+    cdef double* hc
+    if n == 0:
+        return
+    with nogil:
+        h = <double*>malloc(2 * size * sizeof(double))
+        if h != NULL:
+            for i in range(n):
+                ai = a[i]
+                bi = b[i]
+                steps = _bit_length(ai)
+                lb = _bit_length(bi)
+                if lb > steps:
+                    steps = lb
+                steps += 1
+                memset(h, 0, size * sizeof(double))
+                hp = h
+                hc = h + size
+                total = 0
+                for t in range(steps):
+                    if _step(&wi[0, 0], &wh[0, 0], &wo[0, 0], size,
+                             <double>((ai >> t) & 1), <double>((bi >> t) & 1),
+                             hp, hc) > 0.0:
+                        total |= (<i64>1) << t
+                    tmp = hp
+                    hp = hc
+                    hc = tmp
+                out[i] = total
+            free(h)
+    if h == NULL:
+        raise MemoryError()
+
+
+def exp(double x):
+    """The kernel's exponential (same bits as binsum._pycore.exp)."""
+    return _exp(x)
+
+
+def sigmoid(double z):
+    """The kernel's logistic function (same bits as binsum._pycore.sigmoid)."""
+    return _sigmoid(z)

@@ -1,0 +1,440 @@
+"""BinarySumRNN: configuration, validation, sampling and persistence.
+
+Arithmetic lives in the kernel (``_core`` or its twin ``_pycore``); this module
+checks every input, feeds the kernel arrays of known shape and keeps the
+model's state consistent. The state is one immutable snapshot (``_State``)
+replaced in a single assignment after each training block: an interrupt, an
+error or a concurrent ``predict`` never sees torn weights, and concurrent
+``fit`` calls on one model are serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from types import ModuleType
+from typing import Any, TextIO
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from binsum import _backend, _modelfile, _sampling, _validate
+
+__all__ = ["BinarySumRNN"]
+
+BLOCK = 8192  # samples per kernel call: bounds memory and interrupt latency
+SCORE_EXHAUSTIVE_BITS = 12  # up to here score() checks every pair
+SCORE_SAMPLE = 100_000
+
+Callback = Callable[["BinarySumRNN", int, float], Any]
+_MASK64 = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class _State:
+    """Everything that changes with training; never mutated once published."""
+
+    wi: NDArray[np.float64]
+    wh: NDArray[np.float64]
+    wo: NDArray[np.float64]
+    rng_state: dict[str, Any]
+    pending: NDArray[np.int64]
+    history: NDArray[np.float64]  # a buffer; entries [:iterations] are valid
+    iterations: int
+
+
+def _pack_rng(state: Mapping[str, Any]) -> NDArray[np.uint64]:
+    s, inc = state["state"]["state"], state["state"]["inc"]
+    words = [s >> 64, s & _MASK64, inc >> 64, inc & _MASK64]
+    words += [state["has_uint32"], state["uinteger"]]
+    return np.array(words, dtype=np.uint64)
+
+
+def _unpack_rng(words: NDArray[np.uint64]) -> dict[str, Any]:
+    w = [int(x) for x in words]
+    return {
+        "bit_generator": "PCG64",
+        "state": {"state": (w[0] << 64) | w[1], "inc": (w[2] << 64) | w[3]},
+        "has_uint32": w[4],
+        "uinteger": w[5],
+    }
+
+
+def _generator(rng_state: Mapping[str, Any]) -> np.random.Generator:
+    bitgen = np.random.PCG64()
+    bitgen.state = dict(rng_state)
+    return np.random.Generator(bitgen)
+
+
+def _fmt_bits(value: int, bits: int) -> str:
+    return "[" + " ".join(format(value, f"0{bits}b")) + "]"
+
+
+class BinarySumRNN:
+    """An Elman RNN (sigmoid units, no biases) that learns binary addition.
+
+    Trained one sample at a time with backpropagation through time, clipped
+    hidden deltas and plain SGD, as in the lecture (with its two wrong update
+    lines corrected). See DESIGN.md for the equations.
+    """
+
+    def __init__(
+        self,
+        hidden_size: int = 16,
+        bits: int = 8,
+        learning_rate: float = 0.1,
+        clip: float = 5.0,
+        seed: int | None = None,
+        backend: str | None = None,
+    ) -> None:
+        self._hidden_size = _validate.integer(
+            "hidden_size", hidden_size, 1, _validate.MAX_HIDDEN
+        )
+        self._bits = _validate.integer("bits", bits, 1, _validate.MAX_BITS)
+        self._learning_rate = _validate.positive_float("learning_rate", learning_rate)
+        self._clip = _validate.positive_float("clip", clip)
+        seed = _validate.seed(seed)
+        self._backend_request = backend
+        self._backend, self._kernel = _backend.kernel(backend)
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        self._seed: int = seed
+        self._lock = threading.Lock()
+
+        rng = np.random.Generator(np.random.PCG64(seed))
+        h = self._hidden_size
+        wi = 2 * rng.random((2, h)) - 1
+        wh = 2 * rng.random((h, h)) - 1
+        wo = 2 * rng.random((h, 1)) - 1
+        self._state = _State(
+            wi=wi,
+            wh=wh,
+            wo=wo,
+            rng_state=rng.bit_generator.state,
+            pending=_sampling.empty_pairs(),
+            history=np.zeros(0),
+            iterations=0,
+        )
+
+    # ----------------------------------------------------------- properties
+    @property
+    def hidden_size(self) -> int:
+        return self._hidden_size
+
+    @property
+    def bits(self) -> int:
+        return self._bits
+
+    @property
+    def learning_rate(self) -> float:
+        return self._learning_rate
+
+    @property
+    def clip(self) -> float:
+        return self._clip
+
+    @property
+    def seed(self) -> int:
+        """The seed of the random generator (drawn from the OS if none was given)."""
+        return self._seed
+
+    @property
+    def backend(self) -> str:
+        """The kernel in use: "cython" (compiled) or "python" (the twin)."""
+        return self._backend
+
+    @property
+    def iterations(self) -> int:
+        """Samples trained so far, across all calls to fit."""
+        return self._state.iterations
+
+    @property
+    def history(self) -> NDArray[np.float64]:
+        """Per-iteration loss sum_t (y_hat_t - y_t)**2, one entry per iteration."""
+        st = self._state
+        return st.history[: st.iterations].copy()
+
+    @property
+    def weights(self) -> dict[str, NDArray[np.float64]]:
+        """Copies of the weights: wi (2, H), wh (H, H), wo (H, 1)."""
+        st = self._state
+        return {"wi": st.wi.copy(), "wh": st.wh.copy(), "wo": st.wo.copy()}
+
+    @weights.setter
+    def weights(self, new: Mapping[str, ArrayLike]) -> None:
+        self.set_weights(**new)
+
+    def set_weights(
+        self,
+        wi: ArrayLike | None = None,
+        wh: ArrayLike | None = None,
+        wo: ArrayLike | None = None,
+    ) -> None:
+        """Replace some or all weights (validated: shape, finite real values)."""
+        h = self._hidden_size
+        with self._lock:
+            st = self._state
+            self._state = replace(
+                st,
+                wi=st.wi if wi is None else _validate.weight_array("wi", wi, (2, h)),
+                wh=st.wh if wh is None else _validate.weight_array("wh", wh, (h, h)),
+                wo=st.wo if wo is None else _validate.weight_array("wo", wo, (h, 1)),
+            )
+
+    def __repr__(self) -> str:
+        return (
+            f"BinarySumRNN(hidden_size={self._hidden_size}, bits={self._bits}, "
+            f"learning_rate={self._learning_rate!r}, clip={self._clip!r}, "
+            f"seed={self._seed}, backend={self._backend!r}) "
+            f"# {self.iterations} iterations trained"
+        )
+
+    # ------------------------------------------------------------- training
+    def fit(
+        self,
+        iterations: int = 10_000,
+        *,
+        verbose: bool = False,
+        log_every: int = 1000,
+        callback: Callback | None = None,
+        file: TextIO | None = None,
+    ) -> BinarySumRNN:
+        """Train on ``iterations`` fresh samples, one SGD step each.
+
+        verbose prints the lecture's log (to ``file``, default stdout) every
+        ``log_every`` iterations. ``callback(model, iteration, loss)`` is called
+        after every ``log_every`` iterations of this call with the mean loss of
+        those iterations; returning False stops training there.
+        """
+        total = _validate.integer("iterations", iterations, 0)
+        log_every = _validate.integer("log_every", log_every, 1)
+        if callback is not None and not callable(callback):
+            raise TypeError(
+                f"callback must be callable or None, got {type(callback).__name__}"
+            )
+        out = sys.stdout if file is None else file
+        kernel, bits = self._kernel, self._bits
+        with self._lock:
+            st = self._state
+            start = st.iterations
+            history = np.empty(start + total)
+            history[:start] = st.history[:start]
+            rng = _generator(st.rng_state)
+            pending = st.pending
+            done = 0
+            while done < total:
+                step = min(total - done, BLOCK)
+                if verbose or callback is not None:
+                    step = min(step, log_every - done % log_every)
+                pairs, pending = _sampling.draw(rng, pending, bits, step)
+                a = np.ascontiguousarray(pairs[:, 0])
+                b = np.ascontiguousarray(pairs[:, 1])
+                wi, wh, wo = st.wi.copy(), st.wh.copy(), st.wo.copy()
+                if verbose and done % log_every == 0:
+                    self._log(out, st, done, total, int(a[0]), int(b[0]))
+                losses = history[start + done : start + done + step]
+                kernel.train(
+                    wi, wh, wo, a, b, bits, self._learning_rate, self._clip, losses
+                )
+                if not (
+                    np.isfinite(wi).all()
+                    and np.isfinite(wh).all()
+                    and np.isfinite(wo).all()
+                ):
+                    raise FloatingPointError(
+                        f"training diverged within iterations {st.iterations}.."
+                        f"{st.iterations + step}: weights became non-finite; "
+                        "lower learning_rate or clip (the model keeps its last "
+                        "finite state)"
+                    )
+                done += step
+                st = _State(
+                    wi=wi,
+                    wh=wh,
+                    wo=wo,
+                    rng_state=rng.bit_generator.state,
+                    pending=pending,
+                    history=history,
+                    iterations=start + done,
+                )
+                self._state = st  # publish the whole block at once
+                if callback is not None and done % log_every == 0:
+                    mean = float(losses[-log_every:].mean())
+                    if callback(self, done, mean) is False:
+                        break
+        return self
+
+    def _log(self, out: TextIO, st: _State, i: int, total: int, a: int, b: int) -> None:
+        """The lecture's progress lines for the sample about to be trained."""
+        n = self._bits
+        c = a + b
+        logits = self._logits(st, a, b, n)
+        kernel = self._kernel
+        error = 0.0
+        pred = 0
+        for t, o in enumerate(logits.tolist()):
+            error += abs(2.0 * (kernel.sigmoid(o) - ((c >> t) & 1)))
+            if o > 0.0:
+                pred |= 1 << t
+        print(f"[{i}|{total}] Error: {error:.6f}", file=out)
+        print(
+            f"\tTrue: {_fmt_bits(c, n)} = {_fmt_bits(a, n)} + {_fmt_bits(b, n)}",
+            file=out,
+        )
+        print(f"\tPred: {_fmt_bits(pred, n)}", file=out)
+
+    # ------------------------------------------------------------ inference
+    def _logits(self, st: _State, a: int, b: int, steps: int) -> NDArray[np.float64]:
+        xa = _sampling.to_bits(a, steps)
+        xb = _sampling.to_bits(b, steps)
+        logits = np.empty(steps)
+        self._kernel.forward_logits(st.wi, st.wh, st.wo, xa, xb, logits)
+        return logits
+
+    def predict(self, a: ArrayLike, b: ArrayLike) -> NDArray[np.int64]:
+        """The sums the network computes for array-likes of operands < 2**62.
+
+        a and b broadcast together; each pair runs as many steps as its larger
+        operand has bits, plus one for the carry. Returns an int64 ndarray of
+        the broadcast shape.
+        """
+        av = _validate.operand_array("a", a)
+        bv = _validate.operand_array("b", b)
+        try:
+            av, bv = np.broadcast_arrays(av, bv)
+        except ValueError:
+            raise ValueError(
+                f"a and b must broadcast together, got shapes {av.shape} and {bv.shape}"
+            ) from None
+        shape = av.shape
+        fa = np.ascontiguousarray(av.ravel())
+        fb = np.ascontiguousarray(bv.ravel())
+        out = np.empty(fa.shape[0], dtype=np.int64)
+        st = self._state
+        self._kernel.predict(st.wi, st.wh, st.wo, fa, fb, out)
+        return out.reshape(shape)
+
+    def add(self, a: int, b: int) -> int:
+        """The network's sum of two non-negative ints of any size, bit by bit."""
+        a = _validate.big_operand("a", a)
+        b = _validate.big_operand("b", b)
+        steps = max(a.bit_length(), b.bit_length()) + 1
+        logits = self._logits(self._state, a, b, steps)
+        return _sampling.from_bits(logits > 0.0)
+
+    def score(
+        self, bits: int | None = None, *, sample: int | None = None, seed: int = 0
+    ) -> float:
+        """Fraction of exact sums over all pairs with a + b < 2**bits.
+
+        bits defaults to the model's. Up to 12 bits every pair is checked;
+        beyond, or when ``sample`` is given, ``sample`` uniform random pairs
+        (default 100,000, drawn with ``seed``) estimate it.
+        """
+        bits = self._bits if bits is None else _validate.integer(
+            "bits", bits, 1, _validate.MAX_BITS
+        )
+        seed = _validate.integer("seed", seed, 0)
+        if sample is None and bits <= SCORE_EXHAUSTIVE_BITS:
+            top = 1 << bits
+            correct = 0
+            start = 0
+            while start < top:  # chunks of about 2**21 pairs
+                stop = min(top, start + max(1, (1 << 21) // top))
+                a, b = _sampling.all_pairs(bits, start, stop)
+                correct += int(np.count_nonzero(self.predict(a, b) == a + b))
+                start = stop
+            return correct / (top * (top + 1) // 2)
+        count = SCORE_SAMPLE if sample is None else _validate.integer(
+            "sample", sample, 1
+        )
+        a, b = _sampling.random_pairs(bits, count, seed)
+        return int(np.count_nonzero(self.predict(a, b) == a + b)) / count
+
+    def loss_and_gradients(
+        self, a: int, b: int
+    ) -> tuple[float, dict[str, NDArray[np.float64]]]:
+        """Loss and BPTT gradients (with the model's clip) for one pair.
+
+        The pair is a training sample: a + b < 2**bits, run over ``bits`` steps.
+        """
+        largest = (1 << self._bits) - 1
+        a = _validate.integer("a", a, 0, largest)
+        b = _validate.integer("b", b, 0, largest)
+        if a + b > largest:
+            raise ValueError(
+                f"a + b must be in 0..{largest} (2**bits - 1), got {a + b}"
+            )
+        st = self._state
+        h = self._hidden_size
+        grads = {"wi": np.zeros((2, h)), "wh": np.zeros((h, h)), "wo": np.zeros((h, 1))}
+        loss = self._kernel.loss_and_gradients(
+            st.wi, st.wh, st.wo, a, b, self._bits, self._clip,
+            grads["wi"], grads["wh"], grads["wo"],
+        )
+        return float(loss), grads
+
+    # ---------------------------------------------------------- persistence
+    def _fields(self) -> dict[str, Any]:
+        st = self._state
+        return {
+            "hidden_size": np.int64(self._hidden_size),
+            "bits": np.int64(self._bits),
+            "learning_rate": np.float64(self._learning_rate),
+            "clip": np.float64(self._clip),
+            "iterations": np.int64(st.iterations),
+            "seed": np.array(str(self._seed), dtype="<U64"),
+            "wi": st.wi,
+            "wh": st.wh,
+            "wo": st.wo,
+            "history": st.history[: st.iterations],
+            "pending": st.pending,
+            "rng_state": _pack_rng(st.rng_state),
+        }
+
+    @classmethod
+    def _from_fields(cls, f: Mapping[str, Any], backend: str | None) -> BinarySumRNN:
+        model = cls.__new__(cls)
+        model._hidden_size = int(f["hidden_size"])
+        model._bits = int(f["bits"])
+        model._learning_rate = float(f["learning_rate"])
+        model._clip = float(f["clip"])
+        model._seed = int(f["seed"])
+        model._backend_request = backend
+        model._backend, model._kernel = _backend.kernel(backend)
+        model._lock = threading.Lock()
+        model._state = _State(
+            wi=np.array(f["wi"], dtype=np.float64, order="C"),
+            wh=np.array(f["wh"], dtype=np.float64, order="C"),
+            wo=np.array(f["wo"], dtype=np.float64, order="C"),
+            rng_state=_unpack_rng(f["rng_state"]),
+            pending=np.array(f["pending"], dtype=np.int64, order="C"),
+            history=np.array(f["history"], dtype=np.float64),
+            iterations=int(f["iterations"]),
+        )
+        return model
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to one .npz file, atomically (never pickled)."""
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        _modelfile.save(path, self._fields())
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike[str], backend: str | None = None
+    ) -> BinarySumRNN:
+        """Read a model written by save(); training resumes exactly."""
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        return cls._from_fields(_modelfile.load(path), backend)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"fields": self._fields(), "backend": self._backend_request}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        other = self._from_fields(state["fields"], state["backend"])
+        self.__dict__.update(other.__dict__)

@@ -1,0 +1,193 @@
+"""The model file: one ``.npz`` archive, read without ever unpickling.
+
+Each array's header is checked (dtype, shape, declared size against the
+bytes actually stored) before its data is read, so a hostile file can neither
+run code nor make binsum allocate more than the file holds. Writes are atomic:
+a temporary file in the same folder, flushed and fsynced, then ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+import zipfile
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from binsum import _validate
+
+FORMAT_VERSION = 1
+
+# key -> (dtype, shape spec); "H" is hidden_size, "N" iterations, "M" any
+# length (checked against the bytes present), ints are fixed sizes.
+_SCALARS: dict[str, str] = {
+    "format_version": "<i8",
+    "hidden_size": "<i8",
+    "bits": "<i8",
+    "learning_rate": "<f8",
+    "clip": "<f8",
+    "iterations": "<i8",
+}
+_ARRAYS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "wi": ("<f8", (2, "H")),
+    "wh": ("<f8", ("H", "H")),
+    "wo": ("<f8", ("H", 1)),
+    "history": ("<f8", ("N",)),
+    "pending": ("<i8", ("M", 2)),
+    "rng_state": ("<u8", (6,)),
+}
+KEYS = (*_SCALARS, "seed", *_ARRAYS)
+
+
+class ModelFileError(ValueError):
+    """The file is not a valid binsum model."""
+
+
+def save(path: str | os.PathLike[str], fields: dict[str, Any]) -> None:
+    """Write ``fields`` (see KEYS) to ``path`` atomically."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(
+        prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder
+    )
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            arrays = {k: np.asarray(v) for k, v in fields.items()}
+            arrays["format_version"] = np.asarray(FORMAT_VERSION, dtype="<i8")
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: str) -> None:
+    if os.name != "posix":
+        return
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def _read_member(zf: zipfile.ZipFile, key: str, dtype: str, shape: Any) -> Any:
+    """Read one array after checking its header; ``shape`` may contain None."""
+    name = key + ".npy"
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise ModelFileError(f"model file is missing the key {key!r}") from None
+    if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
+        # binsum writes stored members; refusing others bounds every read by
+        # the bytes really present (no decompression bombs).
+        raise ModelFileError(f"model file key {key!r} is not stored uncompressed")
+    with zf.open(info) as fh:
+        try:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+        except ValueError as exc:
+            raise ModelFileError(f"model file key {key!r} is corrupt: {exc}") from None
+        if got_dtype.hasobject or got_dtype != np.dtype(dtype):
+            raise ModelFileError(
+                f"model file key {key!r} must have dtype {np.dtype(dtype)}, "
+                f"got {got_dtype}"
+            )
+        if len(got_shape) != len(shape) or any(
+            want is not None and want != got
+            for want, got in zip(shape, got_shape, strict=False)
+        ):
+            want_txt = tuple("any" if s is None else s for s in shape)
+            raise ModelFileError(
+                f"model file key {key!r} must have shape {want_txt}, got {got_shape}"
+            )
+        header_len = fh.tell()
+        need = math.prod(got_shape) * got_dtype.itemsize
+        if need != info.file_size - header_len:
+            raise ModelFileError(
+                f"model file key {key!r} declares {need} bytes but holds "
+                f"{info.file_size - header_len}"
+            )
+        data = fh.read(need)
+    if len(data) != need:
+        raise ModelFileError(f"model file key {key!r} is truncated")
+    arr = np.frombuffer(data, dtype=got_dtype).reshape(got_shape, order="F" if fortran else "C")
+    return np.ascontiguousarray(arr)
+
+
+def load(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and validate a model file; returns plain values and arrays."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise ModelFileError(f"{os.fspath(path)!r} is not a binsum model file: {exc}") from None
+    try:
+        with zf:
+            return _load_fields(zf)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
+        raise ModelFileError(f"model file is corrupt: {exc}") from None
+
+
+def _load_fields(zf: zipfile.ZipFile) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, dtype in _SCALARS.items():
+        out[key] = _read_member(zf, key, dtype, ()).item()
+    if out["format_version"] != FORMAT_VERSION:
+        raise ModelFileError(
+            f"unknown model format_version {out['format_version']} "
+            f"(this binsum reads version {FORMAT_VERSION})"
+        )
+    try:
+        size = _validate.integer("hidden_size", out["hidden_size"], 1, _validate.MAX_HIDDEN)
+        bits = _validate.integer("bits", out["bits"], 1, _validate.MAX_BITS)
+        _validate.positive_float("learning_rate", out["learning_rate"])
+        _validate.positive_float("clip", out["clip"])
+        iterations = _validate.integer("iterations", out["iterations"], 0)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"model file has an invalid value: {exc}") from None
+
+    seed = _read_member(zf, "seed", "<U64", ())
+    try:
+        out["seed"] = None if str(seed) == "" else int(str(seed))
+    except ValueError:
+        raise ModelFileError("model file key 'seed' is not an integer") from None
+
+    dims = {"H": size, "N": iterations, "M": None}
+    for key, (dtype, spec) in _ARRAYS.items():
+        shape = tuple(dims[s] if isinstance(s, str) else s for s in spec)
+        out[key] = _read_member(zf, key, dtype, shape)
+
+    for key in ("wi", "wh", "wo", "history"):
+        if not np.isfinite(out[key]).all():
+            raise ModelFileError(f"model file key {key!r} holds non-finite values")
+    pending: NDArray[np.int64] = out["pending"]
+    largest = (1 << bits) - 1
+    if pending.size and (
+        pending.min() < 0
+        or pending.max() >= largest
+        or (pending[:, 0] + pending[:, 1] > largest).any()
+    ):
+        raise ModelFileError("model file key 'pending' holds pairs outside the training range")
+    return out

@@ -1,0 +1,270 @@
+"""Pure-Python twin of the compiled kernel ``binsum._core``.
+
+Every function here performs the same IEEE-754 double operations, in the same
+order, as its counterpart in ``_core.pyx``, on plain Python floats. CPython's
+float arithmetic is correctly rounded binary64 with no fused multiply-add, so
+the two backends produce bit-identical results. Any change to the arithmetic
+or its order must be made in both files.
+
+The callers (``binsum._model``) validate every argument; these functions
+assume C-contiguous float64 weights of shapes (2, H), (H, H), (H, 1) and
+int64 operand arrays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "exp",
+    "forward_logits",
+    "loss_and_gradients",
+    "predict",
+    "sigmoid",
+    "train",
+]
+
+# Cody-Waite split of ln(2): kd * _LN2_HI is exact for |kd| < 2**11.
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238
+_LN2_LO = 1.9082149292705877e-10
+# 1.5 * 2**52: adding it rounds a double of magnitude < 2**51 to an integer.
+_SHIFTER = 6755399441055744.0
+_EXP_LIMIT = 708.0
+
+
+def exp(x: float) -> float:
+    """e**x from basic IEEE operations and an exact power-of-two scaling.
+
+    Taylor polynomial of degree 12 on |r| <= ln(2)/2 (error below 2 ulp);
+    the argument is clamped to [-708, 708] so the result is always a normal
+    double. NaN passes through.
+    """
+    if x > _EXP_LIMIT:
+        x = _EXP_LIMIT
+    elif x < -_EXP_LIMIT:
+        x = -_EXP_LIMIT
+    elif x != x:
+        return x
+    t = x * _LOG2E + _SHIFTER
+    kd = t - _SHIFTER
+    r = (x - kd * _LN2_HI) - kd * _LN2_LO
+    p = 2.08767569878681e-09
+    p = p * r + 2.505210838544172e-08
+    p = p * r + 2.755731922398589e-07
+    p = p * r + 2.7557319223985893e-06
+    p = p * r + 2.48015873015873e-05
+    p = p * r + 0.0001984126984126984
+    p = p * r + 0.001388888888888889
+    p = p * r + 0.008333333333333333
+    p = p * r + 0.041666666666666664
+    p = p * r + 0.16666666666666666
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    return math.ldexp(p, int(kd))
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + exp(-z))
+
+
+def _step(
+    wi0: list[float],
+    wi1: list[float],
+    wh: list[list[float]],
+    wo: list[float],
+    x0: float,
+    x1: float,
+    hp: list[float],
+) -> tuple[list[float], float]:
+    """One time step: h_t from h_{t-1} = hp, and the output logit o_t."""
+    size = len(wo)
+    hc = [0.0] * size
+    for j in range(size):
+        acc = x0 * wi0[j] + x1 * wi1[j]
+        for k in range(size):
+            acc = acc + hp[k] * wh[k][j]
+        hc[j] = sigmoid(acc)
+    o = 0.0
+    for k in range(size):
+        o = o + hc[k] * wo[k]
+    return hc, o
+
+
+def _sample_gradients(
+    wi0: list[float],
+    wi1: list[float],
+    wh: list[list[float]],
+    wo: list[float],
+    a: int,
+    b: int,
+    bits: int,
+    clip: float,
+) -> tuple[float, list[list[float]], list[list[float]], list[float]]:
+    """Loss and BPTT gradients (gwi, gwh, gwo) for the pair (a, b)."""
+    size = len(wo)
+    c = a + b
+    hs = [[0.0] * size]
+    yh = []
+    loss = 0.0
+    for t in range(bits):
+        x0 = float((a >> t) & 1)
+        x1 = float((b >> t) & 1)
+        y = float((c >> t) & 1)
+        hc, o = _step(wi0, wi1, wh, wo, x0, x1, hs[t])
+        hs.append(hc)
+        yhat = sigmoid(o)
+        yh.append(yhat)
+        err = yhat - y
+        loss = loss + err * err
+
+    gwi = [[0.0] * size, [0.0] * size]
+    gwh = [[0.0] * size for _ in range(size)]
+    gwo = [0.0] * size
+    da_next = [0.0] * size
+    da = [0.0] * size
+    for t in range(bits - 1, -1, -1):
+        x0 = float((a >> t) & 1)
+        x1 = float((b >> t) & 1)
+        y = float((c >> t) & 1)
+        yhat = yh[t]
+        do = 2.0 * (yhat - y) * yhat * (1.0 - yhat)
+        hc = hs[t + 1]
+        hp = hs[t]
+        last = t == bits - 1
+        for k in range(size):
+            s = do * wo[k]
+            if not last:  # delta_a after the last step is zero
+                row = wh[k]
+                for j in range(size):
+                    s = s + da_next[j] * row[j]
+            d = s * (hc[k] * (1.0 - hc[k]))
+            if d > clip:
+                d = clip
+            elif d < -clip:
+                d = -clip
+            da[k] = d
+        for k in range(size):
+            gwo[k] = gwo[k] + hc[k] * do
+        for k in range(size):
+            hk = hp[k]
+            grow = gwh[k]
+            for j in range(size):
+                grow[j] = grow[j] + hk * da[j]
+        for j in range(size):
+            gwi[0][j] = gwi[0][j] + x0 * da[j]
+            gwi[1][j] = gwi[1][j] + x1 * da[j]
+        da, da_next = da_next, da
+    return loss, gwi, gwh, gwo
+
+
+def _unpack(
+    wi: NDArray[np.float64], wh: NDArray[np.float64], wo: NDArray[np.float64]
+) -> tuple[list[float], list[float], list[list[float]], list[float]]:
+    rows = wi.tolist()
+    return rows[0], rows[1], wh.tolist(), wo[:, 0].tolist()
+
+
+def train(
+    wi: NDArray[np.float64],
+    wh: NDArray[np.float64],
+    wo: NDArray[np.float64],
+    a: NDArray[np.int64],
+    b: NDArray[np.int64],
+    bits: int,
+    learning_rate: float,
+    clip: float,
+    loss: NDArray[np.float64],
+) -> None:
+    """Train on the pairs (a[i], b[i]) in order, one SGD step per pair.
+
+    Updates wi, wh, wo in place and writes each pair's loss into loss[i].
+    """
+    wi0, wi1, whl, wol = _unpack(wi, wh, wo)
+    size = len(wol)
+    lr = float(learning_rate)
+    clip = float(clip)
+    for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist())):
+        li, gwi, gwh, gwo = _sample_gradients(wi0, wi1, whl, wol, ai, bi, bits, clip)
+        loss[i] = li
+        for j in range(size):
+            wi0[j] = wi0[j] - lr * gwi[0][j]
+            wi1[j] = wi1[j] - lr * gwi[1][j]
+        for k in range(size):
+            row = whl[k]
+            grow = gwh[k]
+            for j in range(size):
+                row[j] = row[j] - lr * grow[j]
+        for k in range(size):
+            wol[k] = wol[k] - lr * gwo[k]
+    wi[0, :] = wi0
+    wi[1, :] = wi1
+    wh[:, :] = whl
+    wo[:, 0] = wol
+
+
+def loss_and_gradients(
+    wi: NDArray[np.float64],
+    wh: NDArray[np.float64],
+    wo: NDArray[np.float64],
+    a: int,
+    b: int,
+    bits: int,
+    clip: float,
+    gwi: NDArray[np.float64],
+    gwh: NDArray[np.float64],
+    gwo: NDArray[np.float64],
+) -> float:
+    """Loss of the pair (a, b) over ``bits`` steps; gradients into gwi, gwh, gwo."""
+    wi0, wi1, whl, wol = _unpack(wi, wh, wo)
+    loss, g_i, g_h, g_o = _sample_gradients(
+        wi0, wi1, whl, wol, int(a), int(b), int(bits), float(clip)
+    )
+    gwi[:, :] = g_i
+    gwh[:, :] = g_h
+    gwo[:, 0] = g_o
+    return loss
+
+
+def forward_logits(
+    wi: NDArray[np.float64],
+    wh: NDArray[np.float64],
+    wo: NDArray[np.float64],
+    xa: NDArray[np.int64],
+    xb: NDArray[np.int64],
+    logits: NDArray[np.float64],
+) -> None:
+    """Run the network over bit sequences xa, xb (LSB first); o_t into logits."""
+    wi0, wi1, whl, wol = _unpack(wi, wh, wo)
+    hp = [0.0] * len(wol)
+    for t, (x0, x1) in enumerate(zip(xa.tolist(), xb.tolist())):
+        hp, o = _step(wi0, wi1, whl, wol, float(x0), float(x1), hp)
+        logits[t] = o
+
+
+def predict(
+    wi: NDArray[np.float64],
+    wh: NDArray[np.float64],
+    wo: NDArray[np.float64],
+    a: NDArray[np.int64],
+    b: NDArray[np.int64],
+    out: NDArray[np.int64],
+) -> None:
+    """The network's sum of each pair; a pair runs max bit length + 1 steps."""
+    wi0, wi1, whl, wol = _unpack(wi, wh, wo)
+    size = len(wol)
+    for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist())):
+        steps = max(ai.bit_length(), bi.bit_length()) + 1
+        hp = [0.0] * size
+        total = 0
+        for t in range(steps):
+            hp, o = _step(
+                wi0, wi1, whl, wol, float((ai >> t) & 1), float((bi >> t) & 1), hp
+            )
+            if o > 0.0:
+                total |= 1 << t
+        out[i] = total

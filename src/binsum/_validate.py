@@ -1,0 +1,95 @@
+"""Argument checks for the public API: every error names the argument and
+the allowed range, so nothing unchecked ever reaches the kernel."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+MAX_HIDDEN = 4096  # wh alone is then 128 MiB; larger is surely a mistake
+MAX_BITS = 62  # operands and sums stay inside int64
+MAX_OPERAND = 2**MAX_BITS - 1
+
+
+def integer(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """A Python int (or numpy integer) in [low, high]; bools are refused."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be an integer, got {type(value).__name__} {value!r}"
+        )
+    v = operator.index(value)
+    if v < low or (high is not None and v > high):
+        allowed = f"{low}..{high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be in {allowed}, got {v}")
+    return v
+
+
+def positive_float(name: str, value: Any) -> float:
+    """A finite real number > 0."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a real number, got {type(value).__name__} {value!r}"
+        )
+    v = float(value)
+    if not (math.isfinite(v) and v > 0.0):
+        raise ValueError(f"{name} must be finite and > 0, got {v!r}")
+    return v
+
+
+def seed(value: Any) -> int | None:
+    if value is None:
+        return None
+    return integer("seed", value, 0)
+
+
+def big_operand(name: str, value: Any) -> int:
+    """A non-negative integer of any size."""
+    return integer(name, value, 0)
+
+
+def operand_array(name: str, value: Any) -> NDArray[np.int64]:
+    """Array-like of non-negative integers below 2**62, as int64."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise TypeError(f"{name} must be array-like of integers: {exc}") from None
+    kind = arr.dtype.kind
+    if kind == "O":
+        # Python ints too large for int64, or mixed objects: check each one.
+        flat = [integer(name, v, 0, MAX_OPERAND) for v in arr.ravel().tolist()]
+        return np.array(flat, dtype=np.int64).reshape(arr.shape)
+    if kind not in "iu":
+        raise TypeError(
+            f"{name} must hold integers, got dtype {arr.dtype}"
+            + (" (bools are not operands)" if kind == "b" else "")
+        )
+    if arr.size:
+        if kind == "i" and arr.min() < 0:
+            raise ValueError(f"{name} must be non-negative, got {int(arr.min())}")
+        if arr.max() > MAX_OPERAND:
+            raise ValueError(
+                f"{name} must be < 2**{MAX_BITS} (at most {MAX_BITS} bits), "
+                f"got {int(arr.max())}"
+            )
+    return arr.astype(np.int64, copy=False)
+
+
+def weight_array(name: str, value: Any, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """A finite float array of exactly ``shape``, returned as a C-contiguous copy."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiu" or arr.dtype.kind == "b":
+        raise TypeError(f"{name} must be a real float array, got dtype {arr.dtype}")
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+    out = np.array(arr, dtype=np.float64, order="C", copy=True)
+    if not np.isfinite(out).all():
+        raise ValueError(f"{name} must hold only finite values")
+    return out

@@ -1,0 +1,48 @@
+"""One parametrised fixture runs every behaviour test on both backends.
+
+Under BINSUM_NO_EXTENSIONS=1 the compiled backend is skipped; otherwise a
+missing extension is an error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import pytest
+
+import binsum
+from binsum import BinarySumRNN
+from binsum._backend import NO_EXTENSIONS
+
+BACKENDS = ["cython", "python"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    if name == "cython" and not binsum.has_extension:
+        if NO_EXTENSIONS:
+            pytest.skip("BINSUM_NO_EXTENSIONS=1: compiled backend disabled")
+        pytest.fail("the compiled extension binsum._core is not built")
+    return name
+
+
+@pytest.fixture
+def make_model(backend: str) -> Callable[..., BinarySumRNN]:
+    """BinarySumRNN with the backend under test."""
+    return functools.partial(BinarySumRNN, backend=backend)
+
+
+_TRAINED: dict[str, BinarySumRNN] = {}
+
+
+@pytest.fixture
+def trained(backend: str) -> BinarySumRNN:
+    """The default network (seed 0) trained 10,000 iterations on this backend.
+
+    Trained once per session and backend; tests must not modify it.
+    """
+    if backend not in _TRAINED:
+        _TRAINED[backend] = BinarySumRNN(seed=0, backend=backend).fit(10_000)
+    return _TRAINED[backend]
