@@ -9,10 +9,14 @@ import os
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import CCompilerError, CompileError, ExecError, PlatformError
 
 # Parity with the pure-Python twin needs plain IEEE double arithmetic: no
-# fused multiply-add contraction and no fast-math. MSVC's default /fp:precise
-# does not contract; GCC and Clang need -ffp-contract=off.
+# fused multiply-add contraction and no fast-math. GCC (manylinux, musllinux;
+# its C default is -ffp-contract=fast) and Clang (macOS; default "on") need
+# -ffp-contract=off: aarch64 and arm64 have FMA in their base instruction set.
+# MSVC (Windows AMD64 and ARM64) does not contract under /fp:precise since
+# Visual Studio 2022 17.0, which cibuildwheel's Windows runners have.
 UNIX_FLAGS = ["-O3", "-ffp-contract=off", "-fno-fast-math", "-g0"]
 MSVC_FLAGS = ["/O2", "/fp:precise"]
 
@@ -22,7 +26,15 @@ class BuildExt(build_ext):
         flags = MSVC_FLAGS if self.compiler.compiler_type == "msvc" else UNIX_FLAGS
         for ext in self.extensions:
             ext.extra_compile_args = flags + list(ext.extra_compile_args)
-        super().build_extensions()
+        try:
+            super().build_extensions()
+        except (CCompilerError, ExecError, PlatformError) as exc:
+            # Fail, never fall back: a wheel without the kernel is ~150x slower.
+            raise CompileError(
+                f"cannot compile the extension binsum._core: {exc}\n"
+                "Install a C compiler, or set BINSUM_NO_EXTENSIONS=1 to build "
+                "the pure-Python package (same results, much slower)."
+            ) from exc
 
 
 def extensions() -> list:

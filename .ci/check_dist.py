@@ -1,0 +1,121 @@
+"""Check what a binsum distribution ships; exit 1 naming every problem.
+
+    python .ci/check_dist.py sdist    dist/binsum-X.tar.gz
+    python .ci/check_dist.py compiled wheelhouse/binsum-X-cp311-...manylinux....whl
+    python .ci/check_dist.py pure     dist/binsum-X-py3-none-any.whl
+
+Every wheel: the package modules, the kernel's stub _core.pyi and py.typed
+(PEP 561); no generated C, no Cython source, no build/ or src/ paths, no
+bytecode. The compiled wheel: exactly one compiled binsum._core, a manylinux
+tag on Linux, no libraries grafted by auditwheel (the kernel needs only libc).
+The pure wheel: py3-none-any, nothing compiled. The sdist: the Cython source
+and the tests, no generated C and nothing compiled.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tarfile
+import zipfile
+from email.parser import Parser
+from pathlib import PurePosixPath
+
+MODULES = ["__init__.py", "_backend.py", "_model.py", "_pycore.py", "cli.py"]
+TYPING = ["_core.pyi", "py.typed"]
+COMPILED = (".so", ".pyd", ".dylib", ".dll")
+LEFTOVERS = (".c", ".pyx", ".pxd", ".h", ".o", ".obj", ".pyc", ".pyo")
+
+
+def bad_paths(names: list[str]) -> list[str]:
+    problems = []
+    for name in names:
+        parts = PurePosixPath(name).parts
+        if name.endswith(LEFTOVERS) or "__pycache__" in parts:
+            problems.append(f"build leftover {name}")
+        if "build" in parts or parts[0] in ("src", "tests"):
+            problems.append(f"stray path {name}")
+    return problems
+
+
+def check_wheel(path: str, kind: str) -> list[str]:
+    filename = PurePosixPath(path).name
+    m = re.fullmatch(r"binsum-([^-]+)-([^-]+)-([^-]+)-([^-]+)\.whl", filename)
+    if not m:
+        return [f"not a binsum wheel name: {filename}"]
+    version, python, abi, platform = m.groups()
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        dist_info = f"binsum-{version}.dist-info"
+        wheel_meta = Parser().parsestr(zf.read(f"{dist_info}/WHEEL").decode())
+        metadata = Parser().parsestr(zf.read(f"{dist_info}/METADATA").decode())
+        record = zf.read(f"{dist_info}/RECORD").decode()
+    problems = bad_paths(names)
+    for module in MODULES + TYPING:
+        if f"binsum/{module}" not in names:
+            problems.append(f"missing binsum/{module}")
+    recorded = {line.split(",")[0] for line in record.splitlines() if line}
+    problems += [f"{n} not in RECORD" for n in names if n not in recorded]
+    if not any(r.startswith("numpy") for r in metadata.get_all("Requires-Dist", [])):
+        problems.append("METADATA does not require numpy")
+    compiled = [n for n in names if n.endswith(COMPILED)]
+    purelib = wheel_meta["Root-Is-Purelib"].strip().lower()
+    if kind == "pure":
+        if (python, abi, platform) != ("py3", "none", "any"):
+            problems.append(f"pure wheel tagged {python}-{abi}-{platform}")
+        if compiled:
+            problems.append(f"pure wheel ships compiled files {compiled}")
+        if purelib != "true":
+            problems.append("pure wheel has Root-Is-Purelib: false")
+        return problems
+    kernels = [n for n in compiled if re.fullmatch(r"binsum/_core\.[^/]+", n)]
+    if len(kernels) != 1 or len(compiled) != 1:
+        problems.append(f"expected one compiled binsum/_core, got {compiled}")
+    if not re.fullmatch(r"cp3\d+", python) or not abi.startswith(python):
+        problems.append(f"compiled wheel tagged {python}-{abi}")
+    if sys.platform.startswith("linux") and not platform.startswith("manylinux"):
+        problems.append(f"platform tag {platform} is not manylinux (not repaired?)")
+    if any(n.startswith("binsum.libs/") for n in names):
+        problems.append("auditwheel grafted shared libraries into the wheel")
+    if purelib != "false":
+        problems.append("compiled wheel has Root-Is-Purelib: true")
+    return problems
+
+
+def check_sdist(path: str) -> list[str]:
+    with tarfile.open(path) as tf:
+        names = [m.name.split("/", 1)[1] for m in tf.getmembers() if "/" in m.name]
+    problems = []
+    for needed in [
+        "pyproject.toml",
+        "setup.py",
+        "README.md",
+        "LICENSE",
+        "PKG-INFO",
+        "src/binsum/_core.pyx",
+        "tests/conftest.py",
+        "tests/run_both.py",
+    ] + [f"src/binsum/{m}" for m in MODULES + TYPING]:
+        if needed not in names:
+            problems.append(f"sdist lacks {needed}")
+    for name in names:
+        if name.endswith(COMPILED + (".c", ".o", ".pyc")) or "/build/" in f"/{name}":
+            problems.append(f"sdist ships build output {name}")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] not in ("sdist", "compiled", "pure"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    kind, path = argv
+    problems = check_sdist(path) if kind == "sdist" else check_wheel(path, kind)
+    for problem in problems:
+        print(f"check_dist: {PurePosixPath(path).name}: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"check_dist: {kind} {PurePosixPath(path).name}: ok")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,79 @@
+"""Run the test suite against the *installed* binsum, as every wheel build does.
+
+    python tests/run_both.py            # compiled wheel: suite on both backends,
+                                        # then again with BINSUM_NO_EXTENSIONS=1
+    python tests/run_both.py --pure     # pure wheel: the suite on the twin only
+
+Run it from a folder outside the source tree (cibuildwheel's test-command and
+.ci/run do), so `import binsum` finds the installed wheel, never src/. A script
+rather than `VAR=1 pytest` so the same command works in cmd.exe on Windows.
+Extra arguments go to pytest.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+
+
+def check_installed(pure: bool) -> str | None:
+    """Why the installed binsum is not the wheel under test, or None."""
+    import binsum
+
+    where = Path(binsum.__file__).resolve()
+    if TESTS.parent in where.parents:
+        return f"binsum imported from the source tree ({where}), not the wheel"
+    if pure:
+        if binsum.has_extension:
+            return "the pure wheel contains the compiled extension"
+        return None
+    if not binsum.has_extension:
+        return "the compiled extension binsum._core is missing"
+    # A free-threaded interpreter re-enables the GIL when it imports a module
+    # that does not declare itself free-threading compatible.
+    if sysconfig.get_config_var("Py_GIL_DISABLED") and "PYTHON_GIL" not in os.environ:
+        if getattr(sys, "_is_gil_enabled", lambda: True)():
+            return "importing binsum._core re-enabled the GIL"
+    print(f"binsum {binsum.__version__} from {where.parent}, backend {binsum.backend}")
+    return None
+
+
+def pytest(no_extensions: bool, args: list[str]) -> int:
+    env = dict(os.environ)
+    env.pop("BINSUM_NO_EXTENSIONS", None)
+    label = "compiled and pure-Python backends"
+    if no_extensions:
+        env["BINSUM_NO_EXTENSIONS"] = "1"
+        label = "BINSUM_NO_EXTENSIONS=1 (pure-Python twin only)"
+    print(f"== pytest: {label}", flush=True)
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(TESTS)]
+    code = subprocess.call([*cmd, *args], env=env)
+    if code == 5:  # pytest: no tests were collected
+        print("run_both: pytest collected no tests", file=sys.stderr)
+        return 1
+    return code
+
+
+def main(argv: list[str]) -> int:
+    pure = "--pure" in argv
+    os.environ.pop("BINSUM_NO_EXTENSIONS", None)  # check the wheel as installed
+    args = [a for a in argv if a != "--pure"]
+    problem = check_installed(pure)
+    if problem:
+        print(f"run_both: {problem}", file=sys.stderr)
+        return 1
+    runs = [True] if pure else [False, True]
+    for no_extensions in runs:
+        code = pytest(no_extensions, args)
+        if code:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
