@@ -8,7 +8,6 @@ a temporary file in the same folder, flushed and fsynced, then ``os.replace``.
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import tempfile
@@ -45,6 +44,10 @@ KEYS = (*_SCALARS, "seed", *_ARRAYS)
 
 class ModelFileError(ValueError):
     """The file is not a valid binsum model."""
+
+
+# What zipfile and numpy's header parser raise on damaged archives.
+_READ_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError)
 
 
 def save(path: str | os.PathLike[str], fields: dict[str, Any]) -> None:
@@ -97,6 +100,14 @@ def _read_member(zf: zipfile.ZipFile, key: str, dtype: str, shape: Any) -> Any:
         # binsum writes stored members; refusing others bounds every read by
         # the bytes really present (no decompression bombs).
         raise ModelFileError(f"model file key {key!r} is not stored uncompressed")
+    if info.flag_bits & 0x1:
+        raise ModelFileError(f"model file key {key!r} is encrypted")
+    if info.header_offset + info.compress_size > os.fstat(zf.fp.fileno()).st_size:  # type: ignore[union-attr]
+        # The zip directory's sizes are claims: check them against the file
+        # before zipfile allocates a buffer of the claimed size.
+        raise ModelFileError(
+            f"model file key {key!r} claims more bytes than the file holds"
+        )
     with zf.open(info) as fh:
         try:
             version = np.lib.format.read_magic(fh)
@@ -131,20 +142,23 @@ def _read_member(zf: zipfile.ZipFile, key: str, dtype: str, shape: Any) -> Any:
         data = fh.read(need)
     if len(data) != need:
         raise ModelFileError(f"model file key {key!r} is truncated")
-    arr = np.frombuffer(data, dtype=got_dtype).reshape(got_shape, order="F" if fortran else "C")
-    return np.ascontiguousarray(arr)
+    order = "F" if fortran else "C"
+    arr = np.frombuffer(data, dtype=got_dtype).reshape(got_shape, order=order)
+    return arr.copy(order="C")  # writable; 0-d stays 0-d (ascontiguousarray: 1-d)
 
 
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and validate a model file; returns plain values and arrays."""
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError) as exc:
-        raise ModelFileError(f"{os.fspath(path)!r} is not a binsum model file: {exc}") from None
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise ModelFileError(
+            f"{os.fspath(path)!r} is not a binsum model file: {exc}"
+        ) from None
     try:
         with zf:
             return _load_fields(zf)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except _READ_ERRORS as exc:
         if isinstance(exc, ModelFileError):
             raise
         raise ModelFileError(f"model file is corrupt: {exc}") from None
@@ -160,7 +174,9 @@ def _load_fields(zf: zipfile.ZipFile) -> dict[str, Any]:
             f"(this binsum reads version {FORMAT_VERSION})"
         )
     try:
-        size = _validate.integer("hidden_size", out["hidden_size"], 1, _validate.MAX_HIDDEN)
+        size = _validate.integer(
+            "hidden_size", out["hidden_size"], 1, _validate.MAX_HIDDEN
+        )
         bits = _validate.integer("bits", out["bits"], 1, _validate.MAX_BITS)
         _validate.positive_float("learning_rate", out["learning_rate"])
         _validate.positive_float("clip", out["clip"])
@@ -168,11 +184,10 @@ def _load_fields(zf: zipfile.ZipFile) -> dict[str, Any]:
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"model file has an invalid value: {exc}") from None
 
-    seed = _read_member(zf, "seed", "<U64", ())
-    try:
-        out["seed"] = None if str(seed) == "" else int(str(seed))
-    except ValueError:
-        raise ModelFileError("model file key 'seed' is not an integer") from None
+    seed = str(_read_member(zf, "seed", "<U64", ()))
+    if not (seed.isascii() and seed.isdigit()):  # int() would take "-1", " 1_0"
+        raise ModelFileError("model file key 'seed' is not a non-negative integer")
+    out["seed"] = int(seed)
 
     dims = {"H": size, "N": iterations, "M": None}
     for key, (dtype, spec) in _ARRAYS.items():
@@ -189,5 +204,10 @@ def _load_fields(zf: zipfile.ZipFile) -> dict[str, Any]:
         or pending.max() >= largest
         or (pending[:, 0] + pending[:, 1] > largest).any()
     ):
-        raise ModelFileError("model file key 'pending' holds pairs outside the training range")
+        raise ModelFileError(
+            "model file key 'pending' holds pairs outside the training range"
+        )
+    rng = out["rng_state"]
+    if rng[4] > 1 or rng[5] >= 1 << 32:  # PCG64's has_uint32 flag and uint32 buffer
+        raise ModelFileError("model file key 'rng_state' is not a PCG64 state")
     return out
