@@ -142,8 +142,8 @@ def _read_member(zf: zipfile.ZipFile, key: str, dtype: str, shape: Any) -> Any:
         data = fh.read(need)
     if len(data) != need:
         raise ModelFileError(f"model file key {key!r} is truncated")
-    order = "F" if fortran else "C"
-    arr = np.frombuffer(data, dtype=got_dtype).reshape(got_shape, order=order)
+    arr = np.frombuffer(data, dtype=got_dtype)
+    arr = arr.reshape(got_shape, order="F") if fortran else arr.reshape(got_shape)
     return arr.copy(order="C")  # writable; 0-d stays 0-d (ascontiguousarray: 1-d)
 
 
