@@ -41,10 +41,13 @@ def positive_float(name: str, value: Any) -> float:
     return v
 
 
+MAX_SEED = 2**128 - 1  # SeedSequence entropy's size; fits the file's <U64 field
+
+
 def seed(value: Any) -> int | None:
     if value is None:
         return None
-    return integer("seed", value, 0)
+    return integer("seed", value, 0, MAX_SEED)
 
 
 def big_operand(name: str, value: Any) -> int:
