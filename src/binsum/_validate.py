@@ -14,6 +14,8 @@ from numpy.typing import NDArray
 MAX_HIDDEN = 4096  # wh alone is then 128 MiB; larger is surely a mistake
 MAX_BITS = 62  # operands and sums stay inside int64
 MAX_OPERAND = 2**MAX_BITS - 1
+MAX_ITERATIONS = 2**40  # per fit call: the loss history alone is then 8 TiB
+MAX_SAMPLE = 10**8  # score(sample=...): 1.6 GB of operands
 
 
 def integer(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -35,7 +37,10 @@ def positive_float(name: str, value: Any) -> float:
         raise TypeError(
             f"{name} must be a real number, got {type(value).__name__} {value!r}"
         )
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an int or Fraction beyond the float range
+        v = math.inf
     if not (math.isfinite(v) and v > 0.0):
         raise ValueError(f"{name} must be finite and > 0, got {v!r}")
     return v
@@ -57,13 +62,12 @@ def big_operand(name: str, value: Any) -> int:
 
 def operand_array(name: str, value: Any) -> NDArray[np.int64]:
     """Array-like of non-negative integers below 2**62, as int64."""
-    if isinstance(value, np.ndarray):
-        arr = value
-    else:
-        try:
-            arr = np.asarray(value)
-        except (ValueError, TypeError, OverflowError) as exc:
-            raise TypeError(f"{name} must be array-like of integers: {exc}") from None
+    try:
+        # asarray also for ndarrays: a subclass (a masked array) could hide
+        # values from the range check below that the kernel would then see.
+        arr = np.asarray(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise TypeError(f"{name} must be array-like of integers: {exc}") from None
     kind = arr.dtype.kind
     if kind == "O":
         # Python ints too large for int64, or mixed objects: check each one.
