@@ -1,0 +1,157 @@
+"""sweep: train many configurations, on threads, processes or a cluster.
+
+Each configuration is trained by ``_train_one``, a module-level function that
+takes and returns plain data (dicts of Python scalars), so any
+``concurrent.futures.Executor`` can run it: the default thread pool (the kernel
+releases the GIL, so threads run in parallel), a ``ProcessPoolExecutor``,
+``dask.distributed.Client.get_executor()`` or mpi4py's ``MPIPoolExecutor``.
+A model depends only on its configuration (seed included) and the iterations
+trained, so the records do not depend on the executor.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from binsum import _backend, _validate
+from binsum._model import BinarySumRNN
+
+__all__ = ["sweep"]
+
+Record = dict[str, Any]
+
+# Configuration keys: BinarySumRNN's keyword arguments and their defaults.
+DEFAULTS: dict[str, Any] = {
+    "hidden_size": 16,
+    "bits": 8,
+    "learning_rate": 0.1,
+    "clip": 5.0,
+    "backend": None,
+}
+
+
+def _config(index: int, config: Any) -> dict[str, Any]:
+    """A validated configuration as plain Python values, defaults filled in."""
+    where = f"configs[{index}]"
+    if not isinstance(config, Mapping):
+        raise TypeError(
+            f"{where} must be a mapping of BinarySumRNN keyword arguments, "
+            f"got {type(config).__name__}"
+        )
+    unknown = sorted(str(k) for k in config if k not in DEFAULTS and k != "seed")
+    if unknown:
+        raise ValueError(
+            f"{where} has unknown keys {unknown}; allowed: "
+            f"{sorted([*DEFAULTS, 'seed'])}"
+        )
+    if "seed" not in config or config["seed"] is None:
+        raise ValueError(
+            f"{where} needs a 'seed' (an integer >= 0): a sweep is reproducible "
+            "only with explicit seeds"
+        )
+    c = {**DEFAULTS, **config}
+    try:
+        backend = c["backend"]
+        if backend is not None and backend not in _backend.BACKENDS:
+            _backend.kernel(backend)  # raises the backend's own clear error
+        return {
+            "hidden_size": _validate.integer(
+                "hidden_size", c["hidden_size"], 1, _validate.MAX_HIDDEN
+            ),
+            "bits": _validate.integer("bits", c["bits"], 1, _validate.MAX_BITS),
+            "learning_rate": _validate.positive_float(
+                "learning_rate", c["learning_rate"]
+            ),
+            "clip": _validate.positive_float("clip", c["clip"]),
+            "seed": _validate.integer("seed", c["seed"], 0),
+            "backend": backend,
+        }
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{where}: {exc}") from None
+
+
+def _train_one(config: dict[str, Any], iterations: int, check_every: int) -> Record:
+    """Train one configuration; return its record (plain data only)."""
+    model = BinarySumRNN(**config)
+    solved_at: list[int] = []
+
+    def checkpoint(m: BinarySumRNN, done: int, _loss: float) -> None:
+        if not solved_at and m.score() == 1.0:
+            solved_at.append(done)
+
+    model.fit(iterations, log_every=check_every, callback=checkpoint)
+    score = model.score()
+    if not solved_at and score == 1.0 and iterations % check_every:
+        solved_at.append(iterations)  # the final iteration is a checkpoint too
+    history = model.history
+    tail = history[-check_every:]
+    return {
+        **config,
+        "iterations": iterations,
+        "score": score,
+        "solved_at": solved_at[0] if solved_at else None,
+        "final_loss": float(np.mean(tail)) if len(tail) else None,
+    }
+
+
+def sweep(
+    configs: Iterable[Mapping[str, Any]],
+    iterations: int,
+    executor: Executor | None = None,
+    *,
+    check_every: int = 500,
+) -> list[Record]:
+    """Train every configuration for ``iterations`` samples; one record each.
+
+    ``configs`` are dicts of BinarySumRNN keyword arguments (``hidden_size``,
+    ``bits``, ``learning_rate``, ``clip``, ``backend``) and must each give a
+    ``seed``. Records come back in input order, each a dict of plain Python
+    values: the configuration with defaults filled in, ``iterations``,
+    ``score`` (the final ``model.score()``), ``solved_at`` (the first
+    checkpoint, every ``check_every`` iterations and at the end, where
+    ``score()`` was 1.0; None if none was) and ``final_loss`` (the mean loss
+    of the last ``check_every`` iterations; None when ``iterations`` is 0).
+
+    ``executor`` may be any ``concurrent.futures.Executor``; by default a
+    thread pool over all cores runs the sweep. A given executor is not shut
+    down. The records do not depend on the executor.
+    """
+    iterations = _validate.integer("iterations", iterations, 0)
+    check_every = _validate.integer("check_every", check_every, 1)
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(
+            "executor must be a concurrent.futures.Executor or None, "
+            f"got {type(executor).__name__}"
+        )
+    if isinstance(configs, Mapping | str | bytes):
+        raise TypeError("configs must be an iterable of configuration dicts")
+    checked = [_config(i, c) for i, c in enumerate(configs)]
+    if not checked:
+        return []
+    if executor is not None:
+        return _run(executor, checked, iterations, check_every)
+    workers = min(len(checked), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return _run(pool, checked, iterations, check_every)
+
+
+def _run(
+    executor: Executor,
+    configs: list[dict[str, Any]],
+    iterations: int,
+    check_every: int,
+) -> list[Record]:
+    futures: list[Future[Record]] = [
+        executor.submit(_train_one, c, iterations, check_every) for c in configs
+    ]
+    try:
+        return [f.result() for f in futures]
+    except BaseException:
+        for f in futures:
+            f.cancel()  # do not leave queued work running after a failure
+        raise

@@ -1,0 +1,175 @@
+"""binsum.sweep: records per configuration, independent of the executor.
+
+Sweeps are tiny (hidden 3-8, bits 3-6, at most 2,000 iterations) and shorter
+on the pure-Python twin, which trains ~150x slower; the twin's records for the
+full length are compared with the compiled backend's once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pytest
+
+import binsum
+from binsum import BinarySumRNN
+from binsum._backend import NO_EXTENSIONS
+
+ITERATIONS = 2_000
+CHECK = 250
+
+
+def iterations(backend: str) -> int:
+    return ITERATIONS if backend == "cython" else 750
+
+
+def configs(backend: str) -> list[dict[str, Any]]:
+    # The first reaches 100 % within ITERATIONS (at 1,500), the others do not.
+    return [
+        dict(hidden_size=8, bits=6, learning_rate=1.0, seed=1, backend=backend),
+        dict(hidden_size=3, bits=4, learning_rate=0.5, seed=0, backend=backend),
+        dict(hidden_size=4, bits=3, clip=1.0, seed=2, backend=backend),
+    ]
+
+
+@pytest.fixture(scope="module")
+def process_pool() -> Iterator[Executor]:
+    # spawn, as on macOS and Windows: the work must pickle by reference.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+def dask_executor() -> Iterator[Executor]:
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=2,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client.get_executor()
+
+
+def test_records_do_not_depend_on_executor(
+    backend: str, process_pool: Executor, dask_executor: Executor
+) -> None:
+    cfgs, n = configs(backend), iterations(backend)
+    default = binsum.sweep(cfgs, n, check_every=CHECK)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        threads = binsum.sweep(cfgs, n, pool, check_every=CHECK)
+    processes = binsum.sweep(cfgs, n, process_pool, check_every=CHECK)
+    dask = binsum.sweep(cfgs, n, dask_executor, check_every=CHECK)
+    assert threads == default
+    assert processes == default
+    assert dask == default
+    assert [r["seed"] for r in default] == [c["seed"] for c in cfgs]  # input order
+    solved = [r["solved_at"] is not None for r in default]
+    assert solved == [n >= 1_500, False, False]
+
+
+def test_record_matches_an_independent_run(backend: str) -> None:
+    cfgs, n = configs(backend), iterations(backend)
+    records = binsum.sweep(cfgs, n, check_every=CHECK)
+    for cfg, rec in zip(cfgs, records, strict=True):
+        model = BinarySumRNN(**cfg)
+        scores = []
+        for _ in range(n // CHECK):  # fit in steps: same model (determinism)
+            scores.append(model.fit(CHECK).score())
+        solved = [CHECK * (i + 1) for i, s in enumerate(scores) if s == 1.0]
+        assert rec == {
+            "hidden_size": cfg["hidden_size"],
+            "bits": cfg["bits"],
+            "learning_rate": float(cfg.get("learning_rate", 0.1)),
+            "clip": float(cfg.get("clip", 5.0)),
+            "seed": cfg["seed"],
+            "backend": backend,
+            "iterations": n,
+            "score": scores[-1],
+            "solved_at": solved[0] if solved else None,
+            "final_loss": float(np.mean(model.history[-CHECK:])),
+        }
+        assert all(type(v) in (int, float, str, type(None)) for v in rec.values())
+
+
+def test_final_iteration_is_a_checkpoint(backend: str) -> None:
+    # The first config is solved at 1,500 on the 250 grid, not yet at 1,400;
+    # 1,600 is no multiple of 700, so only the final check can catch it.
+    cfg = configs(backend)[:1]
+    (rec,) = binsum.sweep(cfg, 1_600, check_every=700)
+    assert rec["score"] == 1.0
+    assert rec["solved_at"] == 1_600
+    (rec,) = binsum.sweep(cfg, 0)
+    assert rec["final_loss"] is None and rec["solved_at"] is None
+
+
+@pytest.mark.skipif(NO_EXTENSIONS, reason="needs the compiled backend")
+def test_backends_give_the_same_records() -> None:
+    python = binsum.sweep(configs("python"), ITERATIONS, check_every=CHECK)
+    cython = binsum.sweep(configs("cython"), ITERATIONS, check_every=CHECK)
+    for p, c in zip(python, cython, strict=True):
+        assert p.pop("backend") == "python" and c.pop("backend") == "cython"
+        assert p == c
+
+
+def test_defaults_are_filled_in(backend: str) -> None:
+    (rec,) = binsum.sweep(
+        [{"seed": 4, "bits": 3, "hidden_size": 2, "backend": backend}], 10
+    )
+    assert (rec["learning_rate"], rec["clip"]) == (0.1, 5.0)
+    assert binsum.sweep([], 10) == []
+
+
+@pytest.mark.parametrize(
+    ("config", "error", "match"),
+    [
+        ({"hidden_size": 4}, ValueError, r"configs\[1\] needs a 'seed'"),
+        ({"seed": None}, ValueError, r"configs\[1\] needs a 'seed'"),
+        ({"seed": 1, "hiden_size": 4}, ValueError, r"unknown keys \['hiden_size'\]"),
+        (
+            {"seed": 1, "hidden_size": 0},
+            ValueError,
+            r"configs\[1\]: hidden_size.*1\.\.4096",
+        ),
+        ({"seed": 1, "bits": 2.5}, TypeError, r"configs\[1\]: bits must be an integer"),
+        ({"seed": -1}, ValueError, r"configs\[1\]: seed must be in >= 0"),
+        ({"seed": 1, "learning_rate": 0}, ValueError, r"configs\[1\]: learning_rate"),
+        ({"seed": 1, "backend": "fortran"}, ValueError, r"configs\[1\]: backend"),
+        ([("seed", 1)], TypeError, r"configs\[1\] must be a mapping"),
+    ],
+)
+def test_bad_config_is_refused_before_any_training(
+    backend: str, config: Any, error: type[Exception], match: str
+) -> None:
+    good = {"seed": 0, "backend": backend}
+    with pytest.raises(error, match=match):
+        binsum.sweep([good, config], 10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"iterations": -1}, ValueError, "iterations must be in >= 0"),
+        (
+            {"iterations": 10, "check_every": 0},
+            ValueError,
+            "check_every must be in >= 1",
+        ),
+        ({"iterations": 10, "executor": "threads"}, TypeError, "executor must be"),
+    ],
+)
+def test_bad_arguments(
+    backend: str, kwargs: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        binsum.sweep([{"seed": 0, "backend": backend}], **kwargs)
+    with pytest.raises(TypeError, match="iterable of configuration dicts"):
+        binsum.sweep({"seed": 0}, 10)
