@@ -209,12 +209,14 @@ class BinarySumRNN:
         after every ``log_every`` iterations of this call with the mean loss of
         those iterations; returning False stops training there.
         """
-        total = _validate.integer("iterations", iterations, 0)
+        total = _validate.integer("iterations", iterations, 0, _validate.MAX_ITERATIONS)
         log_every = _validate.integer("log_every", log_every, 1)
         if callback is not None and not callable(callback):
             raise TypeError(
                 f"callback must be callable or None, got {type(callback).__name__}"
             )
+        if file is not None and not callable(getattr(file, "write", None)):
+            raise TypeError(f"file must have a write method, got {type(file).__name__}")
         out = sys.stdout if file is None else file
         kernel, bits = self._kernel, self._bits
         with self._lock:
@@ -349,7 +351,7 @@ class BinarySumRNN:
                 start = stop
             return correct / (top * (top + 1) // 2)
         count = SCORE_SAMPLE if sample is None else _validate.integer(
-            "sample", sample, 1
+            "sample", sample, 1, _validate.MAX_SAMPLE
         )
         a, b = _sampling.random_pairs(bits, count, seed)
         return int(np.count_nonzero(self.predict(a, b) == a + b)) / count
