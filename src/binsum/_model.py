@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from binsum import _backend, _modelfile, _sampling, _validate
+from binsum import _backend, _modelfile, _pretrained, _sampling, _validate
 
 __all__ = ["BinarySumRNN"]
 
@@ -321,11 +321,18 @@ class BinarySumRNN:
 
     def add(self, a: int, b: int) -> int:
         """The network's sum of two non-negative ints of any size, bit by bit."""
+        return _sampling.from_bits(self.logits(a, b) > 0.0)
+
+    def logits(self, a: int, b: int) -> NDArray[np.float64]:
+        """The output logits o_t of ``add(a, b)``, least significant bit first.
+
+        One per step: as many as the larger operand has bits, plus one for the
+        carry. sigmoid(o_t) is the network's probability that bit t is 1.
+        """
         a = _validate.big_operand("a", a)
         b = _validate.big_operand("b", b)
         steps = max(a.bit_length(), b.bit_length()) + 1
-        logits = self._logits(self._state, a, b, steps)
-        return _sampling.from_bits(logits > 0.0)
+        return self._logits(self._state, a, b, steps)
 
     def score(
         self, bits: int | None = None, *, sample: int | None = None, seed: int = 0
@@ -433,6 +440,16 @@ class BinarySumRNN:
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
         return cls._from_fields(_modelfile.load(path), backend)
+
+    @classmethod
+    def pretrained(cls, backend: str | None = None) -> BinarySumRNN:
+        """The network shipped inside binsum: ``binsum train`` with its defaults.
+
+        Its settings are recorded in ``binsum._pretrained.SETTINGS``; a fresh
+        copy is loaded on every call, so training it never changes the file.
+        """
+        with _pretrained.path() as file:
+            return cls.load(file, backend)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"fields": self._fields(), "backend": self._backend_request}
