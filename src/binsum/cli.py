@@ -1,48 +1,509 @@
-"""The ``binsum`` command: train the lecture's network, then use it."""
+"""The ``binsum`` command: train the lecture's network, then use it.
+
+Subcommands: ``train``, ``add``, ``eval``, ``info`` and ``demo``; ``binsum``
+alone runs ``demo`` (train the default network in memory with the lecture's
+log, then add two 67-bit numbers with it). Every failure prints one line on
+stderr and exits non-zero: 2 for a bad command line, 1 for anything else,
+130 when interrupted. ``BINSUM_DEBUG=1`` shows the traceback of an
+unexpected error instead.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import platform
 import sys
 import time
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from typing import Any, NoReturn
 
-from binsum import BinarySumRNN, __version__, backend
+import numpy as np
+
+import binsum
+from binsum import _backend, _plot, _pretrained, _validate
+from binsum._model import SCORE_EXHAUSTIVE_BITS, SCORE_SAMPLE, BinarySumRNN
+from binsum._modelfile import ModelFileError
+from binsum._progress import Progress
+
+PROG = "binsum"
+DEMO_OPERANDS = (12345678901234567890, 98765432109876543210)
+PLOT_CHECKPOINTS = 20  # accuracy points drawn on the loss plot
+PLOT_SAMPLE = 2000  # pairs per accuracy checkpoint: cheap, ±1 % is plenty
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="binsum",
-        description="Train an RNN to add binary numbers (the lecture's exercise), "
-        "report its exact-sum accuracy and add two numbers with it.",
-    )
-    parser.add_argument("--version", action="version", version=f"binsum {__version__}")
-    parser.add_argument("--hidden-size", type=int, default=16)
-    parser.add_argument("--bits", type=int, default=8)
-    parser.add_argument("--iterations", type=int, default=10_000)
-    parser.add_argument("--learning-rate", type=float, default=0.1)
-    parser.add_argument("--clip", type=float, default=5.0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--log-every", type=int, default=1000)
-    parser.add_argument("--add", nargs=2, metavar=("A", "B"), default=("12345678901234567890", "98765432109876543210"))
-    args = parser.parse_args(argv)
+class CommandError(Exception):
+    """A user-facing failure: its message is printed as the one error line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (usage is in --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# ------------------------------------------------------------- value parsers
+def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            allowed = f"{low}..{high}" if high is not None else f">= {low}"
+            raise argparse.ArgumentTypeError(f"must be in {allowed}, got {value}")
+        return value
+
+    return parse
+
+
+def _positive_float(text: str) -> float:
     try:
-        a, b = (int(x, 0) for x in args.add)
-        model = BinarySumRNN(
-            hidden_size=args.hidden_size,
-            bits=args.bits,
-            learning_rate=args.learning_rate,
-            clip=args.clip,
-            seed=args.seed,
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0.0):
+        raise argparse.ArgumentTypeError(f"must be finite and > 0, got {text}")
+    return value
+
+
+def operand(text: str) -> int:
+    """A non-negative integer in decimal, 0b..., 0o... or 0x... of any size."""
+    cleaned = text.strip()
+    try:
+        value = int(cleaned, 0)
+    except ValueError:
+        # int(x, 0) refuses leading zeros ("007"); plain digits mean decimal.
+        if not (cleaned.isascii() and cleaned.replace("_", "").isdigit()):
+            raise argparse.ArgumentTypeError(
+                f"not a number: {text!r} (use decimal, 0b..., 0o... or 0x...)"
+            ) from None
+        value = int(cleaned, 10)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be non-negative, got {text}")
+    return value
+
+
+# ------------------------------------------------------------------ parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="A recurrent neural network that adds binary numbers, bit by "
+        "bit (the RNN lecture's exercise). Without a subcommand, runs 'demo'.",
+        epilog="Run 'binsum COMMAND --help' for the options of each command.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"{PROG} {binsum.__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+
+    train = sub.add_parser(
+        "train",
+        help="train a network, print its accuracy and save it",
+        description="Train the network with the lecture's log (and a progress bar "
+        "on a terminal), print its exact-sum accuracy and save it atomically.",
+    )
+    _add_training_flags(train)
+    train.add_argument(
+        "--out", metavar="PATH", default="model.npz",
+        help="where to save the model (default: %(default)s)",
+    )
+    train.add_argument(
+        "--plot", metavar="FILE.png",
+        help="also draw the loss curve and the accuracy at checkpoints "
+        f"(needs matplotlib: {_plot.INSTALL_HINT})",
+    )
+    train.set_defaults(run=_cmd_train)
+
+    add = sub.add_parser(
+        "add",
+        help="add two numbers with the network",
+        description="Print the sum of A and B computed by the network, bit by bit. "
+        "A and B are non-negative integers of any size, in decimal, 0b..., 0o... "
+        "or 0x... notation.",
+    )
+    add.add_argument("a", metavar="A", type=operand, help="first operand")
+    add.add_argument("b", metavar="B", type=operand, help="second operand")
+    _add_model_flag(add)
+    add.add_argument(
+        "--explain", action="store_true",
+        help="show the column addition: both operands' bits, the predicted bits "
+        "and the network's confidence in each",
+    )
+    add.set_defaults(run=_cmd_add)
+
+    ev = sub.add_parser(
+        "eval",
+        help="measure a network's exact-sum accuracy",
+        description="Exact-sum accuracy over every pair with a + b < 2**N for "
+        f"N <= {SCORE_EXHAUSTIVE_BITS}, and over random pairs beyond (length "
+        "generalisation: a network trained on 8 bits adds longer numbers).",
+    )
+    _add_model_flag(ev)
+    ev.add_argument(
+        "--bits", metavar="N", type=_int_in(1, _validate.MAX_BITS),
+        help=f"operand size, 1..{_validate.MAX_BITS} (default: the model's)",
+    )
+    ev.add_argument(
+        "--sample", metavar="K", type=_int_in(1, _validate.MAX_SAMPLE),
+        help=f"use K random pairs (default: all pairs up to "
+        f"{SCORE_EXHAUSTIVE_BITS} bits, {SCORE_SAMPLE:,} beyond)",
+    )
+    ev.add_argument(
+        "--seed", type=_int_in(0, 2**64 - 1), default=0,
+        help="seed of the random pairs (default: %(default)s)",
+    )
+    ev.set_defaults(run=_cmd_eval)
+
+    info = sub.add_parser(
+        "info",
+        help="show versions and the backend in use",
+        description="Print binsum's version, the backend in use (compiled or pure "
+        "Python), the Python and numpy versions and the shipped network.",
+    )
+    info.set_defaults(run=_cmd_info)
+
+    demo = sub.add_parser(
+        "demo",
+        help="train the default network in memory and add two numbers with it "
+        "(what 'binsum' alone does)",
+        description="Train the default network with the lecture's log, print its "
+        "accuracy and add two 67-bit numbers with it. Saves nothing.",
+    )
+    demo.set_defaults(run=_cmd_demo)
+    return parser
+
+
+def _add_training_flags(p: argparse.ArgumentParser) -> None:
+    s = _pretrained.SETTINGS
+    p.add_argument(
+        "--hidden-size", metavar="H", type=_int_in(1, _validate.MAX_HIDDEN),
+        default=s["hidden_size"],
+        help=f"hidden units, 1..{_validate.MAX_HIDDEN} (default: %(default)s)",
+    )
+    p.add_argument(
+        "--bits", metavar="N", type=_int_in(1, _validate.MAX_BITS), default=s["bits"],
+        help=f"bits of the training operands, 1..{_validate.MAX_BITS} "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--iterations", metavar="K", type=_int_in(0, _validate.MAX_ITERATIONS),
+        default=s["iterations"],
+        help="training samples, one SGD step each (default: %(default)s)",
+    )
+    p.add_argument(
+        "--learning-rate", metavar="LR", type=_positive_float,
+        default=s["learning_rate"], help="SGD step size (default: %(default)s)",
+    )
+    p.add_argument(
+        "--clip", metavar="C", type=_positive_float, default=s["clip"],
+        help="clip hidden deltas to [-C, C] (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=_int_in(0, 2**64 - 1), default=s["seed"],
+        help="random seed of the weights and samples (default: %(default)s, "
+        "which reproduces the shipped network)",
+    )
+    p.add_argument(
+        "--log-every", metavar="K", type=_int_in(0, _validate.MAX_ITERATIONS),
+        default=1000,
+        help="print the lecture's log every K iterations, 0 for none "
+        "(default: %(default)s)",
+    )
+
+
+def _add_model_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model", metavar="PATH",
+        help="a model saved by 'binsum train' (default: the network shipped "
+        "with binsum)",
+    )
+
+
+# ---------------------------------------------------------------- helpers
+def _load(path: str | None) -> BinarySumRNN:
+    if path is None:
+        return BinarySumRNN.pretrained()
+    try:
+        return BinarySumRNN.load(path)
+    except ModelFileError as exc:
+        raise CommandError(f"cannot load --model {path}: {exc}") from None
+    except OSError as exc:
+        raise CommandError(f"cannot read --model {path}: {_os_reason(exc)}") from None
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _check_writable(path: str, flag: str) -> None:
+    """Fail before training, not after, when the output cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.isdir(path):
+        raise CommandError(f"cannot write {flag} {path}: it is a directory")
+    if not os.path.isdir(folder):
+        raise CommandError(f"cannot write {flag} {path}: no folder {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CommandError(f"cannot write {flag} {path}: folder is not writable")
+
+
+def _score_text(model: BinarySumRNN, bits: int | None, sample: int | None,
+                seed: int = 0) -> str:
+    n = model.bits if bits is None else bits
+    accuracy = model.score(n, sample=sample, seed=seed)
+    if sample is None and n <= SCORE_EXHAUSTIVE_BITS:
+        top = 1 << n
+        where = f"all {top * (top + 1) // 2:,} pairs"
+    else:
+        where = f"{sample or SCORE_SAMPLE:,} random pairs"
+    return f"exact sums: {accuracy:.2%} of {where} with a + b < 2**{n}"
+
+
+def _train(
+    model: BinarySumRNN, iterations: int, log_every: int, plot: bool
+) -> list[tuple[int, float]]:
+    """Fit with the log, the bar and (for the plot) accuracy at checkpoints."""
+    every = log_every or max(1, iterations // 100)
+    calls = max(1, iterations // every)
+    score_every = max(1, math.ceil(calls / PLOT_CHECKPOINTS))
+    checkpoints: list[tuple[int, float]] = []
+
+    def accuracy() -> float:
+        return model.score(sample=None if model.bits <= 5 else PLOT_SAMPLE)
+
+    if plot:
+        checkpoints.append((0, accuracy()))
+    with Progress(iterations) as progress:
+
+        def on_block(m: BinarySumRNN, done: int, loss: float) -> None:
+            progress.update_to(done, loss)
+            if plot and (done // every) % score_every == 0 and done < iterations:
+                checkpoints.append((done, accuracy()))
+
+        model.fit(
+            iterations, verbose=log_every > 0, log_every=every,
+            callback=on_block, file=progress.log,
         )
-        t0 = time.perf_counter()
-        model.fit(args.iterations, verbose=True, log_every=args.log_every)
-        elapsed = time.perf_counter() - t0
-        print(f"trained {args.iterations} iterations in {elapsed:.3f} s ({backend} backend)")
-        print(f"exact sums over all {args.bits}-bit pairs: {model.score():.2%}")
-        total = model.add(a, b)
-        mark = "correct" if total == a + b else f"wrong, the true sum is {a + b}"
-        print(f"{a} + {b} = {total} ({mark})")
-    except (ValueError, TypeError, OSError) as exc:
-        print(f"binsum: error: {exc}", file=sys.stderr)
-        return 2
+        progress.update_to(iterations)
+    return checkpoints
+
+
+# --------------------------------------------------------------- commands
+def _cmd_train(args: argparse.Namespace) -> None:
+    _check_writable(args.out, "--out")
+    plot = args.plot is not None
+    if plot:
+        _check_writable(args.plot, "--plot")
+        if not _plot.available():
+            print(
+                f"{PROG} train: --plot needs matplotlib, install it with "
+                f"{_plot.INSTALL_HINT} (training and saving anyway)",
+                file=sys.stderr,
+            )
+            plot = False
+    model = BinarySumRNN(
+        hidden_size=args.hidden_size, bits=args.bits,
+        learning_rate=args.learning_rate, clip=args.clip, seed=args.seed,
+    )
+    start = time.perf_counter()
+    checkpoints = _train(model, args.iterations, args.log_every, plot)
+    elapsed = time.perf_counter() - start
+    try:
+        model.save(args.out)
+    except OSError as exc:
+        reason = _os_reason(exc)
+        raise CommandError(f"cannot write --out {args.out}: {reason}") from None
+    print(
+        f"trained {args.iterations:,} iterations in {elapsed:.3f} s "
+        f"({model.backend} backend), saved {args.out}"
+    )
+    print(_score_text(model, None, None))
+    if plot:
+        checkpoints.append((args.iterations, model.score()))
+        title = (
+            f"binsum train: {args.hidden_size} hidden units, {args.bits} bits, "
+            f"lr {args.learning_rate:g}, clip {args.clip:g}, seed {args.seed}"
+        )
+        label = (
+            "exact sums, all pairs" if args.bits <= 5
+            else f"exact sums ({PLOT_SAMPLE:,} random pairs; last: all pairs)"
+        )
+        try:
+            _plot.write(args.plot, model.history, checkpoints, title, label)
+        except OSError as exc:
+            raise CommandError(
+                f"cannot write --plot {args.plot}: {_os_reason(exc)}"
+            ) from None
+        print(f"wrote {args.plot}")
+
+
+def _cmd_add(args: argparse.Namespace) -> None:
+    model = _load(args.model)
+    a, b = args.a, args.b
+    logits = model.logits(a, b)
+    total = sum(1 << t for t, o in enumerate(logits.tolist()) if o > 0.0)
+    if args.explain:
+        print("\n".join(explain(a, b, logits)))
+    else:
+        print(total)
+    if total != a + b:
+        print(f"{PROG} add: note: the network is wrong, a + b = {a + b}",
+              file=sys.stderr)
+
+
+def explain(a: int, b: int, logits: np.ndarray[Any, Any]) -> list[str]:
+    """The column addition as the lecture draws it, with per-bit confidence."""
+    values = logits.tolist()
+    n = len(values)
+    prob = [0.5 * (1.0 + math.tanh(0.5 * o)) for o in values]  # sigmoid, stable
+    pred = [1 if o > 0.0 else 0 for o in values]
+    total = sum(bit << t for t, bit in enumerate(pred))
+    true = a + b
+    carry = true ^ a ^ b  # bit t: the carry into column t
+
+    def row(label: str, bits: Sequence[int]) -> str:
+        return f"{label:<10}" + " ".join(str(x) for x in reversed(bits))
+
+    def bits_of(v: int) -> list[int]:
+        return [(v >> t) & 1 for t in range(n)]
+
+    verdict = "exact" if total == true else f"wrong, the true sum is {true}"
+    wrong = [t for t in range(n) if pred[t] != (true >> t) & 1]
+    lines = [
+        f"{a} + {b} = {total} ({verdict})",
+        "",
+        "column addition, most significant bit on the left; the network reads "
+        "the columns right to left, one per step:",
+        "",
+        row("  a", bits_of(a)),
+        row("+ b", bits_of(b)),
+        row("  carry", bits_of(carry)),
+        " " * 10 + "-" * (2 * n - 1),
+        row("= network", pred),
+    ]
+    if wrong:
+        lines.append(" " * 10 + " ".join(
+            "^" if t in wrong else " " for t in reversed(range(n))).rstrip())
+    lines += [
+        "",
+        "column  a  b  carry  network  sigmoid(o_t)  confidence",
+    ]
+    for t in range(n):
+        conf = prob[t] if pred[t] else 1.0 - prob[t]
+        mark = f"  <- wrong, the true bit is {(true >> t) & 1}" if t in wrong else ""
+        lines.append(
+            f"{t:>6}  {(a >> t) & 1}  {(b >> t) & 1}  {(carry >> t) & 1:>5}  "
+            f"{pred[t]:>7}  {prob[t]:>12.4f}  {conf:>10.1%}{mark}"
+        )
+    return lines
+
+
+def _cmd_eval(args: argparse.Namespace) -> None:
+    model = _load(args.model)
+    print(_score_text(model, args.bits, args.sample, args.seed))
+
+
+def _cmd_info(args: argparse.Namespace) -> None:
+    if binsum.has_extension:
+        how = "compiled extension binsum._core"
+    elif _backend.NO_EXTENSIONS:
+        how = "pure-Python twin, BINSUM_NO_EXTENSIONS is set"
+    else:
+        how = "pure-Python twin, the compiled extension is not built"
+    s = _pretrained.SETTINGS
+    print(f"binsum {binsum.__version__}")
+    print(f"backend: {binsum.backend} ({how})")
+    print(
+        f"python: {platform.python_version()} ({platform.python_implementation()}) "
+        f"on {sys.platform} {platform.machine()}"
+    )
+    print(f"numpy: {np.__version__}")
+    print(f"tqdm: {_version('tqdm') or 'not installed'}")
+    mpl = _version("matplotlib")
+    print(f"matplotlib: {mpl or 'not installed, ' + _plot.INSTALL_HINT} (for --plot)")
+    print(
+        f"pretrained network: {s['hidden_size']} hidden units, {s['bits']} bits, "
+        f"seed {s['seed']}, {s['iterations']:,} iterations ({_pretrained.COMMAND})"
+    )
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cmd_demo(args: argparse.Namespace) -> None:
+    s = _pretrained.SETTINGS
+    model = BinarySumRNN(
+        hidden_size=int(s["hidden_size"]), bits=int(s["bits"]),
+        learning_rate=s["learning_rate"], clip=s["clip"], seed=int(s["seed"]),
+    )
+    iterations = int(s["iterations"])
+    start = time.perf_counter()
+    _train(model, iterations, 1000, plot=False)
+    elapsed = time.perf_counter() - start
+    print(
+        f"trained {iterations:,} iterations in {elapsed:.3f} s "
+        f"({model.backend} backend)"
+    )
+    print(_score_text(model, None, None))
+    a, b = DEMO_OPERANDS
+    total = model.add(a, b)
+    verdict = "exact" if total == a + b else f"wrong, the true sum is {a + b}"
+    print(f"{a} + {b} = {total} ({verdict})")
+    print(
+        "next: binsum train --out model.npz; binsum add [--explain] A B; "
+        "binsum --help"
+    )
+
+
+# ------------------------------------------------------------------- main
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status (never raises)."""
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)  # operands "of any size", in decimal too
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error
+        return exc.code if isinstance(exc.code, int) else 2
+    run: Callable[[argparse.Namespace], None] = getattr(args, "run", _cmd_demo)
+    where = f"{PROG} {args.command or 'demo'}"
+    try:
+        run(args)
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        print(f"{where}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `binsum train | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except (CommandError, ModelFileError, ValueError, TypeError, OSError,
+            FloatingPointError, ImportError) as exc:
+        print(f"{where}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if os.environ.get("BINSUM_DEBUG"):
+            raise
+        print(
+            f"{where}: internal error: {type(exc).__name__}: {_one_line(exc)} "
+            "(BINSUM_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror + (f": {exc.filename}" if exc.filename else "")
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
