@@ -69,6 +69,10 @@ def operand_array(name: str, value: Any) -> NDArray[np.int64]:
     except (ValueError, TypeError, OverflowError) as exc:
         raise TypeError(f"{name} must be array-like of integers: {exc}") from None
     kind = arr.dtype.kind
+    if kind == "f" and isinstance(value, list | tuple):
+        # numpy turns [1, 2**63] into float64: check the elements themselves,
+        # so a too-large int is reported as such, not as a float.
+        arr, kind = np.asarray(value, dtype=object), "O"
     if kind == "O":
         # Python ints too large for int64, or mixed objects: check each one.
         flat = [integer(name, v, 0, MAX_OPERAND) for v in arr.ravel().tolist()]
