@@ -1,0 +1,512 @@
+"""binsum against the lecture's numpy code (and PyTorch, if installed).
+
+    python benchmarks/bench.py [--quick] [--repeat N] [--json results.json]
+
+Prints, as medians of N runs with their spread (min-max):
+- training samples/s of binsum and of the numpy reference (numpy_reference.py:
+  the lecture's code with the corrected updates), one sample per SGD step,
+  and their ratio; a PyTorch row of the same algorithm when torch imports;
+- inference pairs/s on 1,000,000 random 8-bit pairs: predict() against the
+  reference's vectorised forward pass (all pairs through numpy at once);
+- the default fit's wall time, BinarySumRNN(seed=0).fit(10_000);
+- two-thread scaling: two models trained by two threads at once, and
+  predict(..., threads=2) on a large batch, each against one thread;
+- a table over hidden sizes x bits showing how the cost grows.
+
+Everything is measured in the same run. The targets are for one core, so
+numpy's BLAS and PyTorch run on one thread (--blas-threads changes that). The
+script re-executes itself with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed
+from the environment (they slow numpy down on some machines) and reports that
+it did; --keep-env measures the environment as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+SLOWING = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+MARKER = "BINSUM_BENCH_REEXEC"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="fewer, shorter runs")
+    p.add_argument("--repeat", type=int, default=None, help="runs per measurement")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    p.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="threads for numpy's BLAS and PyTorch (default 1: one-core targets)",
+    )
+    p.add_argument(
+        "--keep-env",
+        action="store_true",
+        help="do not remove OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE",
+    )
+    p.add_argument("--no-torch", action="store_true", help="skip PyTorch rows")
+    args = p.parse_args(argv)
+    if args.repeat is None:
+        args.repeat = 3 if args.quick else 5
+    if args.repeat < 1:
+        p.error("--repeat must be >= 1")
+    if args.blas_threads < 1:
+        p.error("--blas-threads must be >= 1")
+    return args
+
+
+def reexec_if_needed(args: argparse.Namespace) -> None:
+    """Set the environment numpy reads at import, by running ourselves again."""
+    if os.environ.get(MARKER):
+        return
+    env = dict(os.environ)
+    removed = []
+    if not args.keep_env:
+        removed = [f"{k}={env.pop(k)}" for k in SLOWING if k in env]
+    for k in THREAD_VARS:
+        env[k] = str(args.blas_threads)
+    env[MARKER] = ";".join(removed) or "-"
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
+ARGS = parse_args(sys.argv[1:])
+reexec_if_needed(ARGS)
+
+# ---- from here on the environment is the one we measure in ------------------
+import inspect  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy_reference as ref  # noqa: E402
+
+import binsum  # noqa: E402
+from binsum import BinarySumRNN  # noqa: E402
+
+try:
+    if ARGS.no_torch:
+        raise ImportError
+    import torch
+except ImportError:
+    torch = None
+
+RESULTS: dict[str, Any] = {}
+
+
+# ----------------------------------------------------------------- measuring
+class Stat:
+    """Median and spread of a rate (units per second) over several runs."""
+
+    def __init__(self, values: list[float]) -> None:
+        self.values = values
+        self.median = statistics.median(values)
+        self.low, self.high = min(values), max(values)
+
+    def fmt(self, scale: float = 1.0, digits: int = 0) -> str:
+        m, lo, hi = (v * scale for v in (self.median, self.low, self.high))
+        return f"{m:,.{digits}f} ({lo:,.{digits}f}-{hi:,.{digits}f})"
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "median": self.median,
+            "min": self.low,
+            "max": self.high,
+            "runs": self.values,
+        }
+
+
+def rate(work: Callable[[], Any], units: float, repeat: int) -> Stat:
+    """Units per second of ``work()``; one untimed warm-up run first."""
+    work()
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        work()
+        out.append(units / (time.perf_counter() - t))
+    return Stat(out)
+
+
+def seconds(work: Callable[[], Any], repeat: int) -> Stat:
+    work()
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        work()
+        out.append(time.perf_counter() - t)
+    return Stat(out)
+
+
+def sized(per_second: float, target: float, low: int) -> int:
+    """A count of units that takes about ``target`` seconds (at least low)."""
+    return max(low, int(per_second * target))
+
+
+def random_pairs(bits: int, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.Generator(np.random.PCG64(seed))
+    top = 1 << bits
+    return (
+        rng.integers(0, top, count, dtype=np.int64),
+        rng.integers(0, top, count, dtype=np.int64),
+    )
+
+
+def predict_threads() -> bool:
+    return "threads" in inspect.signature(BinarySumRNN.predict).parameters
+
+
+# ----------------------------------------------------------------- the rows
+def train_binsum(hidden: int, bits: int, n: int) -> Callable[[], Any]:
+    return lambda: BinarySumRNN(hidden_size=hidden, bits=bits, seed=0).fit(n)
+
+
+def train_reference(hidden: int, bits: int, n: int) -> Callable[[], Any]:
+    dataset = ref.make_dataset(bits)
+
+    def work() -> None:
+        rng = np.random.Generator(np.random.PCG64(0))
+        wi, wh, wo = ref.init_nn(2, hidden, 1, rng)
+        ref.train(wi, wh, wo, n, ref.samples(dataset, rng), hidden)
+
+    return work
+
+
+def torch_train(
+    wi: Any, wh: Any, wo: Any, stream: Any, n: int, lr: float = 0.1, clip: float = 5.0
+) -> Any:
+    """The same algorithm in PyTorch: autograd BPTT, one sample per SGD step.
+
+    A hook clips the gradient reaching each pre-activation a_t, which is the
+    lecture's clipped hidden delta; float64 as in binsum.
+    """
+    params = [
+        torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in (wi, wh, wo)
+    ]
+    twi, twh, two = params
+    hidden = wh.shape[0]
+
+    def clipped(g: Any) -> Any:
+        return g.clamp(-clip, clip)
+
+    for _ in range(n):
+        a, b, c = next(stream)
+        x = torch.tensor(np.stack([a[::-1], b[::-1]], axis=1), dtype=torch.float64)
+        y = torch.tensor(c[::-1].copy(), dtype=torch.float64)
+        h = torch.zeros(1, hidden, dtype=torch.float64)
+        outs = []
+        for t in range(len(c)):
+            at = x[t : t + 1] @ twi + h @ twh
+            at.register_hook(clipped)
+            h = torch.sigmoid(at)
+            outs.append(torch.sigmoid(h @ two))
+        loss = ((torch.cat(outs)[:, 0] - y) ** 2).sum()
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+                p.grad = None
+    return [p.detach().numpy() for p in params]
+
+
+def train_torch(hidden: int, bits: int, n: int) -> Callable[[], Any]:
+    dataset = ref.make_dataset(bits)
+
+    def work() -> None:
+        rng = np.random.Generator(np.random.PCG64(0))
+        wi, wh, wo = ref.init_nn(2, hidden, 1, rng)
+        torch_train(wi, wh, wo, ref.samples(dataset, rng), n)
+
+    return work
+
+
+def torch_agrees_with_reference() -> float:
+    """Largest relative weight difference after 50 identical samples."""
+    dataset = ref.make_dataset(8)
+    rng = np.random.Generator(np.random.PCG64(1))
+    w = ref.init_nn(2, 16, 1, rng)
+    pairs = random_pairs(7, 50, 2)
+    ws = [x.copy() for x in w]
+    ref.train(*ws, 50, ref.samples_from_pairs(dataset, *pairs), 16)
+    wt = torch_train(*w, ref.samples_from_pairs(dataset, *pairs), 50)
+    return max(
+        float(np.abs(p - q).max() / np.abs(q).max())
+        for p, q in zip(wt, ws, strict=True)
+    )
+
+
+def torch_forward(w: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray) -> Any:
+    wi, wh, wo = (torch.from_numpy(w[k]) for k in ("wi", "wh", "wo"))
+    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+    h = torch.zeros(len(a), wh.shape[0], dtype=torch.float64)
+    out = torch.zeros(len(a), dtype=torch.int64)
+    for t in range(9):
+        x = torch.stack([(ta >> t) & 1, (tb >> t) & 1], dim=1).to(torch.float64)
+        h = torch.sigmoid(x @ wi + h @ wh)
+        out |= ((h @ wo)[:, 0] > 0).to(torch.int64) << t
+    return out
+
+
+# ----------------------------------------------------------------- sections
+def machine() -> None:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    removed = os.environ.get(MARKER, "-")
+    info = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "binsum": binsum.__version__,
+        "backend": binsum.backend,
+        "torch": torch.__version__ if torch is not None else None,
+        "blas_threads": ARGS.blas_threads,
+        "removed_env": [] if removed == "-" else removed.split(";"),
+        "kept_env": [f"{k}={os.environ[k]}" for k in SLOWING if k in os.environ],
+    }
+    RESULTS["machine"] = info
+    print(f"machine: {cpu}, {info['cores']} cores, {info['os']}")
+    print(
+        f"python {info['python']}, numpy {info['numpy']}, binsum {info['binsum']}"
+        f" (backend {info['backend']}), torch "
+        f"{info['torch'] or ('skipped' if ARGS.no_torch else 'not installed')}"
+    )
+    print(f"numpy BLAS / torch threads: {ARGS.blas_threads}")
+    if info["removed_env"]:
+        print(f"removed from the environment: {', '.join(info['removed_env'])}")
+    if info["kept_env"]:
+        print(
+            f"WARNING: measured with {', '.join(info['kept_env'])} set "
+            "(slows numpy; rerun without --keep-env)"
+        )
+    print(f"medians of {ARGS.repeat} runs, spread (min-max) in brackets")
+
+
+def training(q: bool, r: int) -> None:
+    print("\n== training: one sample per SGD step (hidden 16, 8 bits)")
+    n_bin, n_ref, n_torch = (30_000, 500, 150) if q else (200_000, 2_000, 600)
+    rows = {
+        "binsum": rate(train_binsum(16, 8, n_bin), n_bin, r),
+        "numpy reference": rate(train_reference(16, 8, n_ref), n_ref, r),
+    }
+    if torch is not None:
+        rows["pytorch"] = rate(train_torch(16, 8, n_torch), n_torch, r)
+    base = rows["numpy reference"].median
+    RESULTS["training"] = {k: v.json() for k, v in rows.items()}
+    print(f"  {'':16} {'samples/s':>30} {'x numpy':>9}")
+    for name, s in rows.items():
+        print(f"  {name:16} {s.fmt():>30} {s.median / base:>9.1f}")
+    if torch is not None:
+        diff = torch_agrees_with_reference()
+        RESULTS["torch_vs_reference_max_rel_diff"] = diff
+        print(f"  (pytorch and numpy weights after 50 samples agree to {diff:.1e})")
+
+    fit = seconds(lambda: BinarySumRNN(seed=0).fit(10_000), r)
+    RESULTS["default_fit_seconds"] = fit.json()
+    print(f"  default fit, BinarySumRNN(seed=0).fit(10_000): {fit.fmt(1e3, 1)} ms")
+
+
+def inference(q: bool, r: int) -> None:
+    count = 200_000 if q else 1_000_000
+    print(f"\n== inference: {count:,} random 8-bit pairs (hidden 16)")
+    model = BinarySumRNN(seed=0).fit(10_000)
+    a, b = random_pairs(8, count, 1)
+    w = model.weights
+    wrong = int(
+        np.count_nonzero(
+            model.predict(a, b) != ref.forward_sums(w["wi"], w["wh"], w["wo"], a, b, 8)
+        )
+    )
+    rows = {
+        "binsum predict": rate(lambda: model.predict(a, b), count, r),
+        "numpy vectorised": rate(
+            lambda: ref.forward_sums(w["wi"], w["wh"], w["wo"], a, b, 8), count, r
+        ),
+    }
+    if torch is not None:
+        rows["pytorch vectorised"] = rate(lambda: torch_forward(w, a, b), count, r)
+    base = rows["numpy vectorised"].median
+    RESULTS["inference"] = {k: v.json() for k, v in rows.items()}
+    RESULTS["inference_disagreements"] = wrong
+    print(f"  {'':20} {'pairs/s':>34} {'x numpy':>9}")
+    for name, s in rows.items():
+        print(f"  {name:20} {s.fmt():>34} {s.median / base:>9.2f}")
+    print(f"  (binsum and numpy disagree on {wrong} of {count:,} sums)")
+
+
+def threads(q: bool, r: int) -> None:
+    print("\n== two threads")
+    n = 30_000 if q else 200_000
+
+    def train_together(k: int) -> None:
+        models = [BinarySumRNN(seed=i) for i in range(k)]
+        start = threading.Barrier(k)
+
+        def run(m: BinarySumRNN) -> None:
+            start.wait()
+            m.fit(n)
+
+        ts = [threading.Thread(target=run, args=(m,)) for m in models]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+
+    one = rate(lambda: train_together(1), n, r)
+    two = rate(lambda: train_together(2), 2 * n, r)
+    RESULTS["train_threads"] = {
+        "1": one.json(),
+        "2": two.json(),
+        "scaling": two.median / one.median,
+    }
+    print(f"  training, 1 model on 1 thread:  {one.fmt():>32} samples/s")
+    print(
+        f"  training, 2 models on 2 threads:{two.fmt():>32} samples/s"
+        f"  = {two.median / one.median:.2f}x"
+    )
+
+    if not predict_threads():
+        RESULTS["predict_threads"] = None
+        print("  predict(threads=2): n/a (this binsum's predict has no threads=)")
+        return
+    count = 400_000 if q else 4_000_000
+    model = BinarySumRNN(seed=0).fit(10_000)
+    a, b = random_pairs(8, count, 3)
+    p1 = rate(lambda: model.predict(a, b, threads=1), count, r)
+    p2 = rate(lambda: model.predict(a, b, threads=2), count, r)
+    RESULTS["predict_threads"] = {
+        "pairs": count,
+        "1": p1.json(),
+        "2": p2.json(),
+        "scaling": p2.median / p1.median,
+    }
+    print(f"  predict {count:,} pairs, threads=1:{p1.fmt():>32} pairs/s")
+    print(
+        f"  predict {count:,} pairs, threads=2:{p2.fmt():>32} pairs/s"
+        f"  = {p2.median / p1.median:.2f}x"
+    )
+
+
+def table(q: bool, r: int) -> None:
+    hiddens, widths = (8, 16, 32, 64), (8, 16, 32)
+    target = 0.05 if q else 0.25
+    print(
+        "\n== binsum cost by size: training samples/s | predict pairs/s "
+        "(random pairs of that width)"
+    )
+    print(f"  {'hidden':>6} " + " ".join(f"{f'{w} bits':>27}" for w in widths))
+    rows: dict[str, Any] = {}
+    for h in hiddens:
+        cells = []
+        for bits in widths:
+            # size each run from a short calibration so it takes ~target s
+            n = sized(2_000 / _probe(h, bits), target, 200)
+            tr = rate(train_binsum(h, bits, n), n, r)
+            m = BinarySumRNN(hidden_size=h, bits=bits, seed=0).fit(1_000)
+            count = sized(3 * tr.median, target, 1_000)  # forward only: ~3x
+            a, b = random_pairs(bits, count, 4)
+            pr = rate(lambda m=m, a=a, b=b: m.predict(a, b), count, r)
+            rows[f"h{h}-b{bits}"] = {"train": tr.json(), "predict": pr.json()}
+            cells.append(f"{tr.median:>12,.0f} | {pr.median:>12,.0f}")
+        print(f"  {h:>6} " + " ".join(f"{c:>27}" for c in cells))
+    RESULTS["table"] = rows
+
+
+def _probe(h: int, bits: int) -> float:
+    """Seconds to train 2,000 samples (a rough calibration)."""
+    t = time.perf_counter()
+    BinarySumRNN(hidden_size=h, bits=bits, seed=0).fit(2_000)
+    return time.perf_counter() - t
+
+
+def targets() -> None:
+    """The speed targets of the project (medians), met or missed."""
+    tr, inf = RESULTS["training"], RESULTS["inference"]
+    checks = [
+        (
+            "training >= 100x numpy",
+            ">=",
+            100.0,
+            tr["binsum"]["median"] / tr["numpy reference"]["median"],
+            "x",
+        ),
+        (
+            "default fit < 30 ms",
+            "<",
+            30.0,
+            RESULTS["default_fit_seconds"]["median"] * 1e3,
+            " ms",
+        ),
+        (
+            "predict >= 4x numpy",
+            ">=",
+            4.0,
+            inf["binsum predict"]["median"] / inf["numpy vectorised"]["median"],
+            "x",
+        ),
+        (
+            "2 training threads >= 1.8x",
+            ">=",
+            1.8,
+            RESULTS["train_threads"]["scaling"],
+            "x",
+        ),
+    ]
+    pt = RESULTS["predict_threads"]
+    checks.append(
+        (
+            "predict threads=2 >= 1.7x",
+            ">=",
+            1.7,
+            None if pt is None else pt["scaling"],
+            "x",
+        )
+    )
+    print("\n== targets (medians)")
+    RESULTS["targets"] = {}
+    for name, op, bound, value, unit in checks:
+        if value is None:
+            verdict, shown = "n/a", "n/a"
+        else:
+            ok = value >= bound if op == ">=" else value < bound
+            verdict, shown = ("met" if ok else "MISSED"), f"{value:,.1f}{unit}"
+        RESULTS["targets"][name] = {"value": value, "verdict": verdict}
+        print(f"  {name:28} {shown:>12}  {verdict}")
+
+
+def main() -> None:
+    if binsum.backend != "cython":
+        sys.exit(
+            "the compiled extension is not available (BINSUM_NO_EXTENSIONS "
+            "set, or not built): this benchmark measures the compiled kernel"
+        )
+    q, r = ARGS.quick, ARGS.repeat
+    machine()
+    training(q, r)
+    inference(q, r)
+    threads(q, r)
+    table(q, r)
+    targets()
+    if ARGS.json:
+        Path(ARGS.json).write_text(json.dumps(RESULTS, indent=1) + "\n")
+        print(f"\nresults written to {ARGS.json}")
+
+
+if __name__ == "__main__":
+    main()
