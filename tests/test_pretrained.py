@@ -84,7 +84,8 @@ def test_binsum_train_defaults_reproduce_it(backend: str, tmp_path: Path) -> Non
     env = {k: v for k, v in os.environ.items() if k != "BINSUM_NO_EXTENSIONS"}
     out = tmp_path / "model.npz"
     proc = subprocess.run(
-        [sys.executable, "-m", "binsum", "train", "--out", str(out), "--log-every", "0"],
+        [sys.executable, "-m", "binsum", "train", "--out", str(out),
+         "--log-every", "0"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr

@@ -465,8 +465,19 @@ def _cmd_demo(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------- main
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (never raises)."""
-    if hasattr(sys, "set_int_max_str_digits"):
-        sys.set_int_max_str_digits(0)  # operands "of any size", in decimal too
+    # Operands "of any size", in decimal too: lift Python's 4,300-digit limit
+    # for this call only (main may run inside another program, e.g. tests).
+    limit = getattr(sys, "get_int_max_str_digits", lambda: None)()
+    if limit is not None:
+        sys.set_int_max_str_digits(0)
+    try:
+        return _main(argv)
+    finally:
+        if limit is not None:
+            sys.set_int_max_str_digits(limit)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
