@@ -1,0 +1,412 @@
+"""Acceptance 7: every bad input gets a ValueError or TypeError whose message
+names the argument (and the allowed range where there is one)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import binsum._backend
+from binsum import BinarySumRNN
+from binsum._modelfile import KEYS
+from binsum._validate import MAX_ITERATIONS
+
+Make = Callable[..., BinarySumRNN]
+
+NOT_INTEGERS = [2.0, 2.5, "16", True, False, np.bool_(True), None, 1 + 0j]
+NOT_POSITIVE = [0, 0.0, -0.1, -1, math.nan, math.inf, -math.inf]
+
+
+# ------------------------------------------------------------- constructor
+@pytest.mark.parametrize("value", [0, -1, 4097, 10**9])
+def test_hidden_size_out_of_range(make_model: Make, value: int) -> None:
+    with pytest.raises(ValueError, match=r"hidden_size must be in 1\.\.4096, got"):
+        make_model(hidden_size=value)
+
+
+@pytest.mark.parametrize("value", NOT_INTEGERS)
+def test_hidden_size_not_an_integer(make_model: Make, value: Any) -> None:
+    with pytest.raises(TypeError, match=r"hidden_size must be an integer"):
+        make_model(hidden_size=value)
+
+
+@pytest.mark.parametrize("value", [0, -8, 63, 64, 1024])
+def test_bits_out_of_range(make_model: Make, value: int) -> None:
+    with pytest.raises(ValueError, match=r"bits must be in 1\.\.62, got"):
+        make_model(bits=value)
+
+
+@pytest.mark.parametrize("value", NOT_INTEGERS)
+def test_bits_not_an_integer(make_model: Make, value: Any) -> None:
+    with pytest.raises(TypeError, match=r"bits must be an integer"):
+        make_model(bits=value)
+
+
+@pytest.mark.parametrize("name", ["learning_rate", "clip"])
+@pytest.mark.parametrize("value", NOT_POSITIVE)
+def test_rate_and_clip_must_be_finite_and_positive(
+    make_model: Make, name: str, value: float
+) -> None:
+    with pytest.raises(ValueError, match=rf"{name} must be finite and > 0"):
+        make_model(**{name: value})
+
+
+@pytest.mark.parametrize("name", ["learning_rate", "clip"])
+@pytest.mark.parametrize("value", ["0.1", None, True, [0.1], 1j])
+def test_rate_and_clip_must_be_real_numbers(
+    make_model: Make, name: str, value: Any
+) -> None:
+    with pytest.raises(TypeError, match=rf"{name} must be a real number"):
+        make_model(**{name: value})
+
+
+def test_valid_edge_values_are_accepted(make_model: Make) -> None:
+    model = make_model(
+        hidden_size=np.int64(1), bits=62, learning_rate=np.float32(1e-3), clip=1e-300
+    )
+    assert (model.hidden_size, model.bits, model.clip) == (1, 62, 1e-300)
+    assert make_model(bits=1, seed=2**128 - 1).bits == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [(-1, ValueError), (2**128, ValueError), (1.5, TypeError), ("3", TypeError),
+     (True, TypeError)],
+)  # fmt: skip
+def test_bad_seed(make_model: Make, value: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"seed must be"):
+        make_model(seed=value)
+
+
+@pytest.mark.parametrize(
+    ("value", "error"), [("fortran", ValueError), ("", ValueError), (3, TypeError)]
+)
+def test_unknown_backend(value: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"backend must be 'cython', 'python' or None"):
+        BinarySumRNN(backend=value)
+
+
+def test_cython_backend_unavailable_is_an_import_error(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "m.npz"
+    BinarySumRNN(hidden_size=2, seed=0, backend=backend).save(path)
+    monkeypatch.setattr(binsum._backend, "_compiled", None)
+    with pytest.raises(ImportError, match=r"backend='cython' is unavailable"):
+        BinarySumRNN(backend="cython")
+    with pytest.raises(ImportError, match=r"backend='cython' is unavailable"):
+        BinarySumRNN.load(path, backend="cython")
+    assert BinarySumRNN(backend="python").backend == "python"  # the twin still works
+
+
+# --------------------------------------------------------------------- fit
+@pytest.mark.parametrize("value", [-1, -10_000, MAX_ITERATIONS + 1])
+def test_iterations_out_of_range(make_model: Make, value: int) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    with pytest.raises(
+        ValueError, match=rf"iterations must be in 0\.\.{MAX_ITERATIONS}, got {value}"
+    ):
+        model.fit(value)
+    assert model.iterations == 0
+
+
+@pytest.mark.parametrize("value", [10.0, 1e3, "10", True, None, np.float64(5)])
+def test_non_integer_iterations(make_model: Make, value: Any) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    with pytest.raises(TypeError, match=r"iterations must be an integer"):
+        model.fit(value)
+    assert model.iterations == 0
+
+
+def test_bad_log_every_and_callback(make_model: Make) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    with pytest.raises(ValueError, match=r"log_every must be in >= 1"):
+        model.fit(10, log_every=0)
+    with pytest.raises(TypeError, match=r"log_every must be an integer"):
+        model.fit(10, log_every=2.5)
+    with pytest.raises(TypeError, match=r"callback must be callable"):
+        model.fit(10, callback=3)
+    assert model.iterations == 0
+    assert model.fit(np.int64(3)).iterations == 3  # numpy integers are integers
+
+
+# ---------------------------------------------------------------- operands
+BAD_ARRAY_OPERANDS = [
+    (-1, ValueError, r"must be non-negative, got -1"),
+    ([3, -2], ValueError, r"must be non-negative, got -2"),
+    (2**62, ValueError, r"must be < 2\*\*62 \(at most 62 bits\)"),
+    ([2**63], ValueError, r"must be < 2\*\*62"),  # uint64 array
+    ([1, 2**63], ValueError, r"must be in 0\.\.4611686018427387903"),  # numpy: float
+    (np.array([2**64 - 1], dtype=np.uint64), ValueError, r"must be < 2\*\*62"),
+    ([1, 2**64], ValueError, r"must be in 0\.\.4611686018427387903"),  # objects
+    ([-(2**70)], ValueError, r"must be in 0\.\.4611686018427387903"),
+    (1.5, TypeError, r"must hold integers, got dtype float64"),
+    (np.float64(2.0), TypeError, r"must hold integers"),
+    ([1, 2.5], TypeError, r"must be an integer, got float 2\.5"),
+    ("3", TypeError, r"must hold integers"),
+    (["1", "2"], TypeError, r"must hold integers"),
+    (True, TypeError, r"must hold integers, got dtype bool \(bools are not"),
+    ([True, False], TypeError, r"must hold integers, got dtype bool \(bools are"),
+    (1 + 2j, TypeError, r"must hold integers"),
+    (None, TypeError, r"must be an integer"),
+    ([1, "x"], TypeError, r"must hold integers"),
+    ([[1, 2], [3]], TypeError, r"must be array-like of integers"),
+]
+
+
+@pytest.mark.parametrize("argument", ["a", "b"])
+@pytest.mark.parametrize(("value", "error", "message"), BAD_ARRAY_OPERANDS)
+def test_predict_rejects_bad_operands(
+    make_model: Make, argument: str, value: Any, error: type[Exception], message: str
+) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    args = {"a": 1, "b": 1, argument: value}
+    with pytest.raises(error, match=rf"^{argument} {message}"):
+        model.predict(args["a"], args["b"])
+
+
+def test_predict_rejects_shapes_that_do_not_broadcast(make_model: Make) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    with pytest.raises(ValueError, match=r"a and b must broadcast together"):
+        model.predict([1, 2, 3], [1, 2])
+
+
+def test_predict_accepts_the_widest_operands(make_model: Make) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    big = 2**62 - 1
+    for value in (big, [big], np.uint64(big), np.array([big], dtype=object)):
+        assert model.predict(value, 0).dtype == np.int64
+
+
+BAD_INT_OPERANDS = [
+    (-1, ValueError, r"must be in >= 0, got -1"),
+    (-(2**100), ValueError, r"must be in >= 0"),
+    (1.0, TypeError, r"must be an integer, got float"),
+    (np.float64(3), TypeError, r"must be an integer, got float64"),
+    ("3", TypeError, r"must be an integer, got str"),
+    (True, TypeError, r"must be an integer, got bool"),
+    (np.bool_(False), TypeError, r"must be an integer, got bool"),
+    (None, TypeError, r"must be an integer, got NoneType"),
+    ([1], TypeError, r"must be an integer, got list"),
+]
+
+
+@pytest.mark.parametrize("argument", ["a", "b"])
+@pytest.mark.parametrize(("value", "error", "message"), BAD_INT_OPERANDS)
+def test_add_rejects_bad_operands(
+    make_model: Make, argument: str, value: Any, error: type[Exception], message: str
+) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    args = {"a": 1, "b": 1, argument: value}
+    with pytest.raises(error, match=rf"^{argument} {message}"):
+        model.add(args["a"], args["b"])
+
+
+@pytest.mark.parametrize("argument", ["a", "b"])
+@pytest.mark.parametrize(("value", "error", "message"), BAD_INT_OPERANDS)
+def test_loss_and_gradients_rejects_bad_operands(
+    make_model: Make, argument: str, value: Any, error: type[Exception], message: str
+) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    args = {"a": 1, "b": 1, argument: value}
+    message = message.replace(r"in >= 0", r"in 0\.\.255")
+    with pytest.raises(error, match=rf"^{argument} {message}"):
+        model.loss_and_gradients(args["a"], args["b"])
+
+
+def test_loss_and_gradients_needs_a_training_pair(make_model: Make) -> None:
+    model = make_model(hidden_size=2, bits=4, seed=0)
+    with pytest.raises(ValueError, match=r"^a must be in 0\.\.15, got 16"):
+        model.loss_and_gradients(16, 0)
+    with pytest.raises(ValueError, match=r"^a \+ b must be in 0\.\.15 .*got 16"):
+        model.loss_and_gradients(9, 7)
+    assert model.loss_and_gradients(8, 7)[0] >= 0.0  # the largest sum is fine
+
+
+def test_score_rejects_bad_arguments(make_model: Make) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    with pytest.raises(ValueError, match=r"bits must be in 1\.\.62"):
+        model.score(0)
+    with pytest.raises(ValueError, match=r"bits must be in 1\.\.62"):
+        model.score(63)
+    with pytest.raises(TypeError, match=r"bits must be an integer"):
+        model.score(8.0)
+    with pytest.raises(ValueError, match=r"sample must be in 1\.\."):
+        model.score(8, sample=0)
+    with pytest.raises(ValueError, match=r"seed must be in >= 0"):
+        model.score(8, sample=10, seed=-1)
+
+
+# ----------------------------------------------------------------- weights
+def test_weights_setter_validates(make_model: Make) -> None:
+    model = make_model(hidden_size=3, seed=0)
+    before = model.weights
+    good = before["wh"] * 2
+    cases: list[tuple[dict[str, Any], type[Exception], str]] = [
+        ({"wi": np.zeros((3, 2))}, ValueError, r"wi must have shape \(2, 3\), got"),
+        ({"wh": np.zeros(9)}, ValueError, r"wh must have shape \(3, 3\), got \(9,\)"),
+        ({"wo": np.zeros(3)}, ValueError, r"wo must have shape \(3, 1\), got \(3,\)"),
+        ({"wh": good, "wi": np.full((2, 3), np.nan)}, ValueError, r"wi must hold only"),
+        ({"wh": np.full((3, 3), np.inf)}, ValueError, r"wh must hold only finite"),
+        ({"wo": -np.inf * np.ones((3, 1))}, ValueError, r"wo must hold only finite"),
+        ({"wo": np.full((3, 1), "1")}, TypeError, r"wo must be a real float array"),
+        ({"wi": np.ones((2, 3), dtype=bool)}, TypeError, r"wi must be a real float"),
+        ({"wi": np.ones((2, 3), dtype=complex)}, TypeError, r"wi must be a real float"),
+        ({"wx": np.zeros((2, 3))}, TypeError, r"wx"),
+    ]  # fmt: skip
+    for new, error, message in cases:
+        with pytest.raises(error, match=message):
+            model.weights = new
+        after = model.weights  # a refused update changes nothing, not even wh
+        for key in before:
+            assert np.array_equal(after[key], before[key]), (new, key)
+    model.weights = {"wh": good}
+    assert np.array_equal(model.weights["wh"], good)
+
+
+# ------------------------------------------------------------- model files
+def saved_fields(tmp_path: Path, backend: str) -> dict[str, np.ndarray]:
+    path = tmp_path / "good.npz"
+    BinarySumRNN(hidden_size=3, bits=4, seed=1, backend=backend).fit(10).save(path)
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def write(tmp_path: Path, fields: dict[str, Any]) -> Path:
+    path = tmp_path / "bad.npz"
+    np.savez(path, **fields)  # plain arrays only: nothing is pickled
+    return path
+
+
+def test_crafted_good_file_loads(backend: str, tmp_path: Path) -> None:
+    """The rewriting below is faithful: unchanged fields load fine."""
+    fields = saved_fields(tmp_path, backend)
+    assert set(fields) == set(KEYS)
+    model = BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+    assert model.iterations == 10 and model.hidden_size == 3
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_model_file_missing_key(backend: str, tmp_path: Path, key: str) -> None:
+    fields = saved_fields(tmp_path, backend)
+    del fields[key]
+    with pytest.raises(ValueError, match=rf"model file is missing the key '{key}'"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+WRONG_SHAPES = {
+    "wi": np.zeros((3, 3)),
+    "wh": np.zeros((3, 4)),
+    "wo": np.zeros(3),
+    "history": np.zeros(11),
+    "pending": np.zeros((4, 3), dtype=np.int64),
+    "rng_state": np.zeros(5, dtype=np.uint64),
+    "hidden_size": np.array([3]),
+    "seed": np.array(["1", "2"], dtype="<U64"),
+}
+
+
+@pytest.mark.parametrize("key", list(WRONG_SHAPES))
+def test_model_file_wrong_shape(backend: str, tmp_path: Path, key: str) -> None:
+    fields = saved_fields(tmp_path, backend)
+    fields[key] = WRONG_SHAPES[key]
+    with pytest.raises(ValueError, match=rf"model file key '{key}' must have shape"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+def test_model_file_weights_not_matching_hidden_size(
+    backend: str, tmp_path: Path
+) -> None:
+    fields = saved_fields(tmp_path, backend)
+    fields["hidden_size"] = np.int64(4)
+    with pytest.raises(
+        ValueError, match=r"model file key 'wi' must have shape \(2, 4\)"
+    ):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+WRONG_DTYPES = {
+    "wi": np.float32,
+    "wh": np.int64,
+    "wo": np.float16,
+    "history": np.float32,
+    "pending": np.float64,
+    "rng_state": np.int64,
+    "iterations": np.float64,
+    "bits": np.int32,
+    "learning_rate": np.float32,
+    "format_version": np.float64,
+    "seed": np.int64,
+}
+
+
+@pytest.mark.parametrize("key", list(WRONG_DTYPES))
+def test_model_file_wrong_dtype(backend: str, tmp_path: Path, key: str) -> None:
+    fields = saved_fields(tmp_path, backend)
+    if key == "seed":
+        fields[key] = np.int64(1)
+    else:
+        fields[key] = fields[key].astype(WRONG_DTYPES[key])
+    with pytest.raises(ValueError, match=rf"model file key '{key}' must have dtype"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+@pytest.mark.parametrize("key", ["wi", "wh", "wo", "history"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_model_file_non_finite(
+    backend: str, tmp_path: Path, key: str, bad: float
+) -> None:
+    fields = saved_fields(tmp_path, backend)
+    fields[key] = fields[key].copy()
+    fields[key].flat[-1] = bad
+    with pytest.raises(ValueError, match=rf"model file key '{key}' holds non-finite"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+@pytest.mark.parametrize("version", [0, 2, -1, 2**40])
+def test_model_file_unknown_format_version(
+    backend: str, tmp_path: Path, version: int
+) -> None:
+    fields = saved_fields(tmp_path, backend)
+    fields["format_version"] = np.int64(version)
+    with pytest.raises(ValueError, match=rf"unknown model format_version {version}"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+INVALID_VALUES = {
+    "hidden_size": (np.int64(0), r"hidden_size must be in 1\.\.4096"),
+    "bits": (np.int64(63), r"bits must be in 1\.\.62"),
+    "learning_rate": (np.float64(np.nan), r"learning_rate must be finite and > 0"),
+    "clip": (np.float64(-1.0), r"clip must be finite and > 0"),
+    "iterations": (np.int64(-1), r"iterations must be in >= 0"),
+    "seed": (np.array("-5", dtype="<U64"), r"'seed' is not a non-negative integer"),
+    "pending": (np.array([[15, 1]], dtype=np.int64), r"'pending' holds pairs outside"),
+}
+
+
+@pytest.mark.parametrize("key", list(INVALID_VALUES))
+def test_model_file_invalid_values(backend: str, tmp_path: Path, key: str) -> None:
+    fields = saved_fields(tmp_path, backend)
+    fields[key], message = INVALID_VALUES[key]
+    with pytest.raises(ValueError, match=rf"model file .*{message}"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+def test_not_a_model_file(backend: str, tmp_path: Path) -> None:
+    path = tmp_path / "junk.npz"
+    path.write_bytes(b"definitely not a zip archive" * 10)
+    with pytest.raises(ValueError, match=r"is not a binsum model file"):
+        BinarySumRNN.load(path, backend=backend)
+
+
+def test_bad_paths(make_model: Make) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    with pytest.raises(TypeError, match=r"path must be a str or os.PathLike"):
+        model.save(3)
+    with pytest.raises(TypeError, match=r"path must be a str or os.PathLike"):
+        BinarySumRNN.load(None)
