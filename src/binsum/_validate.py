@@ -16,11 +16,14 @@ MAX_BITS = 62  # operands and sums stay inside int64
 MAX_OPERAND = 2**MAX_BITS - 1
 MAX_ITERATIONS = 2**40  # per fit call: the loss history alone is then 8 TiB
 MAX_SAMPLE = 10**8  # score(sample=...): 1.6 GB of operands
+# numpy registers these as numbers.Integral / numbers.Real, but they are not
+# numbers (timedelta64 subclasses np.signedinteger).
+_NOT_NUMBERS = bool | np.bool_ | np.timedelta64
 
 
 def integer(name: str, value: Any, low: int, high: int | None = None) -> int:
     """A Python int (or numpy integer) in [low, high]; bools are refused."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Integral):
         raise TypeError(
             f"{name} must be an integer, got {type(value).__name__} {value!r}"
         )
@@ -33,7 +36,7 @@ def integer(name: str, value: Any, low: int, high: int | None = None) -> int:
 
 def positive_float(name: str, value: Any) -> float:
     """A finite real number > 0."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{name} must be a real number, got {type(value).__name__} {value!r}"
         )
