@@ -1,0 +1,364 @@
+"""Attacks on model files: load() must refuse each with a clear ModelFileError
+(a ValueError), never unpickle anything and never allocate what a file merely
+claims. Files are crafted member by member from a valid save."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import struct
+import tracemalloc
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from binsum import BinarySumRNN
+from binsum._modelfile import KEYS, ModelFileError
+
+H = 3  # hidden size of the model every attack starts from
+
+
+def npy(arr: object, *, allow_pickle: bool = False) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(arr), allow_pickle=allow_pickle)
+    return buf.getvalue()
+
+
+def npy_header(descr: str, shape: tuple[int, ...], fortran: bool = False) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": descr, "fortran_order": fortran, "shape": shape}
+    )
+    return buf.getvalue()
+
+
+def write_zip(path: Path, members: dict[str, bytes], *, compress: bool = False) -> Path:
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(path, "w", method) as zf:
+        for key, data in members.items():
+            zf.writestr(key + ".npy", data)
+    return path
+
+
+@pytest.fixture
+def saved(make_model: Callable[..., BinarySumRNN], tmp_path: Path) -> Path:
+    path = tmp_path / "good.npz"
+    make_model(hidden_size=H, bits=5, seed=3).fit(40).save(path)
+    return path
+
+
+@pytest.fixture
+def members(saved: Path) -> dict[str, bytes]:
+    """The raw .npy bytes of every member of a valid model file."""
+    with zipfile.ZipFile(saved) as zf:
+        return {name[: -len(".npy")]: zf.read(name) for name in zf.namelist()}
+
+
+def refused(path: Path, backend: str, match: str) -> None:
+    with pytest.raises(ModelFileError, match=match):
+        BinarySumRNN.load(path, backend=backend)
+
+
+def test_rebuilt_file_loads(
+    members: dict[str, bytes], saved: Path, tmp_path: Path, backend: str
+) -> None:
+    """The crafting itself is sound: unmodified members make a loadable model,
+    so each refusal below is caused by its attack alone."""
+    assert set(members) == set(KEYS)
+    model = BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    original = BinarySumRNN.load(saved, backend=backend)
+    assert model.iterations == original.iterations == 40
+    for key, w in original.weights.items():
+        assert np.array_equal(model.weights[key], w)
+    assert np.array_equal(model.history, original.history)
+    assert issubclass(ModelFileError, ValueError)
+
+
+class _Payload:
+    """Unpickling this creates ``marker``: proof that something was unpickled."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("key", ["wh", "hidden_size", "seed", "rng_state"])
+def test_pickled_object_array_is_refused_without_unpickling(
+    members: dict[str, bytes], tmp_path: Path, backend: str, key: str
+) -> None:
+    # The payload is live: unpickling it on its own creates its marker.
+    probe = tmp_path / "probe"
+    pickle.loads(pickle.dumps(_Payload(str(probe)))).close()
+    assert probe.exists()
+
+    marker = tmp_path / "pwned"
+    evil = np.empty((H, H) if key == "wh" else (), dtype=object)
+    evil[...] = _Payload(str(marker))
+    members[key] = npy(evil, allow_pickle=True)
+    path = write_zip(tmp_path / "evil.npz", members)
+    refused(path, backend, rf"{key}.*dtype.*got object")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("cut", [0, 1, 22, 100, 0.5, -1, -22])
+def test_truncated_file_is_refused(
+    saved: Path, tmp_path: Path, backend: str, cut: float
+) -> None:
+    raw = saved.read_bytes()
+    n = int(len(raw) * cut) if isinstance(cut, float) else cut % len(raw)
+    path = tmp_path / "cut.npz"
+    path.write_bytes(raw[:n])
+    refused(path, backend, "not a binsum model file|corrupt|truncated|missing")
+
+
+def test_corrupted_data_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """A flipped byte inside a member's data fails the zip CRC check."""
+    path = write_zip(tmp_path / "m.npz", members)
+    raw = bytearray(path.read_bytes())
+    at = bytes(raw).find(members["wh"]) + len(members["wh"]) - 3
+    raw[at] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    refused(path, backend, "corrupt")
+
+
+def test_corrupted_npy_header_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    header = b"{'descr': 1, }\n"
+    members["wi"] = b"\x93NUMPY\x01\x00" + bytes([len(header), 0]) + header
+    refused(write_zip(tmp_path / "m.npz", members), backend, "'wi' is corrupt")
+    members["wi"] = b"not an npy file at all"
+    refused(write_zip(tmp_path / "m.npz", members), backend, "'wi' is corrupt")
+
+
+@pytest.mark.parametrize("size", [0, 1, 64, 4096])
+def test_random_bytes_are_refused(tmp_path: Path, backend: str, size: int) -> None:
+    path = tmp_path / "noise.npz"
+    path.write_bytes(np.random.default_rng(size).bytes(size))
+    refused(path, backend, "not a binsum model file")
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_missing_key_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str, key: str
+) -> None:
+    del members[key]
+    refused(write_zip(tmp_path / "m.npz", members), backend, f"missing the key '{key}'")
+
+
+WRONG_SHAPES = {
+    "wi": np.zeros((3, H)),
+    "wh": np.zeros((H, H + 1)),
+    "wo": np.zeros(H),
+    "history": np.zeros(39),
+    "pending": np.zeros((2, 3), dtype=np.int64),
+    "rng_state": np.zeros(5, dtype=np.uint64),
+    "hidden_size": np.array([H], dtype=np.int64),
+    "seed": np.array(["3"], dtype="<U64"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(WRONG_SHAPES))
+def test_wrong_shape_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str, key: str
+) -> None:
+    members[key] = npy(WRONG_SHAPES[key])
+    refused(write_zip(tmp_path / "m.npz", members), backend, f"'{key}' must have shape")
+
+
+WRONG_DTYPES = {
+    "wi": np.zeros((2, H), dtype=np.float32),
+    "wh": np.zeros((H, H), dtype=np.int64),
+    "wo": np.zeros((H, 1), dtype=">f8"),  # big-endian
+    "history": np.zeros(40, dtype=np.complex128),
+    "pending": np.zeros((0, 2), dtype=np.float64),
+    "rng_state": np.zeros(6, dtype=np.int64),
+    "hidden_size": np.float64(H),
+    "learning_rate": np.int64(1),
+    "format_version": np.bool_(True),
+    "seed": np.bytes_(b"3"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(WRONG_DTYPES))
+def test_wrong_dtype_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str, key: str
+) -> None:
+    members[key] = npy(WRONG_DTYPES[key])
+    refused(write_zip(tmp_path / "m.npz", members), backend, f"'{key}' must have dtype")
+
+
+@pytest.mark.parametrize("key", ["wi", "wh", "wo", "history"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_values_are_refused(
+    members: dict[str, bytes], saved: Path, tmp_path: Path, backend: str,
+    key: str, bad: float,
+) -> None:
+    with zipfile.ZipFile(saved) as zf:
+        arr = np.load(io.BytesIO(zf.read(key + ".npy")), allow_pickle=False)
+    arr.flat[len(arr.flat) // 2] = bad
+    members[key] = npy(arr)
+    path = write_zip(tmp_path / "m.npz", members)
+    refused(path, backend, f"'{key}' holds non-finite")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "match"),
+    [
+        ("learning_rate", np.float64("nan"), "learning_rate"),
+        ("learning_rate", np.float64(-0.1), "learning_rate"),
+        ("clip", np.float64("inf"), "clip"),
+        ("clip", np.float64(0.0), "clip"),
+        ("bits", np.int64(0), "bits"),
+        ("bits", np.int64(63), "bits"),
+        ("hidden_size", np.int64(-H), "hidden_size"),
+        ("iterations", np.int64(-1), "iterations"),
+        ("seed", np.array("-3", dtype="<U64"), "seed"),
+        ("seed", np.array("", dtype="<U64"), "seed"),
+        ("seed", np.array(" 3", dtype="<U64"), "seed"),
+        ("seed", np.array("1_0", dtype="<U64"), "seed"),
+        ("pending", np.array([[31, 0]], dtype=np.int64), "pending"),
+        ("pending", np.array([[-1, 0]], dtype=np.int64), "pending"),
+        ("pending", np.array([[20, 20]], dtype=np.int64), "pending"),
+        ("rng_state", np.array([0, 1, 0, 1, 2, 0], dtype=np.uint64), "rng_state"),
+        ("rng_state", np.array([0, 1, 0, 1, 1, 2**32], dtype=np.uint64), "rng_state"),
+    ],
+)
+def test_invalid_values_are_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str,
+    key: str, value: np.ndarray, match: str,
+) -> None:
+    members[key] = npy(value)
+    refused(write_zip(tmp_path / "m.npz", members), backend, match)
+
+
+@pytest.mark.parametrize("version", [0, 2, -1, 2**62])
+def test_unknown_format_version_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str, version: int
+) -> None:
+    members["format_version"] = npy(np.int64(version))
+    path = write_zip(tmp_path / "m.npz", members)
+    refused(path, backend, "unknown model format_version")
+
+
+def test_compressed_members_are_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    path = write_zip(tmp_path / "m.npz", members, compress=True)
+    refused(path, backend, "not stored uncompressed")
+
+
+def test_encrypted_members_are_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    raw = bytearray(write_zip(tmp_path / "m.npz", members).read_bytes())
+    name = b"wh.npy"
+    # Set the "encrypted" flag bit in wh's local and central directory headers.
+    for sig, flag_at, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+        at = raw.find(sig)
+        while at >= 0:
+            if raw[at + name_at : at + name_at + len(name)] == name:
+                raw[at + flag_at] |= 1
+            at = raw.find(sig, at + 4)
+    path = tmp_path / "enc.npz"
+    path.write_bytes(bytes(raw))
+    refused(path, backend, "'wh' is encrypted")
+
+
+LIMIT = 8 * 2**20  # loading a tiny model never needs more than a few MB
+
+
+def refused_cheaply(path: Path, backend: str, match: str) -> None:
+    """Refused, and the attempt allocated (Python or numpy) under LIMIT."""
+    tracemalloc.start()
+    try:
+        refused(path, backend, match)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < LIMIT, f"loading allocated {peak} bytes"
+
+
+@pytest.mark.parametrize(
+    ("key", "hidden", "shape", "match"),
+    [
+        ("hidden_size", 10**9, None, "hidden_size must be in"),
+        ("wh", H, (10**9, 10**9), "'wh' must have shape"),
+        ("wh", 10**9, (10**9, 10**9), "hidden_size must be in"),
+        ("history", H, (10**15,), "'history' must have shape"),
+    ],
+)
+def test_absurd_sizes_are_refused_before_allocating(
+    members: dict[str, bytes], tmp_path: Path, backend: str,
+    key: str, hidden: int, shape: tuple[int, ...] | None, match: str,
+) -> None:
+    members["hidden_size"] = npy(np.int64(hidden))
+    if shape is not None:
+        members[key] = npy_header("<f8", shape) + b"\0" * 64  # tiny body
+    path = write_zip(tmp_path / "huge.npz", members)
+    refused_cheaply(path, backend, match)
+
+
+def test_history_claiming_its_size_is_refused_before_allocating(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """iterations and the history header agree on 10**15 entries, but the
+    member holds 64 bytes: refused from the header, nothing read."""
+    members["iterations"] = npy(np.int64(10**15))
+    members["history"] = npy_header("<f8", (10**15,)) + b"\0" * 64
+    path = write_zip(tmp_path / "huge.npz", members)
+    refused_cheaply(path, backend, "'history' declares")
+
+
+def test_zip_directory_lying_about_sizes_is_refused_before_allocating(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """The zip directory claims a 4 GB history member (header consistent with
+    it) in a file of a few KB: zipfile would allocate the claimed size."""
+    n = 500_000_000
+    members["iterations"] = npy(np.int64(n))
+    header = npy_header("<f8", (n,))
+    members["history"] = header + b"\0" * 64
+    raw = bytearray(write_zip(tmp_path / "m.npz", members).read_bytes())
+    claim = len(header) + 8 * n
+    assert claim < 2**32
+    name = b"history.npy"
+    for sig, size_at, name_at in ((b"PK\x03\x04", 18, 30), (b"PK\x01\x02", 20, 46)):
+        at = raw.find(sig)
+        while at >= 0:
+            if raw[at + name_at : at + name_at + len(name)] == name:
+                struct.pack_into("<II", raw, at + size_at, claim, claim)
+            at = raw.find(sig, at + 4)
+    path = tmp_path / "liar.npz"
+    path.write_bytes(bytes(raw))
+    refused_cheaply(path, backend, "'history' claims more bytes than the file holds")
+
+
+def test_fortran_order_members_load_with_the_same_values(
+    members: dict[str, bytes], saved: Path, tmp_path: Path, backend: str
+) -> None:
+    """A valid array written in Fortran order is read correctly, C-contiguous."""
+    original = BinarySumRNN.load(saved, backend=backend)
+    members["wh"] = npy(np.asfortranarray(original.weights["wh"]))
+    assert b"'fortran_order': True" in members["wh"][:128]
+    model = BinarySumRNN.load(write_zip(tmp_path / "f.npz", members), backend=backend)
+    assert np.array_equal(model.weights["wh"], original.weights["wh"])
+    assert model.weights["wh"].flags.c_contiguous
+
+
+def test_missing_file_and_directory_raise_os_errors(
+    tmp_path: Path, backend: str
+) -> None:
+    with pytest.raises(FileNotFoundError):
+        BinarySumRNN.load(tmp_path / "absent.npz", backend=backend)
+    with pytest.raises(OSError):
+        BinarySumRNN.load(tmp_path, backend=backend)
+    assert os.listdir(tmp_path) == []
