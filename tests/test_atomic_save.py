@@ -1,0 +1,185 @@
+"""save() is atomic: the file at ``path`` is always either the previous model
+or the new one, whatever interrupts the save.
+
+An in-process failure (injected into np.savez, os.fsync or os.replace) leaves
+the previous file and no temporary file. A SIGKILL can leave a hidden
+temporary file (``.<name>.*.tmp`` in the same folder) that nothing is left to
+delete; the model file itself is still whole.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from binsum import BinarySumRNN
+
+
+def same_model(a: BinarySumRNN, b: BinarySumRNN) -> bool:
+    return (
+        a.iterations == b.iterations
+        and np.array_equal(a.history, b.history)
+        and all(np.array_equal(w, b.weights[k]) for k, w in a.weights.items())
+    )
+
+
+@pytest.fixture
+def old_and_new(
+    make_model: Callable[..., BinarySumRNN], tmp_path: Path
+) -> tuple[Path, BinarySumRNN, BinarySumRNN]:
+    """``model.npz`` holding ``old``; ``new`` is the model a save will try to write."""
+    old = make_model(hidden_size=4, bits=5, seed=1).fit(20)
+    new = make_model(hidden_size=4, bits=5, seed=2).fit(30)
+    path = tmp_path / "model.npz"
+    old.save(path)
+    return path, old, new
+
+
+class Boom(Exception):
+    pass
+
+
+def test_failure_while_writing_keeps_the_previous_file(
+    old_and_new: tuple[Path, BinarySumRNN, BinarySumRNN],
+    monkeypatch: pytest.MonkeyPatch, backend: str,
+) -> None:
+    path, old, new = old_and_new
+    real_savez = np.savez
+
+    def half_then_fail(file, **arrays):  # type: ignore[no-untyped-def]
+        real_savez(file, **arrays)
+        file.seek(file.tell() // 2)
+        file.truncate()
+        raise Boom("disk full")
+
+    monkeypatch.setattr(np, "savez", half_then_fail)
+    with pytest.raises(Boom):
+        new.save(path)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.npz"]
+    assert same_model(BinarySumRNN.load(path, backend=backend), old)
+
+
+@pytest.mark.parametrize("target", ["fsync", "replace"])
+def test_failure_before_the_rename_keeps_the_previous_file(
+    old_and_new: tuple[Path, BinarySumRNN, BinarySumRNN],
+    monkeypatch: pytest.MonkeyPatch, backend: str, target: str,
+) -> None:
+    path, old, new = old_and_new
+
+    def fail(*args: object) -> None:
+        raise OSError(5, "I/O error")
+
+    monkeypatch.setattr(os, target, fail)
+    with pytest.raises(OSError, match="I/O error"):
+        new.save(path)
+    monkeypatch.undo()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.npz"]
+    assert same_model(BinarySumRNN.load(path, backend=backend), old)
+
+
+def test_keyboard_interrupt_during_save_keeps_the_previous_file(
+    old_and_new: tuple[Path, BinarySumRNN, BinarySumRNN],
+    monkeypatch: pytest.MonkeyPatch, backend: str,
+) -> None:
+    path, old, new = old_and_new
+
+    def interrupted(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        new.save(path)
+    monkeypatch.undo()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.npz"]
+    assert same_model(BinarySumRNN.load(path, backend=backend), old)
+
+
+def test_temporary_file_is_synced_in_the_same_folder_then_renamed(
+    old_and_new: tuple[Path, BinarySumRNN, BinarySumRNN],
+    monkeypatch: pytest.MonkeyPatch, backend: str,
+) -> None:
+    path, _, new = old_and_new
+    calls: list[tuple[str, object]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        calls.append(("fsync", fd))
+        real_fsync(fd)
+
+    def replace(src: str, dst: str) -> None:
+        calls.append(("replace", (src, dst)))
+        assert Path(src).read_bytes()[:2] == b"PK"  # complete before the rename
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    new.save(path)
+    monkeypatch.undo()
+    names = [name for name, _ in calls]
+    assert "replace" in names and names.index("fsync") < names.index("replace")
+    src, dst = dict(calls)["replace"]  # type: ignore[misc]
+    assert Path(src).parent == path.parent and Path(dst) == path
+    assert Path(src).name.startswith(".model.npz.") and src.endswith(".tmp")
+    assert same_model(BinarySumRNN.load(path, backend=backend), new)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.npz"]
+
+
+_SAVER = textwrap.dedent(
+    """
+    import sys
+    from binsum import BinarySumRNN
+    path, backend = sys.argv[1], sys.argv[2]
+    models = [BinarySumRNN(hidden_size=384, bits=8, seed=s, backend=backend)
+              for s in (10, 11)]
+    i = 0
+    while True:
+        models[i % 2].save(path)
+        i += 1
+        if i == 2:
+            print("saving", flush=True)
+    """
+)
+
+
+def test_sigkill_during_saves_leaves_a_whole_model(
+    tmp_path: Path, backend: str
+) -> None:
+    """A subprocess saves two ~1.2 MB models in turn to one path and is killed
+    at some point in that loop: the file is always one of them, whole."""
+    path = tmp_path / "model.npz"
+    states = [
+        BinarySumRNN(hidden_size=384, bits=8, seed=s, backend=backend) for s in (10, 11)
+    ]
+    for delay in (0.0, 0.013, 0.037):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _SAVER, str(path), backend],
+            stdout=subprocess.PIPE, text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.readline() == "saving\n"
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        finally:
+            proc.kill()
+            proc.wait()
+        assert proc.returncode == -signal.SIGKILL
+        loaded = BinarySumRNN.load(path, backend=backend)
+        assert any(same_model(loaded, s) for s in states)
+        # Only the model and possibly one orphaned temporary file of a save
+        # cut short (a SIGKILL leaves nothing to clean it up).
+        others = [p.name for p in tmp_path.iterdir() if p != path]
+        assert all(n.startswith(".model.npz.") and n.endswith(".tmp") for n in others)
+        for name in others:
+            (tmp_path / name).unlink()
+
