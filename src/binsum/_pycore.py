@@ -39,7 +39,8 @@ _EXP_LIMIT = 708.0
 def exp(x: float) -> float:
     """e**x from basic IEEE operations and an exact power-of-two scaling.
 
-    Taylor polynomial of degree 12 on |r| <= ln(2)/2 (error below 2 ulp);
+    Taylor polynomial of degree 12 on |r| <= ln(2)/2, evaluated in Estrin's
+    form (error below 3 ulp);
     the argument is clamped to [-708, 708] so the result is always a normal
     double. NaN passes through.
     """
@@ -52,19 +53,25 @@ def exp(x: float) -> float:
     t = x * _LOG2E + _SHIFTER
     kd = t - _SHIFTER
     r = (x - kd * _LN2_HI) - kd * _LN2_LO
-    p = 2.08767569878681e-09
-    p = p * r + 2.505210838544172e-08
-    p = p * r + 2.755731922398589e-07
-    p = p * r + 2.7557319223985893e-06
-    p = p * r + 2.48015873015873e-05
-    p = p * r + 0.0001984126984126984
-    p = p * r + 0.001388888888888889
-    p = p * r + 0.008333333333333333
-    p = p * r + 0.041666666666666664
-    p = p * r + 0.16666666666666666
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
+    r2 = r * r
+    r4 = r2 * r2
+    p = (
+        ((1.0 + r) + (0.5 + 0.16666666666666666 * r) * r2)
+        + (
+            (0.041666666666666664 + 0.008333333333333333 * r)
+            + (0.001388888888888889 + 0.0001984126984126984 * r) * r2
+        )
+        * r4
+    ) + (
+        (
+            (
+                (2.48015873015873e-05 + 2.7557319223985893e-06 * r)
+                + (2.755731922398589e-07 + 2.505210838544172e-08 * r) * r2
+            )
+            + 2.08767569878681e-09 * r4
+        )
+        * (r4 * r4)
+    )
     return math.ldexp(p, int(kd))
 
 
@@ -79,15 +86,16 @@ def _step(
     wo: list[float],
     x0: float,
     x1: float,
-    hp: list[float],
+    hp: list[float] | None,
 ) -> tuple[list[float], float]:
-    """One time step: h_t from h_{t-1} = hp, and the output logit o_t."""
+    """One time step: h_t from h_{t-1} = hp (None for h_0 = 0), and o_t."""
     size = len(wo)
     hc = [0.0] * size
     for j in range(size):
         acc = x0 * wi0[j] + x1 * wi1[j]
-        for k in range(size):
-            acc = acc + hp[k] * wh[k][j]
+        if hp is not None:
+            for k in range(size):
+                acc = acc + hp[k] * wh[k][j]
         hc[j] = sigmoid(acc)
     o = 0.0
     for k in range(size):
@@ -115,7 +123,7 @@ def _sample_gradients(
         x0 = float((a >> t) & 1)
         x1 = float((b >> t) & 1)
         y = float((c >> t) & 1)
-        hc, o = _step(wi0, wi1, wh, wo, x0, x1, hs[t])
+        hc, o = _step(wi0, wi1, wh, wo, x0, x1, hs[t] if t > 0 else None)
         hs.append(hc)
         yhat = sigmoid(o)
         yh.append(yhat)
@@ -150,14 +158,23 @@ def _sample_gradients(
             da[k] = d
         for k in range(size):
             gwo[k] = gwo[k] + hc[k] * do
-        for k in range(size):
-            hk = hp[k]
-            grow = gwh[k]
+        # Terms that are exactly +-0 (h_0 = 0, input bits of 0) are skipped:
+        # an accumulator that starts at +0 never becomes -0, so adding +-0
+        # would leave it unchanged.
+        if t > 0:
+            for k in range(size):
+                hk = hp[k]
+                grow = gwh[k]
+                for j in range(size):
+                    grow[j] = grow[j] + hk * da[j]
+        if x0 != 0.0:
+            row0 = gwi[0]
             for j in range(size):
-                grow[j] = grow[j] + hk * da[j]
-        for j in range(size):
-            gwi[0][j] = gwi[0][j] + x0 * da[j]
-            gwi[1][j] = gwi[1][j] + x1 * da[j]
+                row0[j] = row0[j] + da[j]
+        if x1 != 0.0:
+            row1 = gwi[1]
+            for j in range(size):
+                row1[j] = row1[j] + da[j]
         da, da_next = da_next, da
     return loss, gwi, gwh, gwo
 
@@ -240,7 +257,7 @@ def forward_logits(
 ) -> None:
     """Run the network over bit sequences xa, xb (LSB first); o_t into logits."""
     wi0, wi1, whl, wol = _unpack(wi, wh, wo)
-    hp = [0.0] * len(wol)
+    hp: list[float] | None = None
     for t, (x0, x1) in enumerate(zip(xa.tolist(), xb.tolist())):
         hp, o = _step(wi0, wi1, whl, wol, float(x0), float(x1), hp)
         logits[t] = o
@@ -256,10 +273,9 @@ def predict(
 ) -> None:
     """The network's sum of each pair; a pair runs max bit length + 1 steps."""
     wi0, wi1, whl, wol = _unpack(wi, wh, wo)
-    size = len(wol)
     for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist())):
         steps = max(ai.bit_length(), bi.bit_length()) + 1
-        hp = [0.0] * size
+        hp: list[float] | None = None
         total = 0
         for t in range(steps):
             hp, o = _step(
