@@ -128,13 +128,23 @@ class Stat:
 
 def rate(work: Callable[[], Any], units: float, repeat: int) -> Stat:
     """Units per second of ``work()``; one untimed warm-up run first."""
-    work()
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
+    return rates({"": (work, units)}, repeat)[""]
+
+
+def rates(
+    jobs: dict[str, tuple[Callable[[], Any], float]], repeat: int
+) -> dict[str, Stat]:
+    """Rates of several jobs, their runs interleaved (a, b, a, b, ...) so a
+    change in the machine's load affects all of them alike."""
+    for work, _ in jobs.values():
         work()
-        out.append(units / (time.perf_counter() - t))
-    return Stat(out)
+    runs: dict[str, list[float]] = {name: [] for name in jobs}
+    for _ in range(repeat):
+        for name, (work, units) in jobs.items():
+            t = time.perf_counter()
+            work()
+            runs[name].append(units / (time.perf_counter() - t))
+    return {name: Stat(v) for name, v in runs.items()}
 
 
 def seconds(work: Callable[[], Any], repeat: int) -> Stat:
@@ -301,12 +311,13 @@ def machine() -> None:
 def training(q: bool, r: int) -> None:
     print("\n== training: one sample per SGD step (hidden 16, 8 bits)")
     n_bin, n_ref, n_torch = (30_000, 500, 150) if q else (200_000, 2_000, 600)
-    rows = {
-        "binsum": rate(train_binsum(16, 8, n_bin), n_bin, r),
-        "numpy reference": rate(train_reference(16, 8, n_ref), n_ref, r),
+    jobs = {
+        "binsum": (train_binsum(16, 8, n_bin), n_bin),
+        "numpy reference": (train_reference(16, 8, n_ref), n_ref),
     }
     if torch is not None:
-        rows["pytorch"] = rate(train_torch(16, 8, n_torch), n_torch, r)
+        jobs["pytorch"] = (train_torch(16, 8, n_torch), n_torch)
+    rows = rates(jobs, r)
     base = rows["numpy reference"].median
     RESULTS["training"] = {k: v.json() for k, v in rows.items()}
     print(f"  {'':16} {'samples/s':>30} {'x numpy':>9}")
@@ -333,14 +344,16 @@ def inference(q: bool, r: int) -> None:
             model.predict(a, b) != ref.forward_sums(w["wi"], w["wh"], w["wo"], a, b, 8)
         )
     )
-    rows = {
-        "binsum predict": rate(lambda: model.predict(a, b), count, r),
-        "numpy vectorised": rate(
-            lambda: ref.forward_sums(w["wi"], w["wh"], w["wo"], a, b, 8), count, r
+    jobs = {
+        "binsum predict": (lambda: model.predict(a, b), count),
+        "numpy vectorised": (
+            lambda: ref.forward_sums(w["wi"], w["wh"], w["wo"], a, b, 8),
+            count,
         ),
     }
     if torch is not None:
-        rows["pytorch vectorised"] = rate(lambda: torch_forward(w, a, b), count, r)
+        jobs["pytorch vectorised"] = (lambda: torch_forward(w, a, b), count)
+    rows = rates(jobs, r)
     base = rows["numpy vectorised"].median
     RESULTS["inference"] = {k: v.json() for k, v in rows.items()}
     RESULTS["inference_disagreements"] = wrong
@@ -368,8 +381,11 @@ def threads(q: bool, r: int) -> None:
         for t in ts:
             t.join()
 
-    one = rate(lambda: train_together(1), n, r)
-    two = rate(lambda: train_together(2), 2 * n, r)
+    both = rates(
+        {"1": (lambda: train_together(1), n), "2": (lambda: train_together(2), 2 * n)},
+        r,
+    )
+    one, two = both["1"], both["2"]
     RESULTS["train_threads"] = {
         "1": one.json(),
         "2": two.json(),
@@ -388,8 +404,14 @@ def threads(q: bool, r: int) -> None:
     count = 400_000 if q else 4_000_000
     model = BinarySumRNN(seed=0).fit(10_000)
     a, b = random_pairs(8, count, 3)
-    p1 = rate(lambda: model.predict(a, b, threads=1), count, r)
-    p2 = rate(lambda: model.predict(a, b, threads=2), count, r)
+    both = rates(
+        {
+            "1": (lambda: model.predict(a, b, threads=1), count),
+            "2": (lambda: model.predict(a, b, threads=2), count),
+        },
+        r,
+    )
+    p1, p2 = both["1"], both["2"]
     RESULTS["predict_threads"] = {
         "pairs": count,
         "1": p1.json(),
