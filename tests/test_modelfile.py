@@ -137,6 +137,10 @@ def test_corrupted_npy_header_is_refused(
     refused(write_zip(tmp_path / "m.npz", members), backend, "'wi' is corrupt")
     members["wi"] = b"not an npy file at all"
     refused(write_zip(tmp_path / "m.npz", members), backend, "'wi' is corrupt")
+    # An unclosed brace: numpy's parser raised tokenize.TokenError (fuzzing).
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), \n"
+    members["wi"] = b"\x93NUMPY\x01\x00" + bytes([len(header), 0]) + header
+    refused(write_zip(tmp_path / "m.npz", members), backend, "'wi' is corrupt")
 
 
 @pytest.mark.parametrize("size", [0, 1, 64, 4096])

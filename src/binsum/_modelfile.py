@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import tokenize
 import zipfile
 from typing import Any
 
@@ -117,7 +118,8 @@ def _read_member(zf: zipfile.ZipFile, key: str, dtype: str, shape: Any) -> Any:
                 got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(fh)
             else:
                 raise ValueError(f"unsupported .npy version {version}")
-        except ValueError as exc:
+        except (ValueError, SyntaxError, tokenize.TokenError) as exc:
+            # numpy's header parser lets tokenize's error out (found by fuzzing)
             raise ModelFileError(f"model file key {key!r} is corrupt: {exc}") from None
         if got_dtype.hasobject or got_dtype != np.dtype(dtype):
             raise ModelFileError(
