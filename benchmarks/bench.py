@@ -48,6 +48,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="do not remove OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE",
     )
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch rows")
+    p.add_argument(
+        "--markdown", action="store_true", help="also print the README's tables"
+    )
     args = p.parse_args(argv)
     if args.repeat is None:
         args.repeat = 3 if args.quick else 5
@@ -357,6 +360,7 @@ def inference(q: bool, r: int) -> None:
     base = rows["numpy vectorised"].median
     RESULTS["inference"] = {k: v.json() for k, v in rows.items()}
     RESULTS["inference_disagreements"] = wrong
+    RESULTS["inference_pairs"] = count
     print(f"  {'':20} {'pairs/s':>34} {'x numpy':>9}")
     for name, s in rows.items():
         print(f"  {name:20} {s.fmt():>34} {s.median / base:>9.2f}")
@@ -512,6 +516,61 @@ def targets() -> None:
         print(f"  {name:28} {shown:>12}  {verdict}")
 
 
+def markdown() -> None:
+    """The README's performance tables, from RESULTS."""
+    m, tr, inf = RESULTS["machine"], RESULTS["training"], RESULTS["inference"]
+    print("\n== markdown for the README\n")
+    print(
+        f"Measured on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
+        f"numpy {m['numpy']}"
+        + (f", PyTorch {m['torch']}" if m["torch"] else "")
+        + f"; medians of {ARGS.repeat} runs.\n"
+    )
+    print(
+        "| hidden 16, 8 bits, one core | binsum | numpy reference | "
+        + ("PyTorch | " if "pytorch" in tr else "")
+        + "binsum / numpy |"
+    )
+    print("|---|---:|---:|" + ("---:|" if "pytorch" in tr else "") + "---:|")
+    t_cells = [tr["binsum"], tr["numpy reference"]] + (
+        [tr["pytorch"]] if "pytorch" in tr else []
+    )
+    i_cells = [inf["binsum predict"], inf["numpy vectorised"]] + (
+        [inf["pytorch vectorised"]] if "pytorch vectorised" in inf else []
+    )
+    for label, cells in (
+        ("training, samples/s", t_cells),
+        (f"predict {RESULTS['inference_pairs']:,} 8-bit pairs, pairs/s", i_cells),
+    ):
+        row = " | ".join(f"{c['median']:,.0f}" for c in cells)
+        print(f"| {label} | {row} | {cells[0]['median'] / cells[1]['median']:.1f}x |")
+    fit = RESULTS["default_fit_seconds"]["median"] * 1e3
+    tt, pt = RESULTS["train_threads"], RESULTS["predict_threads"]
+    print(f"\n- default fit, `BinarySumRNN(seed=0).fit(10_000)`: {fit:.1f} ms")
+    print(
+        f"- two models trained by two threads at once: {tt['scaling']:.2f}x "
+        "the samples/s of one"
+    )
+    if pt is not None:
+        print(
+            f"- `predict(a, b, threads=2)` on {pt['pairs']:,} pairs: "
+            f"{pt['scaling']:.2f}x `threads=1`"
+        )
+    print("\nbinsum, training samples/s | predict pairs/s:\n")
+    widths = sorted({int(k.split("-b")[1]) for k in RESULTS["table"]})
+    hiddens = sorted({int(k[1:].split("-")[0]) for k in RESULTS["table"]})
+    print("| hidden | " + " | ".join(f"{w} bits" for w in widths) + " |")
+    print("|---:|" + "---:|" * len(widths))
+    for h in hiddens:
+        cells = []
+        for w in widths:
+            c = RESULTS["table"][f"h{h}-b{w}"]
+            cells.append(
+                f"{c['train']['median']:,.0f} \\| {c['predict']['median']:,.0f}"
+            )
+        print(f"| {h} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     if binsum.backend != "cython":
         sys.exit(
@@ -525,6 +584,8 @@ def main() -> None:
     threads(q, r)
     table(q, r)
     targets()
+    if ARGS.markdown:
+        markdown()
     if ARGS.json:
         Path(ARGS.json).write_text(json.dumps(RESULTS, indent=1) + "\n")
         print(f"\nresults written to {ARGS.json}")
