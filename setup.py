@@ -23,11 +23,26 @@ UNIX_FLAGS = ["-O3", "-ffp-contract=off", "-fno-trapping-math", "-g0"]
 MSVC_FLAGS = ["/O2", "/fp:precise"]
 
 
+# binsum._core_avx2: the same kernel for x86-64 CPUs with AVX2, picked at run
+# time. -mavx2 does not enable FMA, and contraction is off anyway.
+AVX2_FLAGS = {"msvc": ["/arch:AVX2"], "unix": ["-mavx2"]}
+X86_64_PLATFORMS = ("x86_64", "amd64")
+
+
 class BuildExt(build_ext):
     def build_extensions(self) -> None:
-        flags = MSVC_FLAGS if self.compiler.compiler_type == "msvc" else UNIX_FLAGS
+        msvc = self.compiler.compiler_type == "msvc"
+        flags = MSVC_FLAGS if msvc else UNIX_FLAGS
+        x86_64 = self.plat_name.lower().endswith(X86_64_PLATFORMS)
+        if not x86_64:  # e.g. aarch64, arm64, universal2: baseline only
+            self.extensions = [
+                e for e in self.extensions if e.name != "binsum._core_avx2"
+            ]
         for ext in self.extensions:
-            ext.extra_compile_args = flags + list(ext.extra_compile_args)
+            extra = []
+            if ext.name == "binsum._core_avx2":
+                extra = AVX2_FLAGS["msvc" if msvc else "unix"]
+            ext.extra_compile_args = flags + extra + list(ext.extra_compile_args)
         try:
             super().build_extensions()
         except (CCompilerError, ExecError, PlatformError) as exc:
@@ -45,7 +60,10 @@ def extensions() -> list:
     from Cython.Build import cythonize
 
     return cythonize(
-        [Extension("binsum._core", ["src/binsum/_core.pyx"])],
+        [
+            Extension("binsum._core", ["src/binsum/_core.pyx"]),
+            Extension("binsum._core_avx2", ["src/binsum/_core_avx2.pyx"]),
+        ],
         compiler_directives={"language_level": "3"},
     )
 

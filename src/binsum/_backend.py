@@ -27,7 +27,38 @@ else:
     except ImportError as exc:  # not built: the twin gives the same bits
         _compiled, _import_error = None, exc
 
+
+def _cpu_has_avx2() -> bool:
+    """numpy's run-time CPU feature detection (it checks OS support too)."""
+    try:
+        from numpy._core._multiarray_umath import (  # type: ignore[attr-defined]
+            __cpu_features__ as features,
+        )
+    except ImportError:  # numpy 1.x
+        try:
+            from numpy.core._multiarray_umath import (  # type: ignore[attr-defined,no-redef]
+                __cpu_features__ as features,
+            )
+        except ImportError:
+            return False
+    return bool(features.get("AVX2", False))
+
+
+# The same kernel built for AVX2 (binsum._core_avx2) gives the same bits and
+# is faster; BINSUM_NO_AVX2=1 keeps the baseline build (for testing both).
+if (
+    _compiled is not None
+    and os.environ.get("BINSUM_NO_AVX2", "") in ("", "0")
+    and _cpu_has_avx2()
+):
+    try:
+        from binsum import _core_avx2 as _compiled
+    except ImportError:  # not built for this platform
+        pass
+
 HAS_EXTENSION = _compiled is not None
+#: Name of the compiled module in use ("binsum._core" or "binsum._core_avx2").
+COMPILED_MODULE = _compiled.__name__ if _compiled is not None else None
 DEFAULT = "cython" if HAS_EXTENSION else "python"
 
 

@@ -1,0 +1,95 @@
+"""Every compiled build of the kernel gives the twin's bits.
+
+The "cython" backend picks binsum._core_avx2 on CPUs with AVX2, so the model
+level tests exercise that build there; this checks the baseline build
+binsum._core (and the AVX2 build where the CPU runs it) kernel function by
+kernel function against binsum._pycore.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from binsum import _backend, _pycore
+
+pytestmark = pytest.mark.skipif(
+    _backend.NO_EXTENSIONS, reason="BINSUM_NO_EXTENSIONS=1: compiled kernel disabled"
+)
+
+
+def _builds() -> list[str]:
+    names = ["binsum._core"]
+    if _backend._cpu_has_avx2():
+        names.append("binsum._core_avx2")
+    return names
+
+
+@pytest.fixture(params=_builds())
+def build(request: pytest.FixtureRequest) -> ModuleType:
+    name: str = request.param
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        if name == "binsum._core_avx2":
+            pytest.skip(f"{name} is not built on this platform: {exc}")
+        pytest.fail(f"{name} is not built: {exc}")
+
+
+def _weights(seed: int, size: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [
+        np.ascontiguousarray(rng.uniform(-3, 3, shape))
+        for shape in ((2, size), (size, size), (size, 1))
+    ]
+
+
+@pytest.mark.parametrize(("size", "bits", "clip"), [(16, 8, 5.0), (7, 13, 0.05)])
+def test_train_matches_twin(build: ModuleType, size: int, bits: int, clip: float) -> None:
+    rng = np.random.default_rng(size)
+    largest = (1 << bits) - 1
+    a = rng.integers(0, largest // 2, 300)
+    b = rng.integers(0, largest // 2, 300)
+    results = []
+    for kernel in (build, _pycore):
+        wi, wh, wo = _weights(1, size)
+        loss = np.empty(len(a))
+        kernel.train(wi, wh, wo, a, b, bits, 0.3, clip, loss)
+        results.append((wi, wh, wo, loss))
+    for got, want in zip(*results, strict=True):
+        assert np.array_equal(got, want)
+
+
+def test_predict_and_logits_match_twin(build: ModuleType) -> None:
+    wi, wh, wo = _weights(2, 11)
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 2**40, 500)
+    b = rng.integers(0, 2**40, 500)
+    out = [np.empty(500, dtype=np.int64) for _ in range(2)]
+    build.predict(wi, wh, wo, a, b, out[0])
+    _pycore.predict(wi, wh, wo, a, b, out[1])
+    assert np.array_equal(out[0], out[1])
+
+    xa = rng.integers(0, 2, 300)
+    xb = rng.integers(0, 2, 300)
+    logits = [np.empty(300) for _ in range(2)]
+    build.forward_logits(wi, wh, wo, xa, xb, logits[0])
+    _pycore.forward_logits(wi, wh, wo, xa, xb, logits[1])
+    assert np.array_equal(logits[0], logits[1])
+
+
+def test_gradients_and_exp_match_twin(build: ModuleType) -> None:
+    wi, wh, wo = _weights(4, 9)
+    grads = [[np.zeros_like(w) for w in (wi, wh, wo)] for _ in range(2)]
+    losses = [
+        kernel.loss_and_gradients(wi, wh, wo, 1234, 4321, 14, 0.5, *g)
+        for kernel, g in zip((build, _pycore), grads, strict=True)
+    ]
+    assert losses[0] == losses[1]
+    for got, want in zip(*grads, strict=True):
+        assert np.array_equal(got, want)
+    xs = np.random.default_rng(5).normal(0, 200, 5000).tolist() + [708.5, -708.5, 0.0]
+    assert [build.exp(x) for x in xs] == [_pycore.exp(x) for x in xs]
