@@ -366,3 +366,16 @@ def test_missing_file_and_directory_raise_os_errors(
     with pytest.raises(OSError):
         BinarySumRNN.load(tmp_path, backend=backend)
     assert os.listdir(tmp_path) == []
+
+
+def test_seed_with_invalid_code_points_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """str() of a <U64 holding a code point above 0x10FFFF raised SystemError
+    in numpy (found by fuzzing): the seed is checked code point by code point."""
+    body = struct.pack("<64I", 0x31, 0x110000, *([0] * 62))
+    members["seed"] = npy_header("<U64", ()) + body
+    refused(write_zip(tmp_path / "m.npz", members), backend, "'seed' is not")
+    body = struct.pack("<64I", 0x31, 0, 0x32, *([0] * 61))  # NUL inside
+    members["seed"] = npy_header("<U64", ()) + body
+    refused(write_zip(tmp_path / "m.npz", members), backend, "'seed' is not")

@@ -186,10 +186,17 @@ def _load_fields(zf: zipfile.ZipFile) -> dict[str, Any]:
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"model file has an invalid value: {exc}") from None
 
-    seed = str(_read_member(zf, "seed", "<U64", ()))
-    if not (seed.isascii() and seed.isdigit()):  # int() would take "-1", " 1_0"
+    # Check the raw code points: str() of an invalid one (> 0x10FFFF) raises
+    # SystemError (found by fuzzing), and int() would take "-1" or " 1_0".
+    codes = _read_member(zf, "seed", "<U64", ()).reshape(1).view("<u4")
+    digits = codes[: np.count_nonzero(codes)]
+    if not (
+        digits.size
+        and ((digits >= ord("0")) & (digits <= ord("9"))).all()
+        and not codes[digits.size :].any()
+    ):
         raise ModelFileError("model file key 'seed' is not a non-negative integer")
-    out["seed"] = int(seed)
+    out["seed"] = int(digits.astype(np.uint8).tobytes())
 
     dims = {"H": size, "N": iterations, "M": None}
     for key, (dtype, spec) in _ARRAYS.items():
