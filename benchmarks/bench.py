@@ -111,10 +111,12 @@ RESULTS: dict[str, Any] = {}
 class Stat:
     """Median and spread of a rate (units per second) over several runs."""
 
-    def __init__(self, values: list[float]) -> None:
+    def __init__(self, values: list[float], cores: list[float] | None = None) -> None:
         self.values = values
         self.median = statistics.median(values)
         self.low, self.high = min(values), max(values)
+        # CPU seconds of this process per wall second: cores actually used
+        self.cores = statistics.median(cores) if cores else None
 
     def fmt(self, scale: float = 1.0, digits: int = 0) -> str:
         m, lo, hi = (v * scale for v in (self.median, self.low, self.high))
@@ -126,6 +128,7 @@ class Stat:
             "min": self.low,
             "max": self.high,
             "runs": self.values,
+            "cores_used": self.cores,
         }
 
 
@@ -142,12 +145,16 @@ def rates(
     for work, _ in jobs.values():
         work()
     runs: dict[str, list[float]] = {name: [] for name in jobs}
+    cores: dict[str, list[float]] = {name: [] for name in jobs}
     for _ in range(repeat):
         for name, (work, units) in jobs.items():
+            c = time.process_time()
             t = time.perf_counter()
             work()
-            runs[name].append(units / (time.perf_counter() - t))
-    return {name: Stat(v) for name, v in runs.items()}
+            wall = time.perf_counter() - t
+            runs[name].append(units / wall)
+            cores[name].append((time.process_time() - c) / wall)
+    return {name: Stat(runs[name], cores[name]) for name in jobs}
 
 
 def seconds(work: Callable[[], Any], repeat: int) -> Stat:
@@ -308,6 +315,12 @@ def machine() -> None:
             f"WARNING: measured with {', '.join(info['kept_env'])} set "
             "(slows numpy; rerun without --keep-env)"
         )
+    load = os.getloadavg()
+    info["load_average"] = list(load)
+    print(
+        f"load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        + ("  (busy: numbers will be low and noisy)" if load[0] > 0.5 else "")
+    )
     print(f"medians of {ARGS.repeat} runs, spread (min-max) in brackets")
 
 
@@ -395,11 +408,12 @@ def threads(q: bool, r: int) -> None:
         "2": two.json(),
         "scaling": two.median / one.median,
     }
-    print(f"  training, 1 model on 1 thread:  {one.fmt():>32} samples/s")
+    print(f"  training, 1 model on 1 thread:  {one.fmt():>32} samples/s{used(one)}")
     print(
-        f"  training, 2 models on 2 threads:{two.fmt():>32} samples/s"
+        f"  training, 2 models on 2 threads:{two.fmt():>32} samples/s{used(two)}"
         f"  = {two.median / one.median:.2f}x"
     )
+    busy(two)
 
     if not predict_threads():
         RESULTS["predict_threads"] = None
@@ -422,11 +436,26 @@ def threads(q: bool, r: int) -> None:
         "2": p2.json(),
         "scaling": p2.median / p1.median,
     }
-    print(f"  predict {count:,} pairs, threads=1:{p1.fmt():>32} pairs/s")
+    print(f"  predict {count:,} pairs, threads=1:{p1.fmt():>32} pairs/s{used(p1)}")
     print(
-        f"  predict {count:,} pairs, threads=2:{p2.fmt():>32} pairs/s"
+        f"  predict {count:,} pairs, threads=2:{p2.fmt():>32} pairs/s{used(p2)}"
         f"  = {p2.median / p1.median:.2f}x"
     )
+    busy(p2)
+
+
+def used(s: Stat) -> str:
+    return f", {s.cores:.2f} cores" if s.cores is not None else ""
+
+
+def busy(two: Stat) -> None:
+    """Say so when two threads did not get two cores (a shared machine)."""
+    if two.cores is not None and two.cores < 1.8:
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(
+            f"  note: the two threads got {two.cores:.2f} cores in all; other "
+            f"processes were using the machine (load average {load})"
+        )
 
 
 def table(q: bool, r: int) -> None:
