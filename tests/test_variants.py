@@ -48,7 +48,9 @@ def _weights(seed: int, size: int) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize(("size", "bits", "clip"), [(16, 8, 5.0), (7, 13, 0.05)])
-def test_train_matches_twin(build: ModuleType, size: int, bits: int, clip: float) -> None:
+def test_train_matches_twin(
+    build: ModuleType, size: int, bits: int, clip: float
+) -> None:
     rng = np.random.default_rng(size)
     largest = (1 << bits) - 1
     a = rng.integers(0, largest // 2, 300)
@@ -91,5 +93,5 @@ def test_gradients_and_exp_match_twin(build: ModuleType) -> None:
     assert losses[0] == losses[1]
     for got, want in zip(*grads, strict=True):
         assert np.array_equal(got, want)
-    xs = np.random.default_rng(5).normal(0, 200, 5000).tolist() + [708.5, -708.5, 0.0]
+    xs = [*np.random.default_rng(5).normal(0, 200, 5000).tolist(), 708.5, -708.5, 0.0]
     assert [build.exp(x) for x in xs] == [_pycore.exp(x) for x in xs]

@@ -6,6 +6,7 @@ it. Both modules satisfy the same signatures (``_core.pyi``).
 
 from __future__ import annotations
 
+import importlib
 import os
 from types import ModuleType
 
@@ -30,18 +31,13 @@ else:
 
 def _cpu_has_avx2() -> bool:
     """numpy's run-time CPU feature detection (it checks OS support too)."""
-    try:
-        from numpy._core._multiarray_umath import (  # type: ignore[attr-defined]
-            __cpu_features__ as features,
-        )
-    except ImportError:  # numpy 1.x
+    for name in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):
         try:
-            from numpy.core._multiarray_umath import (  # type: ignore[attr-defined,no-redef]
-                __cpu_features__ as features,
-            )
-        except ImportError:
-            return False
-    return bool(features.get("AVX2", False))
+            features = importlib.import_module(name).__cpu_features__
+        except (ImportError, AttributeError):
+            continue
+        return bool(features.get("AVX2", False))
+    return False
 
 
 # The same kernel built for AVX2 (binsum._core_avx2) gives the same bits and

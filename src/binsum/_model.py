@@ -14,8 +14,8 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from types import ModuleType
 from typing import Any, TextIO
 
 import numpy as np
@@ -26,6 +26,7 @@ from binsum import _backend, _modelfile, _pretrained, _sampling, _validate
 __all__ = ["BinarySumRNN"]
 
 BLOCK = 8192  # samples per kernel call: bounds memory and interrupt latency
+PREDICT_CHUNK = 1 << 16  # pairs per kernel call in predict: bounds extra memory
 SCORE_EXHAUSTIVE_BITS = 12  # up to here score() checks every pair
 SCORE_SAMPLE = 100_000
 
@@ -40,7 +41,7 @@ class _State:
     wi: NDArray[np.float64]
     wh: NDArray[np.float64]
     wo: NDArray[np.float64]
-    rng_state: dict[str, Any]
+    rng_state: Mapping[str, Any]
     pending: NDArray[np.int64]
     history: NDArray[np.float64]  # a buffer; entries [:iterations] are valid
     iterations: int
@@ -65,8 +66,27 @@ def _unpack_rng(words: NDArray[np.uint64]) -> dict[str, Any]:
 
 def _generator(rng_state: Mapping[str, Any]) -> np.random.Generator:
     bitgen = np.random.PCG64()
-    bitgen.state = dict(rng_state)
+    bitgen.state = dict(rng_state)  # type: ignore[assignment]
     return np.random.Generator(bitgen)
+
+
+def _flat_operand(arr: NDArray[np.integer[Any]], shape: tuple[int, ...]) -> Any:
+    """A flat int64 view of ``arr`` broadcast to ``shape``, or, where that would
+    need a copy, the broadcast array's ``flat`` iterator (copied per chunk)."""
+    if arr.shape == shape and arr.dtype == np.int64 and arr.flags.c_contiguous:
+        return arr.reshape(-1)
+    return np.broadcast_to(arr, shape).flat
+
+
+def _chunk(flat: Any, start: int, stop: int) -> NDArray[np.int64]:
+    return np.ascontiguousarray(flat[start:stop], dtype=np.int64)
+
+
+def _check_path(path: Any) -> None:
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"path must be a str or os.PathLike, got {type(path).__name__}"
+        )
 
 
 def _fmt_bits(value: int, bits: int) -> str:
@@ -296,28 +316,53 @@ class BinarySumRNN:
         self._kernel.forward_logits(st.wi, st.wh, st.wo, xa, xb, logits)
         return logits
 
-    def predict(self, a: ArrayLike, b: ArrayLike) -> NDArray[np.int64]:
+    def predict(
+        self, a: ArrayLike, b: ArrayLike, *, threads: int = 1
+    ) -> NDArray[np.int64]:
         """The sums the network computes for array-likes of operands < 2**62.
 
         a and b broadcast together; each pair runs as many steps as its larger
         operand has bits, plus one for the carry. Returns an int64 ndarray of
-        the broadcast shape.
+        the broadcast shape. ``threads`` > 1 splits the batch over that many
+        threads (the compiled kernel runs without the GIL); the result is the
+        same. Beyond the output, memory use does not grow with the batch.
         """
         av = _validate.operand_array("a", a)
         bv = _validate.operand_array("b", b)
+        threads = _validate.integer("threads", threads, 1, _validate.MAX_THREADS)
         try:
-            av, bv = np.broadcast_arrays(av, bv)
+            shape = np.broadcast_shapes(av.shape, bv.shape)
         except ValueError:
             raise ValueError(
                 f"a and b must broadcast together, got shapes {av.shape} and {bv.shape}"
             ) from None
-        shape = av.shape
-        fa = np.ascontiguousarray(av.ravel())
-        fb = np.ascontiguousarray(bv.ravel())
-        out = np.empty(fa.shape[0], dtype=np.int64)
-        st = self._state
-        self._kernel.predict(st.wi, st.wh, st.wo, fa, fb, out)
-        return out.reshape(shape)
+        out = np.empty(shape, dtype=np.int64)
+        flat_out = out.reshape(-1)
+        total = flat_out.shape[0]
+        if total == 0:
+            return out
+        a_flat = _flat_operand(av, shape)
+        b_flat = _flat_operand(bv, shape)
+        st = self._state  # one snapshot: never torn by a concurrent fit
+        kernel = self._kernel
+
+        def run(start: int) -> None:
+            stop = min(total, start + PREDICT_CHUNK)
+            kernel.predict(
+                st.wi, st.wh, st.wo,
+                _chunk(a_flat, start, stop), _chunk(b_flat, start, stop),
+                flat_out[start:stop],
+            )
+
+        starts = range(0, total, PREDICT_CHUNK)
+        if threads == 1 or len(starts) == 1:
+            for start in starts:
+                run(start)
+        else:
+            with ThreadPoolExecutor(min(threads, len(starts))) as pool:
+                for _ in pool.map(run, starts):
+                    pass
+        return out
 
     def add(self, a: int, b: int) -> int:
         """The network's sum of two non-negative ints of any size, bit by bit."""
@@ -335,18 +380,25 @@ class BinarySumRNN:
         return self._logits(self._state, a, b, steps)
 
     def score(
-        self, bits: int | None = None, *, sample: int | None = None, seed: int = 0
+        self,
+        bits: int | None = None,
+        *,
+        sample: int | None = None,
+        seed: int = 0,
+        threads: int = 1,
     ) -> float:
         """Fraction of exact sums over all pairs with a + b < 2**bits.
 
         bits defaults to the model's. Up to 12 bits every pair is checked;
         beyond, or when ``sample`` is given, ``sample`` uniform random pairs
-        (default 100,000, drawn with ``seed``) estimate it.
+        (default 100,000, drawn with ``seed``) estimate it. ``threads`` is
+        passed to predict().
         """
         bits = self._bits if bits is None else _validate.integer(
             "bits", bits, 1, _validate.MAX_BITS
         )
         seed = _validate.integer("seed", seed, 0)
+        threads = _validate.integer("threads", threads, 1, _validate.MAX_THREADS)
         if sample is None and bits <= SCORE_EXHAUSTIVE_BITS:
             top = 1 << bits
             correct = 0
@@ -354,14 +406,17 @@ class BinarySumRNN:
             while start < top:  # chunks of about 2**21 pairs
                 stop = min(top, start + max(1, (1 << 21) // top))
                 a, b = _sampling.all_pairs(bits, start, stop)
-                correct += int(np.count_nonzero(self.predict(a, b) == a + b))
+                correct += int(
+                    np.count_nonzero(self.predict(a, b, threads=threads) == a + b)
+                )
                 start = stop
             return correct / (top * (top + 1) // 2)
         count = SCORE_SAMPLE if sample is None else _validate.integer(
             "sample", sample, 1, _validate.MAX_SAMPLE
         )
         a, b = _sampling.random_pairs(bits, count, seed)
-        return int(np.count_nonzero(self.predict(a, b) == a + b)) / count
+        exact = self.predict(a, b, threads=threads) == a + b
+        return int(np.count_nonzero(exact)) / count
 
     def loss_and_gradients(
         self, a: int, b: int
@@ -428,8 +483,7 @@ class BinarySumRNN:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to one .npz file, atomically (never pickled)."""
-        if not isinstance(path, str | os.PathLike):
-            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        _check_path(path)
         _modelfile.save(path, self._fields())
 
     @classmethod
@@ -437,8 +491,7 @@ class BinarySumRNN:
         cls, path: str | os.PathLike[str], backend: str | None = None
     ) -> BinarySumRNN:
         """Read a model written by save(); training resumes exactly."""
-        if not isinstance(path, str | os.PathLike):
-            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        _check_path(path)
         return cls._from_fields(_modelfile.load(path), backend)
 
     @classmethod

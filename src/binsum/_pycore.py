@@ -205,7 +205,7 @@ def train(
     size = len(wol)
     lr = float(learning_rate)
     clip = float(clip)
-    for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist())):
+    for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
         li, gwi, gwh, gwo = _sample_gradients(wi0, wi1, whl, wol, ai, bi, bits, clip)
         loss[i] = li
         for j in range(size):
@@ -258,7 +258,7 @@ def forward_logits(
     """Run the network over bit sequences xa, xb (LSB first); o_t into logits."""
     wi0, wi1, whl, wol = _unpack(wi, wh, wo)
     hp: list[float] | None = None
-    for t, (x0, x1) in enumerate(zip(xa.tolist(), xb.tolist())):
+    for t, (x0, x1) in enumerate(zip(xa.tolist(), xb.tolist(), strict=True)):
         hp, o = _step(wi0, wi1, whl, wol, float(x0), float(x1), hp)
         logits[t] = o
 
@@ -273,7 +273,7 @@ def predict(
 ) -> None:
     """The network's sum of each pair; a pair runs max bit length + 1 steps."""
     wi0, wi1, whl, wol = _unpack(wi, wh, wo)
-    for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist())):
+    for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
         steps = max(ai.bit_length(), bi.bit_length()) + 1
         hp: list[float] | None = None
         total = 0

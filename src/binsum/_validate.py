@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 MAX_HIDDEN = 4096  # wh alone is then 128 MiB; larger is surely a mistake
 MAX_BITS = 62  # operands and sums stay inside int64
 MAX_OPERAND = 2**MAX_BITS - 1
+MAX_THREADS = 1024
 MAX_ITERATIONS = 2**40  # per fit call: the loss history alone is then 8 TiB
 MAX_SAMPLE = 10**8  # score(sample=...): 1.6 GB of operands
 # numpy registers these as numbers.Integral / numbers.Real, but they are not
@@ -63,8 +64,12 @@ def big_operand(name: str, value: Any) -> int:
     return integer(name, value, 0)
 
 
-def operand_array(name: str, value: Any) -> NDArray[np.int64]:
-    """Array-like of non-negative integers below 2**62, as int64."""
+def operand_array(name: str, value: Any) -> NDArray[np.integer[Any]]:
+    """Array-like of non-negative integers below 2**62.
+
+    Returned in its own integer dtype, without a copy where it already is an
+    integer ndarray (predict converts chunk by chunk, so memory stays flat).
+    """
     try:
         # asarray also for ndarrays: a subclass (a masked array) could hide
         # values from the range check below that the kernel would then see.
@@ -93,7 +98,7 @@ def operand_array(name: str, value: Any) -> NDArray[np.int64]:
                 f"{name} must be < 2**{MAX_BITS} (at most {MAX_BITS} bits), "
                 f"got {int(arr.max())}"
             )
-    return arr.astype(np.int64, copy=False)
+    return arr
 
 
 def weight_array(name: str, value: Any, shape: tuple[int, ...]) -> NDArray[np.float64]:
