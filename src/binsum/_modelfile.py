@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import tokenize
 import zipfile
 from typing import Any
@@ -19,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from binsum import _validate
+from binsum._atomic import atomic_write
 
 FORMAT_VERSION = 1
 
@@ -53,41 +53,10 @@ _READ_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplemente
 
 def save(path: str | os.PathLike[str], fields: dict[str, Any]) -> None:
     """Write ``fields`` (see KEYS) to ``path`` atomically."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(
-        prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder
-    )
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            arrays = {k: np.asarray(v) for k, v in fields.items()}
-            arrays["format_version"] = np.asarray(FORMAT_VERSION, dtype="<i8")
-            np.savez(fh, **arrays)  # type: ignore[arg-type]
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: str) -> None:
-    if os.name != "posix":
-        return
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+    arrays = {k: np.asarray(v) for k, v in fields.items()}
+    arrays["format_version"] = np.asarray(FORMAT_VERSION, dtype="<i8")
+    with atomic_write(path) as fh:
+        np.savez(fh, **arrays)  # type: ignore[arg-type]
 
 
 def _read_member(zf: zipfile.ZipFile, key: str, dtype: str, shape: Any) -> Any:

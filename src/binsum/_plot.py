@@ -6,12 +6,12 @@ global state) and written atomically like the model file.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
+
+from binsum._atomic import atomic_write
 
 INSTALL_HINT = 'pip install "binsum[plot]"'
 
@@ -71,18 +71,5 @@ def write(
     more = acc.get_legend_handles_labels()
     ax.legend(lines[0] + more[0], lines[1] + more[1], loc="center right", fontsize=8)
 
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".plot.", suffix=".png.tmp", dir=folder)
-    try:
-        umask = os.umask(0)  # mkstemp makes 0600; give the usual 0666 & ~umask
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(path) as fh:
+        fig.savefig(fh, format="png")
