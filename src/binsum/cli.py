@@ -408,7 +408,7 @@ def _cmd_eval(args: argparse.Namespace) -> None:
 
 def _cmd_info(args: argparse.Namespace) -> None:
     if binsum.has_extension:
-        how = "compiled extension binsum._core"
+        how = f"compiled extension {_backend.COMPILED_MODULE}"
     elif _backend.NO_EXTENSIONS:
         how = "pure-Python twin, BINSUM_NO_EXTENSIONS is set"
     else:
