@@ -553,7 +553,8 @@ def markdown() -> None:
         f"Measured on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
         f"numpy {m['numpy']}"
         + (f", PyTorch {m['torch']}" if m["torch"] else "")
-        + f"; medians of {ARGS.repeat} runs.\n"
+        + f"; medians of {ARGS.repeat} runs; load average "
+        f"{m['load_average'][0]:.1f} at the start.\n"
     )
     print(
         "| hidden 16, 8 bits, one core | binsum | numpy reference | "
@@ -578,12 +579,13 @@ def markdown() -> None:
     print(f"\n- default fit, `BinarySumRNN(seed=0).fit(10_000)`: {fit:.1f} ms")
     print(
         f"- two models trained by two threads at once: {tt['scaling']:.2f}x "
-        "the samples/s of one"
+        f"the samples/s of one (the process got {tt['2']['cores_used']:.2f} cores)"
     )
     if pt is not None:
         print(
             f"- `predict(a, b, threads=2)` on {pt['pairs']:,} pairs: "
-            f"{pt['scaling']:.2f}x `threads=1`"
+            f"{pt['scaling']:.2f}x `threads=1` "
+            f"(the process got {pt['2']['cores_used']:.2f} cores)"
         )
     print("\nbinsum, training samples/s | predict pairs/s:\n")
     widths = sorted({int(k.split("-b")[1]) for k in RESULTS["table"]})
