@@ -45,7 +45,7 @@ def check_wheel(path: str, kind: str) -> list[str]:
         return [f"not a binsum wheel name: {filename}"]
     version, python, abi, platform = m.groups()
     with zipfile.ZipFile(path) as zf:
-        names = zf.namelist()
+        names = [n for n in zf.namelist() if not n.endswith("/")]  # no dirs
         dist_info = f"binsum-{version}.dist-info"
         wheel_meta = Parser().parsestr(zf.read(f"{dist_info}/WHEEL").decode())
         metadata = Parser().parsestr(zf.read(f"{dist_info}/METADATA").decode())
@@ -99,7 +99,7 @@ def check_sdist(path: str) -> list[str]:
         if needed not in names:
             problems.append(f"sdist lacks {needed}")
     for name in names:
-        if name.endswith(COMPILED + (".c", ".o", ".pyc")) or "/build/" in f"/{name}":
+        if name.endswith((*COMPILED, ".c", ".o", ".pyc")) or "/build/" in f"/{name}":
             problems.append(f"sdist ships build output {name}")
     return problems
 
