@@ -95,15 +95,18 @@ _CHILD = textwrap.dedent(
     import sys
     from binsum import BinarySumRNN
     path, backend, total, every = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
-    kw = {"log_every": every, "callback": lambda *a: None} if every else {}
+
+    def started(model, iteration, loss):
+        if iteration == every:  # the first block is done: fit is under way
+            print("fitting", flush=True)
+
     model = BinarySumRNN(seed=5, backend=backend)
     try:
-        print("fitting", flush=True)
-        model.fit(total, **kw)
+        model.fit(total, log_every=every, callback=started)
         print("finished", model.iterations, flush=True)
     except KeyboardInterrupt:
         print("interrupted", model.iterations, flush=True)
-        model.fit(total - model.iterations, **kw)
+        model.fit(total - model.iterations)
     model.save(path)
     """
 )
@@ -115,9 +118,10 @@ def test_sigint_to_a_long_fit_resumes_exactly(
     """SIGINT to a process in a long fit: it catches KeyboardInterrupt at a
     block boundary, trains the rest and saves; the result equals an
     uninterrupted run."""
-    # cython: the kernel's own blocks (the signal is handled when a block
-    # returns to Python); twin: blocks of 50 iterations.
-    total, every, block = (200_000, 0, BLOCK) if backend == "cython" else (1500, 50, 50)
+    # cython: blocks of BLOCK as without a callback (the signal is handled
+    # when a block returns to Python); twin: blocks of 50 iterations. SIGINT
+    # is sent once the first block is done, so fit is surely under way.
+    total, every = (200_000, BLOCK) if backend == "cython" else (1500, 50)
     path = tmp_path / "resumed.npz"
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(path), backend, str(total), str(every)],
@@ -126,7 +130,7 @@ def test_sigint_to_a_long_fit_resumes_exactly(
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "fitting\n"
-        time.sleep(0.15)
+        time.sleep(0.05)  # into a later block (most of the fit is still ahead)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=120)
     finally:
@@ -136,7 +140,7 @@ def test_sigint_to_a_long_fit_resumes_exactly(
     word, count = out.split()
     assert word == "interrupted", "the fit ended before SIGINT arrived"
     stopped = int(count)
-    assert 0 <= stopped < total and stopped % block == 0
+    assert every <= stopped < total and stopped % every == 0
     resumed = BinarySumRNN.load(path, backend=backend)
     assert resumed.iterations == total
     assert_same_state(resumed, make_model(seed=5).fit(total), tmp_path)
