@@ -6,8 +6,9 @@
 
 Every wheel: the package modules, the kernel's stub _core.pyi and py.typed
 (PEP 561); no generated C, no Cython source, no build/ or src/ paths, no
-bytecode. The compiled wheel: exactly one compiled binsum._core, a manylinux
-tag on Linux, no libraries grafted by auditwheel (the kernel needs only libc).
+bytecode. The compiled wheel: exactly one compiled binsum._core, a repaired
+platform tag (never linux_*), on Linux no libraries grafted by auditwheel (the
+kernel needs only libc).
 The pure wheel: py3-none-any, nothing compiled. The sdist: the Cython source
 and the tests, no generated C and nothing compiled.
 """
@@ -73,9 +74,10 @@ def check_wheel(path: str, kind: str) -> list[str]:
         problems.append(f"expected one compiled binsum/_core, got {compiled}")
     if not re.fullmatch(r"cp3\d+", python) or not abi.startswith(python):
         problems.append(f"compiled wheel tagged {python}-{abi}")
-    if sys.platform.startswith("linux") and not platform.startswith("manylinux"):
-        problems.append(f"platform tag {platform} is not manylinux (not repaired?)")
-    if any(n.startswith("binsum.libs/") for n in names):
+    if not platform.startswith(("manylinux", "musllinux", "macosx", "win")):
+        problems.append(f"platform tag {platform} (a Linux wheel not repaired?)")
+    linux = platform.startswith(("manylinux", "musllinux"))
+    if linux and any(n.startswith("binsum.libs/") for n in names):
         problems.append("auditwheel grafted shared libraries into the wheel")
     if purelib != "false":
         problems.append("compiled wheel has Root-Is-Purelib: true")
