@@ -95,3 +95,26 @@ def test_gradients_and_exp_match_twin(build: ModuleType) -> None:
         assert np.array_equal(got, want)
     xs = [*np.random.default_rng(5).normal(0, 200, 5000).tolist(), 708.5, -708.5, 0.0]
     assert [build.exp(x) for x in xs] == [_pycore.exp(x) for x in xs]
+
+
+@pytest.mark.parametrize("size", [1, 16, 33])
+def test_prefix_table_matches_twin(build: ModuleType, size: int) -> None:
+    # Large batches share the first steps through a prefix table; pairs
+    # shorter than the table, longer ones and zeros must all match the twin.
+    wi, wh, wo = _weights(6, size)
+    rng = np.random.default_rng(7)
+    n = 20_000
+    highs = rng.choice([1, 2, 4, 8, 64, 2**20, 2**62], n)
+    a = (rng.random(n) * highs).astype(np.int64)
+    b = (rng.random(n) * highs).astype(np.int64)
+    out = np.empty(n, dtype=np.int64)
+    build.predict(wi, wh, wo, a, b, out)
+    check = slice(0, 400)
+    want = np.empty(400, dtype=np.int64)
+    _pycore.predict(wi, wh, wo, a[check], b[check], want)
+    assert np.array_equal(out[check], want)
+    # A small batch takes the pair-by-pair path: the same sums.
+    few = np.empty(3, dtype=np.int64)
+    for start in range(0, 300, 3):
+        build.predict(wi, wh, wo, a[start : start + 3], b[start : start + 3], few)
+        assert np.array_equal(few, out[start : start + 3])

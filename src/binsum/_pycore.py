@@ -271,7 +271,11 @@ def predict(
     b: NDArray[np.int64],
     out: NDArray[np.int64],
 ) -> None:
-    """The network's sum of each pair; a pair runs max bit length + 1 steps."""
+    """The network's sum of each pair; a pair runs max bit length + 1 steps.
+
+    (The kernel computes the first steps of a large batch once per operand
+    prefix; each pair still gets exactly the operations performed here.)
+    """
     wi0, wi1, whl, wol = _unpack(wi, wh, wo)
     for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
         steps = max(ai.bit_length(), bi.bit_length()) + 1
