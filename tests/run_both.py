@@ -12,6 +12,7 @@ Extra arguments go to pytest.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -28,6 +29,9 @@ def check_installed(pure: bool) -> str | None:
     where = Path(binsum.__file__).resolve()
     if TESTS.parent in where.parents:
         return f"binsum imported from the source tree ({where}), not the wheel"
+    installed = importlib.metadata.version("binsum")
+    if installed != binsum.__version__:
+        return f"binsum.__version__ {binsum.__version__} != package version {installed}"
     if pure:
         if binsum.has_extension:
             return "the pure wheel contains the compiled extension"
