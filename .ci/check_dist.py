@@ -4,13 +4,13 @@
     python .ci/check_dist.py compiled wheelhouse/binsum-X-cp311-...manylinux....whl
     python .ci/check_dist.py pure     dist/binsum-X-py3-none-any.whl
 
-Every wheel: the package modules, the kernel's stub _core.pyi and py.typed
-(PEP 561); no generated C, no Cython source, no build/ or src/ paths, no
-bytecode. The compiled wheel: exactly one compiled binsum._core, a repaired
-platform tag (never linux_*), on Linux no libraries grafted by auditwheel (the
-kernel needs only libc).
-The pure wheel: py3-none-any, nothing compiled. The sdist: the Cython source
-and the tests, no generated C and nothing compiled.
+Every wheel: the package modules, the kernels' stubs and py.typed (PEP 561);
+no generated C, no Cython source, no build/ or src/ paths, no bytecode. The
+compiled wheel: one binsum._core (and on x86-64 one binsum._core_avx2), a
+repaired platform tag (never linux_*), on Linux no libraries grafted by
+auditwheel (the kernels need only libc). The pure wheel: py3-none-any, nothing
+compiled. The sdist: the Cython sources and the tests, no generated C and
+nothing compiled.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from email.parser import Parser
 from pathlib import PurePosixPath
 
 MODULES = ["__init__.py", "_backend.py", "_model.py", "_pycore.py", "cli.py"]
-TYPING = ["_core.pyi", "py.typed"]
+TYPING = ["_core.pyi", "_core_avx2.pyi", "py.typed"]
+# The AVX2 build of the kernel exists only in x86-64 wheels (setup.py).
+X86_64 = ("x86_64", "amd64")
 COMPILED = (".so", ".pyd", ".dylib", ".dll")
 LEFTOVERS = (".c", ".pyx", ".pxd", ".h", ".o", ".obj", ".pyc", ".pyo")
 
@@ -69,9 +71,15 @@ def check_wheel(path: str, kind: str) -> list[str]:
         if purelib != "true":
             problems.append("pure wheel has Root-Is-Purelib: false")
         return problems
-    kernels = [n for n in compiled if re.fullmatch(r"binsum/_core\.[^/]+", n)]
-    if len(kernels) != 1 or len(compiled) != 1:
-        problems.append(f"expected one compiled binsum/_core, got {compiled}")
+    kernels = {
+        m: [n for n in compiled if n.startswith(f"binsum/{m}.")]
+        for m in ("_core", "_core_avx2")
+    }
+    avx2 = 1 if platform.lower().endswith(X86_64) else 0
+    if len(kernels["_core"]) != 1 or len(kernels["_core_avx2"]) != avx2:
+        problems.append(f"expected _core and {avx2} _core_avx2 builds, got {compiled}")
+    if len(compiled) != 1 + avx2:
+        problems.append(f"unexpected compiled files {compiled}")
     if not re.fullmatch(r"cp3\d+", python) or not abi.startswith(python):
         problems.append(f"compiled wheel tagged {python}-{abi}")
     if not platform.startswith(("manylinux", "musllinux", "macosx", "win")):
@@ -95,6 +103,7 @@ def check_sdist(path: str) -> list[str]:
         "LICENSE",
         "PKG-INFO",
         "src/binsum/_core.pyx",
+        "src/binsum/_core_avx2.pyx",
         "tests/conftest.py",
         "tests/run_both.py",
     ] + [f"src/binsum/{m}" for m in MODULES + TYPING]:
