@@ -42,7 +42,7 @@ def check_installed(pure: bool) -> str | None:
     # that does not declare itself free-threading compatible.
     if sysconfig.get_config_var("Py_GIL_DISABLED") and "PYTHON_GIL" not in os.environ:
         if getattr(sys, "_is_gil_enabled", lambda: True)():
-            return "importing binsum._core re-enabled the GIL"
+            return "importing binsum (its compiled kernel) re-enabled the GIL"
     print(f"binsum {binsum.__version__} from {where.parent}, backend {binsum.backend}")
     return None
 
