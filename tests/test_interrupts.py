@@ -80,7 +80,9 @@ def test_interrupt_inside_the_kernel_discards_the_partial_block(
         if calls[0] == 3:  # the third block: trained, then interrupted
             raise KeyboardInterrupt
 
-    model._kernel = SimpleNamespace(train=train)  # type: ignore[assignment]
+    model._kernel = SimpleNamespace(  # type: ignore[assignment]
+        train=train, work_size=real.work_size
+    )
     with pytest.raises(KeyboardInterrupt):
         model.fit(50, log_every=every, callback=lambda *args: None)
     model._kernel = real

@@ -59,7 +59,8 @@ def test_train_matches_twin(
     for kernel in (build, _pycore):
         wi, wh, wo = _weights(1, size)
         loss = np.empty(len(a))
-        kernel.train(wi, wh, wo, a, b, bits, 0.3, clip, loss)
+        work = np.empty(kernel.work_size(size, bits))
+        kernel.train(wi, wh, wo, a, b, bits, 0.3, clip, loss, work)
         results.append((wi, wh, wo, loss))
     for got, want in zip(*results, strict=True):
         assert np.array_equal(got, want)
@@ -118,3 +119,11 @@ def test_prefix_table_matches_twin(build: ModuleType, size: int) -> None:
     for start in range(0, 300, 3):
         build.predict(wi, wh, wo, a[start : start + 3], b[start : start + 3], few)
         assert np.array_equal(few, out[start : start + 3])
+
+
+def test_train_refuses_short_scratch(build: ModuleType) -> None:
+    wi, wh, wo = _weights(8, 4)
+    a = np.array([1, 2])
+    short = np.empty(build.work_size(4, 6) - 1)
+    with pytest.raises(ValueError, match="work"):
+        build.train(wi, wh, wo, a, a, 6, 0.1, 5.0, np.empty(2), short)

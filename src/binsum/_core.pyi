@@ -6,6 +6,7 @@ from numpy.typing import NDArray
 
 def exp(x: float) -> float: ...
 def sigmoid(z: float) -> float: ...
+def work_size(size: int, bits: int) -> int: ...
 def train(
     wi: NDArray[np.float64],
     wh: NDArray[np.float64],
@@ -16,6 +17,7 @@ def train(
     learning_rate: float,
     clip: float,
     loss: NDArray[np.float64],
+    work: NDArray[np.float64],
 ) -> None: ...
 def loss_and_gradients(
     wi: NDArray[np.float64],

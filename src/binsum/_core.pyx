@@ -92,7 +92,7 @@ cdef inline double _step(cdptr wi, cdptr wh, cdptr wo,
 
 
 cdef struct Work:
-    # Scratch memory for one pair's BPTT, allocated once per call.
+    # Scratch memory for one pair's BPTT, carved from one block of doubles.
     double* hs       # (bits + 1) * H hidden states, h_0 = 0
     double* yh       # bits outputs
     double* da       # H
@@ -102,12 +102,13 @@ cdef struct Work:
     double* gwo      # H
 
 
-cdef int _work_alloc(Work* w, Py_ssize_t size, Py_ssize_t bits) noexcept nogil:
-    cdef Py_ssize_t total = (bits + 1) * size + bits + 5 * size + size * size
-    cdef double* block = <double*>malloc(total * sizeof(double))
-    if block == NULL:
-        return -1
-    memset(block, 0, total * sizeof(double))
+cdef inline Py_ssize_t _work_size(Py_ssize_t size, Py_ssize_t bits) noexcept nogil:
+    return (bits + 1) * size + bits + 5 * size + size * size
+
+
+cdef void _work_init(Work* w, double* block, Py_ssize_t size,
+                     Py_ssize_t bits) noexcept nogil:
+    memset(block, 0, _work_size(size, bits) * sizeof(double))
     w.hs = block
     w.yh = w.hs + (bits + 1) * size
     w.da = w.yh + bits
@@ -115,7 +116,11 @@ cdef int _work_alloc(Work* w, Py_ssize_t size, Py_ssize_t bits) noexcept nogil:
     w.gwi = w.da_next + size
     w.gwo = w.gwi + 2 * size
     w.gwh = w.gwo + size
-    return 0
+
+
+def work_size(Py_ssize_t size, Py_ssize_t bits):
+    """Doubles of scratch that train() needs for hidden size H and ``bits``."""
+    return _work_size(size, bits)
 
 
 cdef inline double _sample_gradients(const double* wi, const double* wh,
@@ -201,36 +206,36 @@ cdef inline void _sgd(double* wv, const double* g, Py_ssize_t n,
 
 def train(double[:, ::1] wi, double[:, ::1] wh, double[:, ::1] wo,
           const i64[::1] a, const i64[::1] b, Py_ssize_t bits,
-          double learning_rate, double clip, double[::1] loss):
+          double learning_rate, double clip, double[::1] loss,
+          double[::1] work):
     """Train on the pairs (a[i], b[i]) in order, one SGD step per pair.
 
     Updates wi, wh, wo in place and writes each pair's loss into loss[i].
+    ``work`` is scratch of at least work_size(H, bits) doubles, so a caller
+    training block after block allocates it once.
     """
     cdef Py_ssize_t size = wh.shape[0]
     cdef Py_ssize_t n = a.shape[0]
     cdef Py_ssize_t i
     cdef Work w
-    cdef int status
     cdef double* pwi = &wi[0, 0]
     cdef double* pwh = &wh[0, 0]
     cdef double* pwo = &wo[0, 0]
-    cdef const i64* pa = &a[0] if n > 0 else NULL
-    cdef const i64* pb = &b[0] if n > 0 else NULL
-    cdef double* pl = &loss[0] if n > 0 else NULL
     if n == 0:
         return
+    if work.shape[0] < _work_size(size, bits):
+        raise ValueError(f"work must hold work_size({size}, {bits}) doubles")
+    cdef const i64* pa = &a[0]
+    cdef const i64* pb = &b[0]
+    cdef double* pl = &loss[0]
     with nogil:
-        status = _work_alloc(&w, size, bits)
-        if status == 0:
-            for i in range(n):
-                pl[i] = _sample_gradients(pwi, pwh, pwo, size, pa[i], pb[i],
-                                          bits, clip, &w)
-                _sgd(pwi, w.gwi, 2 * size, learning_rate)
-                _sgd(pwh, w.gwh, size * size, learning_rate)
-                _sgd(pwo, w.gwo, size, learning_rate)
-            free(w.hs)
-    if status != 0:
-        raise MemoryError()
+        _work_init(&w, &work[0], size, bits)
+        for i in range(n):
+            pl[i] = _sample_gradients(pwi, pwh, pwo, size, pa[i], pb[i],
+                                      bits, clip, &w)
+            _sgd(pwi, w.gwi, 2 * size, learning_rate)
+            _sgd(pwh, w.gwh, size * size, learning_rate)
+            _sgd(pwo, w.gwo, size, learning_rate)
 
 
 def loss_and_gradients(const double[:, ::1] wi, const double[:, ::1] wh,
@@ -240,18 +245,19 @@ def loss_and_gradients(const double[:, ::1] wi, const double[:, ::1] wh,
     """Loss of the pair (a, b) over ``bits`` steps; gradients into gwi, gwh, gwo."""
     cdef Py_ssize_t size = wh.shape[0]
     cdef Work w
-    cdef int status
     cdef double loss = 0.0
+    cdef double* block
     with nogil:
-        status = _work_alloc(&w, size, bits)
-        if status == 0:
+        block = <double*>malloc(_work_size(size, bits) * sizeof(double))
+        if block != NULL:
+            _work_init(&w, block, size, bits)
             loss = _sample_gradients(&wi[0, 0], &wh[0, 0], &wo[0, 0], size,
                                      a, b, bits, clip, &w)
             memcpy(&gwi[0, 0], w.gwi, 2 * size * sizeof(double))
             memcpy(&gwh[0, 0], w.gwh, size * size * sizeof(double))
             memcpy(&gwo[0, 0], w.gwo, size * sizeof(double))
-            free(w.hs)
-    if status != 0:
+            free(block)
+    if block == NULL:
         raise MemoryError()
     return loss
 

@@ -5,3 +5,4 @@ from binsum._core import loss_and_gradients as loss_and_gradients
 from binsum._core import predict as predict
 from binsum._core import sigmoid as sigmoid
 from binsum._core import train as train
+from binsum._core import work_size as work_size

@@ -246,6 +246,7 @@ class BinarySumRNN:
             history[:start] = st.history[:start]
             rng = _generator(st.rng_state)
             pending = st.pending
+            work = np.empty(kernel.work_size(self._hidden_size, bits))
             done = 0
             while done < total:
                 step = min(total - done, BLOCK)
@@ -259,7 +260,8 @@ class BinarySumRNN:
                     self._log(out, st, done, total, int(a[0]), int(b[0]))
                 losses = history[start + done : start + done + step]
                 kernel.train(
-                    wi, wh, wo, a, b, bits, self._learning_rate, self._clip, losses
+                    wi, wh, wo, a, b, bits, self._learning_rate, self._clip,
+                    losses, work,
                 )
                 if not (
                     np.isfinite(wi).all()

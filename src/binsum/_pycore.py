@@ -25,6 +25,7 @@ __all__ = [
     "predict",
     "sigmoid",
     "train",
+    "work_size",
 ]
 
 # Cody-Waite split of ln(2): kd * _LN2_HI is exact for |kd| < 2**11.
@@ -186,6 +187,11 @@ def _unpack(
     return rows[0], rows[1], wh.tolist(), wo[:, 0].tolist()
 
 
+def work_size(size: int, bits: int) -> int:
+    """Doubles of scratch that train() needs for hidden size H and ``bits``."""
+    return (bits + 1) * size + bits + 5 * size + size * size
+
+
 def train(
     wi: NDArray[np.float64],
     wh: NDArray[np.float64],
@@ -196,10 +202,13 @@ def train(
     learning_rate: float,
     clip: float,
     loss: NDArray[np.float64],
+    work: NDArray[np.float64],
 ) -> None:
     """Train on the pairs (a[i], b[i]) in order, one SGD step per pair.
 
     Updates wi, wh, wo in place and writes each pair's loss into loss[i].
+    ``work`` (scratch for the kernel) is accepted for the same signature; the
+    twin keeps its scratch in Python lists.
     """
     wi0, wi1, whl, wol = _unpack(wi, wh, wo)
     size = len(wol)
