@@ -83,10 +83,13 @@ def train(
     hidden_dimension: int,
     alpha: float = 0.1,
     clip: float = 5.0,
+    as_written: bool = False,
 ) -> NDArray[np.float64]:
     """Train in place on ``iterations`` samples; returns each sample's loss.
 
     The loss is sum_t (y_hat_t - y_t)**2, as binsum's history records it.
+    ``as_written=True`` uses the lecture's two wrong update lines instead
+    (benchmarks/lecture_as_written.py shows what they cost).
     """
     losses = np.empty(iterations)
     for iteration in range(iterations):
@@ -129,8 +132,12 @@ def train(
             )
 
             wo_update += (o_delta @ ht).T
-            wh_update += prev_ht.T @ ht_delta  # corrected: outer product
-            wi_update += x.T @ ht_delta  # corrected: no second derivative
+            if as_written:  # the lecture's lines, kept for comparison
+                wh_update += prev_ht * ht * (1 - ht) * ht_delta
+                wi_update += x.T @ (ht * (1 - ht) * ht_delta)
+            else:
+                wh_update += prev_ht.T @ ht_delta  # corrected: outer product
+                wi_update += x.T @ ht_delta  # corrected: no second derivative
 
             future_ht_delta = copy.deepcopy(ht_delta)
 
