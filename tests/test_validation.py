@@ -410,3 +410,11 @@ def test_bad_paths(make_model: Make) -> None:
         model.save(3)
     with pytest.raises(TypeError, match=r"path must be a str or os.PathLike"):
         BinarySumRNN.load(None)
+
+
+@pytest.mark.parametrize("verbose", [1, "yes", None])
+def test_fit_verbose_must_be_a_bool(make_model: Any, verbose: object) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    with pytest.raises(TypeError, match="verbose"):
+        model.fit(1, verbose=verbose)
+    assert model.iterations == 0

@@ -231,6 +231,8 @@ class BinarySumRNN:
         """
         total = _validate.integer("iterations", iterations, 0, _validate.MAX_ITERATIONS)
         log_every = _validate.integer("log_every", log_every, 1)
+        if not isinstance(verbose, bool | np.bool_):
+            raise TypeError(f"verbose must be True or False, got {verbose!r}")
         if callback is not None and not callable(callback):
             raise TypeError(
                 f"callback must be callable or None, got {type(callback).__name__}"
