@@ -46,3 +46,4 @@ def trained(backend: str) -> BinarySumRNN:
     if backend not in _TRAINED:
         _TRAINED[backend] = BinarySumRNN(seed=0, backend=backend).fit(10_000)
     return _TRAINED[backend]
+

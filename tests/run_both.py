@@ -3,6 +3,8 @@
     python tests/run_both.py            # compiled wheel: suite on both backends,
                                         # then again with BINSUM_NO_EXTENSIONS=1
     python tests/run_both.py --pure     # pure wheel: the suite on the twin only
+    python tests/run_both.py --lean     # tests needing matplotlib or dask skip
+                                        # where those are not installed
 
 Run it from a folder outside the source tree (cibuildwheel's test-command and
 .ci/run do), so `import binsum` finds the installed wheel, never src/. A script
@@ -65,8 +67,10 @@ def pytest(no_extensions: bool, args: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     pure = "--pure" in argv
+    if "--lean" in argv:  # cibuildwheel installs only pytest and hypothesis
+        os.environ["BINSUM_LEAN_TESTS"] = "1"
     os.environ.pop("BINSUM_NO_EXTENSIONS", None)  # check the wheel as installed
-    args = [a for a in argv if a != "--pure"]
+    args = [a for a in argv if a not in ("--pure", "--lean")]
     problem = check_installed(pure)
     if problem:
         print(f"run_both: {problem}", file=sys.stderr)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _optional import optional_module
 
 import binsum
 from binsum import BinarySumRNN
@@ -47,7 +48,7 @@ def process_pool() -> Iterator[Executor]:
 
 @pytest.fixture(scope="module")
 def dask_executor() -> Iterator[Executor]:
-    distributed = pytest.importorskip("distributed")
+    distributed = optional_module("distributed")
     with (
         distributed.LocalCluster(
             n_workers=1,
