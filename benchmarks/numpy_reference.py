@@ -5,7 +5,7 @@ network (one sample at a time, backpropagation through time with clipped hidden
 deltas, plain SGD), kept in its structure (``get_sample``, ``init_nn``, bit
 arrays stored most significant bit first, a forward loop that runs from the
 least significant bit) so that the benchmark measures binsum against what a
-numpy user writes. Two lines differ from the lecture, as DESIGN.md requires:
+numpy user writes. Two lines differ from the lecture (docs/algorithm.md):
 
     wh_update += prev_ht.T @ ht_delta      # lecture: elementwise, and a second
     wi_update += x.T @ ht_delta            #   sigmoid derivative in both

@@ -1,4 +1,4 @@
-"""An independent numpy version of DESIGN.md's equations, for the tests.
+"""An independent numpy version of the equations in docs/algorithm.md, for the tests.
 
 Written from the equations, not from the kernel: vectorised per time step and
 with numpy's exp, so it agrees with binsum to rounding (~1e-12), never bit for
@@ -63,7 +63,7 @@ def loss_and_gradients(
 def initial_weights(
     hidden_size: int, seed: int
 ) -> tuple[dict[str, Array], np.random.Generator]:
-    """The lecture's init_nn as DESIGN.md specifies it, and the generator after it."""
+    """The lecture's init_nn as docs/algorithm.md specifies it, and the generator after it."""
     rng = np.random.Generator(np.random.PCG64(seed))
     weights = {
         "wi": 2 * rng.random((2, hidden_size)) - 1,

@@ -48,7 +48,7 @@ def test_defaults_follow_the_lecture(make_model: Make) -> None:
         "wh": (16, 16),
         "wo": (16, 1),
     }
-    want, _ = _reference.initial_weights(16, 0)  # init_nn from DESIGN.md
+    want, _ = _reference.initial_weights(16, 0)  # init_nn from docs/algorithm.md
     for key in w:
         assert w[key].dtype == np.float64 and np.array_equal(w[key], want[key])
 

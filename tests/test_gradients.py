@@ -1,5 +1,5 @@
 """Acceptance 3: loss_and_gradients is the derivative of the loss, clipped as
-DESIGN.md says when the clip binds."""
+docs/algorithm.md says when the clip binds."""
 
 from __future__ import annotations
 

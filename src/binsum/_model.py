@@ -98,7 +98,7 @@ class BinarySumRNN:
 
     Trained one sample at a time with backpropagation through time, clipped
     hidden deltas and plain SGD, as in the lecture (with its two wrong update
-    lines corrected). See DESIGN.md for the equations.
+    lines corrected). docs/algorithm.md has the equations.
     """
 
     def __init__(
