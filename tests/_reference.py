@@ -63,7 +63,7 @@ def loss_and_gradients(
 def initial_weights(
     hidden_size: int, seed: int
 ) -> tuple[dict[str, Array], np.random.Generator]:
-    """The lecture's init_nn as docs/algorithm.md specifies it, and the generator after it."""
+    """The lecture's init_nn (docs/algorithm.md), and the generator after it."""
     rng = np.random.Generator(np.random.PCG64(seed))
     weights = {
         "wi": 2 * rng.random((2, hidden_size)) - 1,

@@ -90,7 +90,7 @@ def test_clip_binds_in_the_clipping_configuration() -> None:
     weights, rng = _reference.initial_weights(config["hidden_size"], config["seed"])
     model = BinarySumRNN(**config, backend="cython")
     for key, value in model.weights.items():
-        assert np.array_equal(value, weights[key]), key  # init_nn as docs/algorithm.md gives it
+        assert np.array_equal(value, weights[key]), key  # init_nn
 
     steps = 50
     pairs, _ = _sampling.draw(rng, _sampling.empty_pairs(), bits, steps)
