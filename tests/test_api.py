@@ -271,3 +271,19 @@ def test_concurrent_fits_on_one_model_are_serialised(make_model: Make) -> None:
     assert model.iterations == 2000
     assert np.array_equal(model.history, whole.history)
     assert np.array_equal(model.weights["wh"], whole.weights["wh"])
+
+
+def test_callback_loss_is_the_mean_over_log_every_beyond_a_block(
+    make_model: Callable[..., BinarySumRNN],
+) -> None:
+    # log_every larger than a training block (8,192): the mean still covers
+    # all log_every iterations, not only the last block's.
+    seen: list[tuple[int, float]] = []
+    model = make_model(hidden_size=2, bits=3, seed=4)
+    model.fit(
+        20_000, log_every=9_000, callback=lambda m, i, loss: seen.append((i, loss))
+    )
+    history = model.history
+    assert [i for i, _ in seen] == [9_000, 18_000]
+    assert seen[0][1] == float(history[:9_000].mean())
+    assert seen[1][1] == float(history[9_000:18_000].mean())

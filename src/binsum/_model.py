@@ -244,8 +244,10 @@ class BinarySumRNN:
         with self._lock:
             st = self._state
             start = st.iterations
-            history = np.empty(start + total)
-            history[:start] = st.history[:start]
+            history = st.history  # entries past `start` belong to no state
+            if len(history) < start + total:  # grow geometrically: many small
+                history = np.empty(max(start + total, 2 * len(history)))  # fits
+                history[:start] = st.history[:start]  # stay linear in time
             rng = _generator(st.rng_state)
             pending = st.pending
             work = np.empty(kernel.work_size(self._hidden_size, bits))
@@ -288,7 +290,8 @@ class BinarySumRNN:
                 )
                 self._state = st  # publish the whole block at once
                 if callback is not None and done % log_every == 0:
-                    mean = float(losses[-log_every:].mean())
+                    recent = history[start + done - log_every : start + done]
+                    mean = float(recent.mean())
                     if callback(self, done, mean) is False:
                         break
         return self
