@@ -5,7 +5,8 @@
 Every function mirrors ``binsum._pycore`` operation for operation; the two
 must give bit-identical results, so any change to the arithmetic or its order
 is made in both. Built with -ffp-contract=off (no FMA) and never -ffast-math.
-Callers (binsum._model) validate shapes and values; nothing is checked here.
+Callers (binsum._model) validate shapes and values; the kernel checks only
+the size of the scratch array it is handed.
 Loops run without the GIL; there is no module-level mutable state.
 """
 
@@ -26,7 +27,6 @@ cdef extern from *:
     # values in registers and vectorise the innermost loops.
     ctypedef double* dptr "double * BINSUM_RESTRICT"
     ctypedef const double* cdptr "const double * BINSUM_RESTRICT"
-
 
 
 cdef union F64Bits:
@@ -278,8 +278,7 @@ def forward_logits(const double[:, ::1] wi, const double[:, ::1] wh,
     with nogil:
         h = <double*>malloc(2 * size * sizeof(double))
         if h != NULL:
-            memset(h, 0, 2 * size * sizeof(double))
-            hp = h
+            hp = h  # not read at the first step (h_0 = 0)
             hc = h + size
             for t in range(steps):
                 logits[t] = _step(&wi[0, 0], &wh[0, 0], &wo[0, 0], size,
@@ -317,17 +316,20 @@ cdef Py_ssize_t _prefix_bits(Py_ssize_t size, Py_ssize_t n) noexcept nogil:
     return d
 
 
-cdef void _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
-                          Py_ssize_t depth, dptr prev, dptr cur,
-                          i64* mask) noexcept nogil:
+cdef double* _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
+                             Py_ssize_t depth, double* prev, double* cur,
+                             i64* pmask, i64* cmask,
+                             i64** mask_out) noexcept nogil:
     # The hidden state h_D and the output bits of steps 0..D-1 for every
     # pair of D-bit prefixes (a_low, b_low), at index a_low | b_low << D:
     # exactly what _step computes for each pair on its own, computed once.
-    # prev and cur hold 4**D * size doubles; the result ends in cur.
+    # Levels alternate between two state buffers (4**D * size doubles each)
+    # and two mask buffers (4**D each); returns the states of level D and
+    # sets *mask_out to its masks.
     cdef Py_ssize_t d, e, al, bl, parent, low
     cdef i64 bit
-    cdef dptr tmp
-    cdef i64* pmask = mask + (<Py_ssize_t>1 << (2 * depth))
+    cdef double* tmp
+    cdef i64* tmask
     for d in range(1, depth + 1):
         low = (<Py_ssize_t>1 << (d - 1)) - 1
         for e in range(<Py_ssize_t>1 << (2 * d)):
@@ -337,15 +339,15 @@ cdef void _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
             bit = 1 if _step(wi, wh, wo, size, <double>((al >> (d - 1)) & 1),
                              <double>((bl >> (d - 1)) & 1), prev + parent * size,
                              cur + e * size, d == 1) > 0.0 else 0
-            mask[e] = (0 if d == 1 else pmask[parent]) | (bit << (d - 1))
-        for e in range(<Py_ssize_t>1 << (2 * d)):
-            pmask[e] = mask[e]
+            cmask[e] = (0 if d == 1 else pmask[parent]) | (bit << (d - 1))
         tmp = prev
         prev = cur
         cur = tmp
-    if depth % 2 == 0 and depth > 0:  # the last level was written to prev
-        for e in range((<Py_ssize_t>1 << (2 * depth)) * size):
-            cur[e] = prev[e]
+        tmask = pmask
+        pmask = cmask
+        cmask = tmask
+    mask_out[0] = pmask
+    return prev
 
 
 def predict(const double[:, ::1] wi, const double[:, ::1] wh,
@@ -363,8 +365,8 @@ def predict(const double[:, ::1] wi, const double[:, ::1] wh,
     cdef i64 ai, bi, total, low
     cdef double* h = NULL
     cdef double* table
-    cdef double* spare
-    cdef i64* mask
+    cdef double* steps_buf
+    cdef i64* mask = NULL
     cdef const double* hp
     cdef double* hc
     cdef double* other
@@ -377,15 +379,17 @@ def predict(const double[:, ::1] wi, const double[:, ::1] wh,
     with nogil:
         depth = _prefix_bits(size, n)
         states = <Py_ssize_t>1 << (2 * depth)
-        # table, spare: states * size each; two step buffers; 2 * states masks
+        # two state tables, two step buffers, two mask tables (i64 = double)
         h = <double*>malloc((2 * states * size + 2 * size + 2 * states)
                             * sizeof(double))
         if h != NULL:
+            steps_buf = h + 2 * states * size
             table = h
-            spare = h + states * size
-            mask = <i64*>(spare + states * size + 2 * size)
             if depth > 0:
-                _build_prefixes(pwi, pwh, pwo, size, depth, spare, table, mask)
+                table = _build_prefixes(
+                    pwi, pwh, pwo, size, depth, h, h + states * size,
+                    <i64*>(steps_buf + 2 * size),
+                    <i64*>(steps_buf + 2 * size) + states, &mask)
             low = (<i64>1 << depth) - 1
             for i in range(n):
                 ai = a[i]
@@ -395,8 +399,8 @@ def predict(const double[:, ::1] wi, const double[:, ::1] wh,
                 if lb > steps:
                     steps = lb
                 steps += 1
-                hc = spare + states * size
-                other = hc + size
+                hc = steps_buf
+                other = steps_buf + size
                 if depth > 0:
                     e = <Py_ssize_t>((ai & low) | ((bi & low) << depth))
                     hp = table + e * size

@@ -303,11 +303,9 @@ class BinarySumRNN:
         logits = self._logits(st, a, b, n)
         kernel = self._kernel
         error = 0.0
-        pred = 0
         for t, o in enumerate(logits.tolist()):
             error += abs(2.0 * (kernel.sigmoid(o) - ((c >> t) & 1)))
-            if o > 0.0:
-                pred |= 1 << t
+        pred = _sampling.from_bits(logits > 0.0)
         print(f"[{i}|{total}] Error: {error:.6f}", file=out)
         print(
             f"\tTrue: {_fmt_bits(c, n)} = {_fmt_bits(a, n)} + {_fmt_bits(b, n)}",
@@ -477,13 +475,14 @@ class BinarySumRNN:
         model._backend_request = backend
         model._backend, model._kernel = _backend.kernel(backend)
         model._lock = threading.Lock()
+        # The arrays are fresh (read from a file or unpickled): no copy needed.
         model._state = _State(
-            wi=np.array(f["wi"], dtype=np.float64, order="C"),
-            wh=np.array(f["wh"], dtype=np.float64, order="C"),
-            wo=np.array(f["wo"], dtype=np.float64, order="C"),
+            wi=np.ascontiguousarray(f["wi"], dtype=np.float64),
+            wh=np.ascontiguousarray(f["wh"], dtype=np.float64),
+            wo=np.ascontiguousarray(f["wo"], dtype=np.float64),
             rng_state=_unpack_rng(f["rng_state"]),
-            pending=np.array(f["pending"], dtype=np.int64, order="C"),
-            history=np.array(f["history"], dtype=np.float64),
+            pending=np.ascontiguousarray(f["pending"], dtype=np.int64),
+            history=np.ascontiguousarray(f["history"], dtype=np.float64),
             iterations=int(f["iterations"]),
         )
         return model

@@ -29,10 +29,18 @@ def integer(name: str, value: Any, low: int, high: int | None = None) -> int:
             f"{name} must be an integer, got {type(value).__name__} {value!r}"
         )
     v = operator.index(value)
-    if v < low or (high is not None and v > high):
-        allowed = f"{low}..{high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be in {allowed}, got {v}")
+    problem = out_of_range(v, low, high)
+    if problem:
+        raise ValueError(f"{name} {problem}")
     return v
+
+
+def out_of_range(value: int, low: int, high: int | None) -> str | None:
+    """"must be in LOW..HIGH, got VALUE" when value is outside, else None."""
+    if value < low or (high is not None and value > high):
+        allowed = f"{low}..{high}" if high is not None else f">= {low}"
+        return f"must be in {allowed}, got {value}"
+    return None
 
 
 def positive_float(name: str, value: Any) -> float:
@@ -104,7 +112,7 @@ def operand_array(name: str, value: Any) -> NDArray[np.integer[Any]]:
 def weight_array(name: str, value: Any, shape: tuple[int, ...]) -> NDArray[np.float64]:
     """A finite float array of exactly ``shape``, returned as a C-contiguous copy."""
     arr = np.asarray(value)
-    if arr.dtype.kind not in "fiu" or arr.dtype.kind == "b":
+    if arr.dtype.kind not in "fiu":
         raise TypeError(f"{name} must be a real float array, got dtype {arr.dtype}")
     if arr.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")

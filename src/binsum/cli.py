@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 import binsum
-from binsum import _backend, _plot, _pretrained, _validate
+from binsum import _backend, _plot, _pretrained, _sampling, _validate
 from binsum._model import SCORE_EXHAUSTIVE_BITS, SCORE_SAMPLE, BinarySumRNN
 from binsum._modelfile import ModelFileError
 from binsum._progress import Progress
@@ -52,9 +52,9 @@ def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < low or (high is not None and value > high):
-            allowed = f"{low}..{high}" if high is not None else f">= {low}"
-            raise argparse.ArgumentTypeError(f"must be in {allowed}, got {value}")
+        problem = _validate.out_of_range(value, low, high)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
         return value
 
     return parse
@@ -344,7 +344,7 @@ def _cmd_add(args: argparse.Namespace) -> None:
     model = _load(args.model)
     a, b = args.a, args.b
     logits = model.logits(a, b)
-    total = sum(1 << t for t, o in enumerate(logits.tolist()) if o > 0.0)
+    total = _sampling.from_bits(logits > 0.0)
     if args.explain:
         print("\n".join(explain(a, b, logits)))
     else:
@@ -360,7 +360,7 @@ def explain(a: int, b: int, logits: np.ndarray[Any, Any]) -> list[str]:
     n = len(values)
     prob = [0.5 * (1.0 + math.tanh(0.5 * o)) for o in values]  # sigmoid, stable
     pred = [1 if o > 0.0 else 0 for o in values]
-    total = sum(bit << t for t, bit in enumerate(pred))
+    total = _sampling.from_bits(logits > 0.0)
     true = a + b
     carry = true ^ a ^ b  # bit t: the carry into column t
 
