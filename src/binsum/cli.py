@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"{SCORE_EXHAUSTIVE_BITS} bits, {SCORE_SAMPLE:,} beyond)",
     )
     ev.add_argument(
-        "--seed", type=_int_in(0, 2**64 - 1), default=0,
+        "--seed", type=_int_in(0, _validate.MAX_SEED), default=0,
         help="seed of the random pairs (default: %(default)s)",
     )
     ev.set_defaults(run=_cmd_eval)
@@ -203,7 +203,7 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
         help="clip hidden deltas to [-C, C] (default: %(default)s)",
     )
     p.add_argument(
-        "--seed", type=_int_in(0, 2**64 - 1), default=s["seed"],
+        "--seed", type=_int_in(0, _validate.MAX_SEED), default=s["seed"],
         help="random seed of the weights and samples (default: %(default)s, "
         "which reproduces the shipped network)",
     )
