@@ -5,10 +5,16 @@
 Every function mirrors ``binsum._pycore`` operation for operation; the two
 must give bit-identical results, so any change to the arithmetic or its order
 is made in both. Built with -ffp-contract=off (no FMA) and never -ffast-math.
-Callers (binsum._model) validate shapes and values; the kernel checks only
-the size of the scratch array it is handed.
-Loops run without the GIL; there is no module-level mutable state.
+Callers (binsum._model) validate every argument; each entry point still
+checks in O(1) that the shapes it is handed agree and reads each operand once
+into a local before range-checking it, so no call can make it read out of
+bounds or shift past 63 bits, whatever the caller passes.
+Loops run without the GIL; there is no module-level mutable state. In the
+main thread they check for signals every SIGNAL_WORK multiply-adds (a few
+milliseconds), so Ctrl-C interrupts even one sample of the largest network.
 """
+
+import threading
 
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
@@ -27,6 +33,79 @@ cdef extern from *:
     # values in registers and vectorise the innermost loops.
     ctypedef double* dptr "double * BINSUM_RESTRICT"
     ctypedef const double* cdptr "const double * BINSUM_RESTRICT"
+
+cdef extern from "Python.h":
+    # The raw C function: returns -1 with the exception (KeyboardInterrupt,
+    # or whatever the handler raised) set, which the caller re-raises.
+    int _signals_pending "PyErr_CheckSignals" () noexcept
+
+cdef enum:
+    MAX_BITS = 62             # operands and sums stay below 2**62 (int64)
+    SIGNAL_WORK = 1 << 22     # multiply-adds between two signal checks
+
+
+cdef struct Ticker:
+    # Signal checks by work done, not by samples: a sample costs about
+    # bits * H**2 multiply-adds, from ~1e3 (H = 16) to ~1e9 (H = 4096).
+    bint enabled      # only the main thread handles signals
+    Py_ssize_t left   # multiply-adds until the next check
+    bint stopped      # a handler raised: the exception is set
+
+
+cdef inline void _ticker_init(Ticker* tk) noexcept:
+    tk.enabled = threading.current_thread() is threading.main_thread()
+    tk.left = SIGNAL_WORK
+    tk.stopped = False
+
+
+cdef inline bint _tick(Ticker* tk, Py_ssize_t work) noexcept nogil:
+    # Count ``work`` multiply-adds; True once a signal handler has raised.
+    if not tk.enabled:
+        return False
+    tk.left -= work
+    if tk.left > 0:
+        return False
+    tk.left = SIGNAL_WORK
+    with gil:
+        if _signals_pending() != 0:
+            tk.stopped = True
+    return tk.stopped
+
+
+cdef int _raise_pending() except -1:
+    # The exception is already set (by the signal handler): propagate it.
+    return -1
+
+
+cdef Py_ssize_t _hidden_size(const double[:, ::1] wi, const double[:, ::1] wh,
+                             const double[:, ::1] wo) except -1:
+    # H from the weights, after checking (2, H), (H, H), (H, 1), H >= 1.
+    cdef Py_ssize_t size = wh.shape[0]
+    if (size < 1 or wh.shape[1] != size or wi.shape[0] != 2
+            or wi.shape[1] != size or wo.shape[0] != size or wo.shape[1] != 1):
+        raise ValueError(
+            "weights must have shapes (2, H), (H, H), (H, 1) with H >= 1, got "
+            f"({wi.shape[0]}, {wi.shape[1]}), ({wh.shape[0]}, {wh.shape[1]}), "
+            f"({wo.shape[0]}, {wo.shape[1]})")
+    return size
+
+
+cdef int _same_length(str what, Py_ssize_t n, Py_ssize_t m) except -1:
+    if n != m:
+        raise ValueError(f"{what} must have equal lengths, got {n} and {m}")
+    return 0
+
+
+cdef int _check_bits(Py_ssize_t bits) except -1:
+    if bits < 1 or bits > MAX_BITS:
+        raise ValueError(f"bits must be in 1..{MAX_BITS}, got {bits}")
+    return 0
+
+
+cdef inline bint _pair_ok(i64 a, i64 b, Py_ssize_t bits) noexcept nogil:
+    # A training pair: a, b >= 0 and a + b < 2**bits (no overflow: bits <= 62).
+    return a >= 0 and b >= 0 and a < (<i64>1 << bits) and b < (<i64>1 << bits) \
+        and a + b < (<i64>1 << bits)
 
 
 cdef union F64Bits:
@@ -126,8 +205,10 @@ def work_size(Py_ssize_t size, Py_ssize_t bits):
 cdef inline double _sample_gradients(const double* wi, const double* wh,
                                      const double* wo, Py_ssize_t size,
                                      i64 a, i64 b, Py_ssize_t bits,
-                                     double clip, Work* w) noexcept nogil:
-    # Loss of (a, b) and its BPTT gradients into w.gwi, w.gwh, w.gwo.
+                                     double clip, Work* w,
+                                     Ticker* tk) noexcept nogil:
+    # Loss of (a, b) and its BPTT gradients into w.gwi, w.gwh, w.gwo; stops
+    # early (the result is then meaningless) when tk reports a signal.
     cdef i64 c = a + b
     cdef Py_ssize_t t, j, k
     cdef double x0, x1, y, o, yhat, err, do, s, d, hk
@@ -144,6 +225,8 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
         x0 = <double>((a >> t) & 1)
         x1 = <double>((b >> t) & 1)
         y = <double>((c >> t) & 1)
+        if _tick(tk, size * size):
+            return 0.0
         o = _step(wi, wh, wo, size, x0, x1, w.hs + t * size,
                   w.hs + (t + 1) * size, t == 0)
         yhat = _sigmoid(o)
@@ -155,6 +238,8 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
     memset(w.gwo, 0, size * sizeof(double))
     memset(w.gwh, 0, size * size * sizeof(double))
     for t in range(bits - 1, -1, -1):
+        if _tick(tk, 2 * size * size):
+            return 0.0
         x0 = <double>((a >> t) & 1)
         x1 = <double>((b >> t) & 1)
         y = <double>((c >> t) & 1)
@@ -212,30 +297,51 @@ def train(double[:, ::1] wi, double[:, ::1] wh, double[:, ::1] wo,
 
     Updates wi, wh, wo in place and writes each pair's loss into loss[i].
     ``work`` is scratch of at least work_size(H, bits) doubles, so a caller
-    training block after block allocates it once.
+    training block after block allocates it once. A pair outside the training
+    range (a, b >= 0, a + b < 2**bits) stops training before it: the weights
+    then hold the pairs before it, and ValueError is raised.
     """
-    cdef Py_ssize_t size = wh.shape[0]
+    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
     cdef Py_ssize_t n = a.shape[0]
     cdef Py_ssize_t i
+    cdef i64 ai, bi
     cdef Work w
-    cdef double* pwi = &wi[0, 0]
-    cdef double* pwh = &wh[0, 0]
-    cdef double* pwo = &wo[0, 0]
+    cdef Ticker tk
+    cdef bint bad = False
+    _check_bits(bits)
+    _same_length("a and b", n, b.shape[0])
+    _same_length("a and loss", n, loss.shape[0])
     if n == 0:
         return
     if work.shape[0] < _work_size(size, bits):
         raise ValueError(f"work must hold work_size({size}, {bits}) doubles")
+    cdef double* pwi = &wi[0, 0]
+    cdef double* pwh = &wh[0, 0]
+    cdef double* pwo = &wo[0, 0]
     cdef const i64* pa = &a[0]
     cdef const i64* pb = &b[0]
     cdef double* pl = &loss[0]
+    _ticker_init(&tk)
     with nogil:
         _work_init(&w, &work[0], size, bits)
         for i in range(n):
-            pl[i] = _sample_gradients(pwi, pwh, pwo, size, pa[i], pb[i],
-                                      bits, clip, &w)
+            ai = pa[i]  # read once: checked values are the values used
+            bi = pb[i]
+            if not _pair_ok(ai, bi, bits):
+                bad = True
+                break
+            pl[i] = _sample_gradients(pwi, pwh, pwo, size, ai, bi,
+                                      bits, clip, &w, &tk)
+            if tk.stopped:
+                break
             _sgd(pwi, w.gwi, 2 * size, learning_rate)
             _sgd(pwh, w.gwh, size * size, learning_rate)
             _sgd(pwo, w.gwo, size, learning_rate)
+    if tk.stopped:
+        _raise_pending()
+    if bad:
+        raise ValueError(f"pair {i} is outside the training range of "
+                         f"bits={bits}: ({ai}, {bi})")
 
 
 def loss_and_gradients(const double[:, ::1] wi, const double[:, ::1] wh,
@@ -243,20 +349,31 @@ def loss_and_gradients(const double[:, ::1] wi, const double[:, ::1] wh,
                        double clip, double[:, ::1] gwi, double[:, ::1] gwh,
                        double[:, ::1] gwo):
     """Loss of the pair (a, b) over ``bits`` steps; gradients into gwi, gwh, gwo."""
-    cdef Py_ssize_t size = wh.shape[0]
+    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
     cdef Work w
+    cdef Ticker tk
     cdef double loss = 0.0
     cdef double* block
+    _check_bits(bits)
+    if not _pair_ok(a, b, bits):
+        raise ValueError(f"({a}, {b}) is outside the training range of "
+                         f"bits={bits}")
+    if _hidden_size(gwi, gwh, gwo) != size:
+        raise ValueError("gradients must have the weights' shapes")
+    _ticker_init(&tk)
     with nogil:
         block = <double*>malloc(_work_size(size, bits) * sizeof(double))
         if block != NULL:
             _work_init(&w, block, size, bits)
             loss = _sample_gradients(&wi[0, 0], &wh[0, 0], &wo[0, 0], size,
-                                     a, b, bits, clip, &w)
-            memcpy(&gwi[0, 0], w.gwi, 2 * size * sizeof(double))
-            memcpy(&gwh[0, 0], w.gwh, size * size * sizeof(double))
-            memcpy(&gwo[0, 0], w.gwo, size * sizeof(double))
+                                     a, b, bits, clip, &w, &tk)
+            if not tk.stopped:
+                memcpy(&gwi[0, 0], w.gwi, 2 * size * sizeof(double))
+                memcpy(&gwh[0, 0], w.gwh, size * size * sizeof(double))
+                memcpy(&gwo[0, 0], w.gwo, size * sizeof(double))
             free(block)
+    if tk.stopped:
+        _raise_pending()
     if block == NULL:
         raise MemoryError()
     return loss
@@ -266,27 +383,35 @@ def forward_logits(const double[:, ::1] wi, const double[:, ::1] wh,
                    const double[:, ::1] wo, const i64[::1] xa,
                    const i64[::1] xb, double[::1] logits):
     """Run the network over bit sequences xa, xb (LSB first); o_t into logits."""
-    cdef Py_ssize_t size = wh.shape[0]
+    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
     cdef Py_ssize_t steps = xa.shape[0]
     cdef Py_ssize_t t
+    cdef Ticker tk
     cdef double* h
     cdef double* tmp
     cdef double* hp
     cdef double* hc
+    _same_length("xa and xb", steps, xb.shape[0])
+    _same_length("xa and logits", steps, logits.shape[0])
     if steps == 0:
         return
+    _ticker_init(&tk)
     with nogil:
         h = <double*>malloc(2 * size * sizeof(double))
         if h != NULL:
             hp = h  # not read at the first step (h_0 = 0)
             hc = h + size
             for t in range(steps):
+                if _tick(&tk, size * size):
+                    break
                 logits[t] = _step(&wi[0, 0], &wh[0, 0], &wo[0, 0], size,
                                   <double>xa[t], <double>xb[t], hp, hc, t == 0)
                 tmp = hp
                 hp = hc
                 hc = tmp
             free(h)
+    if tk.stopped:
+        _raise_pending()
     if h == NULL:
         raise MemoryError()
 
@@ -359,10 +484,12 @@ def predict(const double[:, ::1] wi, const double[:, ::1] wh,
     operands, so for large batches they are computed once per prefix (a table
     of 4**D states, the same operations) and each pair continues from there.
     """
-    cdef Py_ssize_t size = wh.shape[0]
+    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
     cdef Py_ssize_t n = a.shape[0]
     cdef Py_ssize_t i, t, steps, lb, depth, states, e
     cdef i64 ai, bi, total, low
+    cdef Ticker tk
+    cdef bint bad = False
     cdef double* h = NULL
     cdef double* table
     cdef double* steps_buf
@@ -374,8 +501,11 @@ def predict(const double[:, ::1] wi, const double[:, ::1] wh,
     cdef const double* pwi = &wi[0, 0]
     cdef const double* pwh = &wh[0, 0]
     cdef const double* pwo = &wo[0, 0]
+    _same_length("a and b", n, b.shape[0])
+    _same_length("a and out", n, out.shape[0])
     if n == 0:
         return
+    _ticker_init(&tk)
     with nogil:
         depth = _prefix_bits(size, n)
         states = <Py_ssize_t>1 << (2 * depth)
@@ -392,8 +522,12 @@ def predict(const double[:, ::1] wi, const double[:, ::1] wh,
                     <i64*>(steps_buf + 2 * size) + states, &mask)
             low = (<i64>1 << depth) - 1
             for i in range(n):
-                ai = a[i]
+                ai = a[i]  # read once: checked values are the values used
                 bi = b[i]
+                if ai < 0 or bi < 0 or ai >= (<i64>1 << MAX_BITS) \
+                        or bi >= (<i64>1 << MAX_BITS):
+                    bad = True
+                    break
                 steps = _bit_length(ai)
                 lb = _bit_length(bi)
                 if lb > steps:
@@ -411,6 +545,8 @@ def predict(const double[:, ::1] wi, const double[:, ::1] wh,
                     hp = other  # not read at the first step (h_0 = 0)
                     total = 0
                 for t in range(depth, steps):
+                    if _tick(&tk, size * size):
+                        break
                     if _step(pwi, pwh, pwo, size, <double>((ai >> t) & 1),
                              <double>((bi >> t) & 1), hp, hc, t == 0) > 0.0:
                         total |= (<i64>1) << t
@@ -418,8 +554,15 @@ def predict(const double[:, ::1] wi, const double[:, ::1] wh,
                     tmp = other
                     other = hc
                     hc = tmp
+                if tk.stopped:
+                    break
                 out[i] = total
             free(h)
+    if tk.stopped:
+        _raise_pending()
+    if bad:
+        raise ValueError(f"operands must be in 0..2**{MAX_BITS} - 1, got "
+                         f"({ai}, {bi}) at index {i}")
     if h == NULL:
         raise MemoryError()
 

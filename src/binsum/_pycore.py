@@ -6,9 +6,9 @@ float arithmetic is correctly rounded binary64 with no fused multiply-add, so
 the two backends produce bit-identical results. Any change to the arithmetic
 or its order must be made in both files.
 
-The callers (``binsum._model``) validate every argument; these functions
-assume C-contiguous float64 weights of shapes (2, H), (H, H), (H, 1) and
-int64 operand arrays.
+The callers (``binsum._model``) validate every argument; like the kernel,
+each entry point still checks that the shapes it is handed agree and that
+operands are in range, raising the kernel's ValueError.
 """
 
 from __future__ import annotations
@@ -35,6 +35,37 @@ _LN2_LO = 1.9082149292705877e-10
 # 1.5 * 2**52: adding it rounds a double of magnitude < 2**51 to an integer.
 _SHIFTER = 6755399441055744.0
 _EXP_LIMIT = 708.0
+_MAX_BITS = 62  # operands and sums stay below 2**62 (int64)
+
+
+def _hidden_size(
+    wi: NDArray[np.float64], wh: NDArray[np.float64], wo: NDArray[np.float64]
+) -> int:
+    """H from the weights, after checking (2, H), (H, H), (H, 1), H >= 1."""
+    size = wh.shape[0] if wh.ndim == 2 else 0
+    if size < 1 or wh.shape != (size, size) or wi.shape != (2, size) or (
+        wo.shape != (size, 1)
+    ):
+        raise ValueError(
+            "weights must have shapes (2, H), (H, H), (H, 1) with H >= 1, got "
+            f"{wi.shape}, {wh.shape}, {wo.shape}"
+        )
+    return int(size)
+
+
+def _same_length(what: str, n: int, m: int) -> None:
+    if n != m:
+        raise ValueError(f"{what} must have equal lengths, got {n} and {m}")
+
+
+def _check_bits(bits: int) -> None:
+    if not 1 <= bits <= _MAX_BITS:
+        raise ValueError(f"bits must be in 1..{_MAX_BITS}, got {bits}")
+
+
+def _pair_ok(a: int, b: int, bits: int) -> bool:
+    top = 1 << bits
+    return a >= 0 and b >= 0 and a < top and b < top and a + b < top
 
 
 def exp(x: float) -> float:
@@ -208,13 +239,21 @@ def train(
 
     Updates wi, wh, wo in place and writes each pair's loss into loss[i].
     ``work`` (scratch for the kernel) is accepted for the same signature; the
-    twin keeps its scratch in Python lists.
+    twin keeps its scratch in Python lists. A pair outside the training range
+    stops training before it, with ValueError, as in the kernel.
     """
+    size = _hidden_size(wi, wh, wo)
+    _check_bits(bits)
+    _same_length("a and b", len(a), len(b))
+    _same_length("a and loss", len(a), len(loss))
     wi0, wi1, whl, wol = _unpack(wi, wh, wo)
-    size = len(wol)
     lr = float(learning_rate)
     clip = float(clip)
+    bad = None
     for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        if not _pair_ok(ai, bi, bits):
+            bad = i, ai, bi
+            break
         li, gwi, gwh, gwo = _sample_gradients(wi0, wi1, whl, wol, ai, bi, bits, clip)
         loss[i] = li
         for j in range(size):
@@ -231,6 +270,11 @@ def train(
     wi[1, :] = wi1
     wh[:, :] = whl
     wo[:, 0] = wol
+    if bad is not None:
+        i, ai, bi = bad
+        raise ValueError(
+            f"pair {i} is outside the training range of bits={bits}: ({ai}, {bi})"
+        )
 
 
 def loss_and_gradients(
@@ -246,6 +290,12 @@ def loss_and_gradients(
     gwo: NDArray[np.float64],
 ) -> float:
     """Loss of the pair (a, b) over ``bits`` steps; gradients into gwi, gwh, gwo."""
+    size = _hidden_size(wi, wh, wo)
+    _check_bits(bits)
+    if not _pair_ok(a, b, bits):
+        raise ValueError(f"({a}, {b}) is outside the training range of bits={bits}")
+    if _hidden_size(gwi, gwh, gwo) != size:
+        raise ValueError("gradients must have the weights' shapes")
     wi0, wi1, whl, wol = _unpack(wi, wh, wo)
     loss, g_i, g_h, g_o = _sample_gradients(
         wi0, wi1, whl, wol, int(a), int(b), int(bits), float(clip)
@@ -265,6 +315,9 @@ def forward_logits(
     logits: NDArray[np.float64],
 ) -> None:
     """Run the network over bit sequences xa, xb (LSB first); o_t into logits."""
+    _hidden_size(wi, wh, wo)
+    _same_length("xa and xb", len(xa), len(xb))
+    _same_length("xa and logits", len(xa), len(logits))
     wi0, wi1, whl, wol = _unpack(wi, wh, wo)
     hp: list[float] | None = None
     for t, (x0, x1) in enumerate(zip(xa.tolist(), xb.tolist(), strict=True)):
@@ -285,8 +338,17 @@ def predict(
     (The kernel computes the first steps of a large batch once per operand
     prefix; each pair still gets exactly the operations performed here.)
     """
+    _hidden_size(wi, wh, wo)
+    _same_length("a and b", len(a), len(b))
+    _same_length("a and out", len(a), len(out))
     wi0, wi1, whl, wol = _unpack(wi, wh, wo)
+    top = 1 << _MAX_BITS
     for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        if not (0 <= ai < top and 0 <= bi < top):
+            raise ValueError(
+                f"operands must be in 0..2**{_MAX_BITS} - 1, got ({ai}, {bi}) "
+                f"at index {i}"
+            )
         steps = max(ai.bit_length(), bi.bit_length()) + 1
         hp: list[float] | None = None
         total = 0
