@@ -2,18 +2,21 @@
 
 Arithmetic lives in the kernel (``_core`` or its twin ``_pycore``); this module
 checks every input, feeds the kernel arrays of known shape and keeps the
-model's state consistent. The state is one immutable snapshot (``_State``)
-replaced in a single assignment after each training block: an interrupt, an
-error or a concurrent ``predict`` never sees torn weights, and concurrent
-``fit`` calls on one model are serialised by a lock.
+model's state consistent. The state is one immutable snapshot (``_State``,
+its arrays read-only) replaced in a single assignment after each training
+block: an interrupt, an error or a concurrent ``predict`` never sees torn
+weights, and concurrent ``fit`` calls on one model are serialised by a lock.
+A block is sized by work (about the default network's 8,192 samples), so
+readers see new states, and Ctrl-C lands, as often at every size.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
@@ -25,7 +28,11 @@ from binsum import _backend, _modelfile, _pretrained, _sampling, _validate
 
 __all__ = ["BinarySumRNN"]
 
-BLOCK = 8192  # samples per kernel call: bounds memory and interrupt latency
+BLOCK = 8192  # most samples per kernel call
+# Multiply-adds of one block (about bits * (H**2 + 4H) per sample): the
+# default network's BLOCK samples, ~15 ms. Larger networks get fewer samples
+# a block (at least one), so a block takes about as long at every size.
+BLOCK_WORK = BLOCK * 8 * (16 * 16 + 4 * 16)
 PREDICT_CHUNK = 1 << 16  # pairs per kernel call in predict: bounds extra memory
 SCORE_EXHAUSTIVE_BITS = 12  # up to here score() checks every pair
 SCORE_SAMPLE = 100_000
@@ -36,15 +43,30 @@ _MASK64 = (1 << 64) - 1
 
 @dataclass(frozen=True)
 class _State:
-    """Everything that changes with training; never mutated once published."""
+    """Everything that changes with training; never mutated once published
+    (its arrays are made read-only, so no reference can change them)."""
 
     wi: NDArray[np.float64]
     wh: NDArray[np.float64]
     wo: NDArray[np.float64]
     rng_state: Mapping[str, Any]
     pending: NDArray[np.int64]
-    history: NDArray[np.float64]  # a buffer; entries [:iterations] are valid
+    history: NDArray[np.float64]  # one loss per iteration
     iterations: int
+
+    def __post_init__(self) -> None:
+        for arr in (self.wi, self.wh, self.wo, self.pending, self.history):
+            arr.flags.writeable = False
+
+
+def _views(view: NDArray[Any], buffer: NDArray[Any]) -> bool:
+    return view.base is buffer
+
+
+def block_size(hidden_size: int, bits: int) -> int:
+    """Samples per kernel call: BLOCK_WORK multiply-adds, 1..BLOCK samples."""
+    per_sample = bits * (hidden_size * hidden_size + 4 * hidden_size)
+    return max(1, min(BLOCK, BLOCK_WORK // per_sample))
 
 
 def _pack_rng(state: Mapping[str, Any]) -> NDArray[np.uint64]:
@@ -71,15 +93,11 @@ def _generator(rng_state: Mapping[str, Any]) -> np.random.Generator:
 
 
 def _flat_operand(arr: NDArray[np.integer[Any]], shape: tuple[int, ...]) -> Any:
-    """A flat int64 view of ``arr`` broadcast to ``shape``, or, where that would
-    need a copy, the broadcast array's ``flat`` iterator (copied per chunk)."""
-    if arr.shape == shape and arr.dtype == np.int64 and arr.flags.c_contiguous:
+    """A flat view of ``arr`` broadcast to ``shape``, or, where that would need
+    a copy, the broadcast array's ``flat`` iterator (sliced per chunk)."""
+    if arr.shape == shape and arr.flags.c_contiguous:
         return arr.reshape(-1)
     return np.broadcast_to(arr, shape).flat
-
-
-def _chunk(flat: Any, start: int, stop: int) -> NDArray[np.int64]:
-    return np.ascontiguousarray(flat[start:stop], dtype=np.int64)
 
 
 def _check_path(path: Any) -> None:
@@ -100,6 +118,9 @@ class BinarySumRNN:
     hidden deltas and plain SGD, as in the lecture (with its two wrong update
     lines corrected). docs/algorithm.md has the equations.
     """
+
+    _writer: int | None = None  # the thread inside fit/set_weights, if any
+    _history_buffer: NDArray[np.float64] | None = None  # fit's loss buffer
 
     def __init__(
         self,
@@ -195,7 +216,7 @@ class BinarySumRNN:
     ) -> None:
         """Replace some or all weights (validated: shape, finite real values)."""
         h = self._hidden_size
-        with self._lock:
+        with self._writing("set_weights"):
             st = self._state
             self._state = replace(
                 st,
@@ -241,19 +262,16 @@ class BinarySumRNN:
             raise TypeError(f"file must have a write method, got {type(file).__name__}")
         out = sys.stdout if file is None else file
         kernel, bits = self._kernel, self._bits
-        with self._lock:
+        block = block_size(self._hidden_size, bits)
+        with self._writing("fit"):
             st = self._state
             start = st.iterations
-            history = st.history  # entries past `start` belong to no state
-            if len(history) < start + total:  # grow geometrically: many small
-                history = np.empty(max(start + total, 2 * len(history)))  # fits
-                history[:start] = st.history[:start]  # stay linear in time
             rng = _generator(st.rng_state)
             pending = st.pending
             work = np.empty(kernel.work_size(self._hidden_size, bits))
             done = 0
             while done < total:
-                step = min(total - done, BLOCK)
+                step = min(total - done, block)
                 if verbose or callback is not None:
                     step = min(step, log_every - done % log_every)
                 pairs, pending = _sampling.draw(rng, pending, bits, step)
@@ -262,6 +280,7 @@ class BinarySumRNN:
                 wi, wh, wo = st.wi.copy(), st.wh.copy(), st.wo.copy()
                 if verbose and done % log_every == 0:
                     self._log(out, st, done, total, int(a[0]), int(b[0]))
+                history = self._history_room(st, start + done + step)
                 losses = history[start + done : start + done + step]
                 kernel.train(
                     wi, wh, wo, a, b, bits, self._learning_rate, self._clip,
@@ -285,7 +304,7 @@ class BinarySumRNN:
                     wo=wo,
                     rng_state=rng.bit_generator.state,
                     pending=pending,
-                    history=history,
+                    history=history[: start + done],
                     iterations=start + done,
                 )
                 self._state = st  # publish the whole block at once
@@ -295,6 +314,39 @@ class BinarySumRNN:
                     if callback(self, done, mean) is False:
                         break
         return self
+
+    @contextlib.contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """Hold the model's lock to change it; from inside its own fit (a
+        callback, the log's file), where waiting would deadlock, raise."""
+        me = threading.get_ident()
+        if self._writer == me:
+            raise RuntimeError(
+                f"{what} was called on this model from inside its own fit "
+                "(a callback or the log's file.write); reading calls such as "
+                "predict, score, save and pickling work there, changing the "
+                "model does not"
+            )
+        with self._lock:
+            self._writer = me
+            try:
+                yield
+            finally:
+                self._writer = None
+
+    def _history_room(self, st: _State, need: int) -> NDArray[np.float64]:
+        """A writable loss buffer holding st's history and room up to ``need``.
+
+        It grows geometrically with what has been trained (many small fits stay
+        linear in time), never to a whole call's length up front: fit(2**40)
+        starts at once. Entries past a state's iterations belong to no state.
+        """
+        buf = self._history_buffer
+        if buf is None or len(buf) < need or not _views(st.history, buf):
+            buf = np.empty(max(need, 2 * len(st.history)))
+            buf[: st.iterations] = st.history
+            self._history_buffer = buf
+        return buf
 
     def _log(self, out: TextIO, st: _State, i: int, total: int, a: int, b: int) -> None:
         """The lecture's progress lines for the sample about to be trained."""
@@ -330,7 +382,8 @@ class BinarySumRNN:
         operand has bits, plus one for the carry. Returns an int64 ndarray of
         the broadcast shape. ``threads`` > 1 splits the batch over that many
         threads (the compiled kernel runs without the GIL); the result is the
-        same. Beyond the output, memory use does not grow with the batch.
+        same. Beyond the output, memory use does not grow with the batch: the
+        operands are copied and checked a chunk at a time.
         """
         av = _validate.operand_array("a", a)
         bv = _validate.operand_array("b", b)
@@ -344,7 +397,9 @@ class BinarySumRNN:
         out = np.empty(shape, dtype=np.int64)
         flat_out = out.reshape(-1)
         total = flat_out.shape[0]
-        if total == 0:
+        if total == 0:  # nothing to compute, but bad operands are still errors
+            _validate.operand_chunk("a", av.reshape(-1))
+            _validate.operand_chunk("b", bv.reshape(-1))
             return out
         a_flat = _flat_operand(av, shape)
         b_flat = _flat_operand(bv, shape)
@@ -355,7 +410,8 @@ class BinarySumRNN:
             stop = min(total, start + PREDICT_CHUNK)
             kernel.predict(
                 st.wi, st.wh, st.wo,
-                _chunk(a_flat, start, stop), _chunk(b_flat, start, stop),
+                _validate.operand_chunk("a", a_flat[start:stop]),
+                _validate.operand_chunk("b", b_flat[start:stop]),
                 flat_out[start:stop],
             )
 
@@ -447,8 +503,14 @@ class BinarySumRNN:
         return float(loss), grads
 
     # ---------------------------------------------------------- persistence
-    def _fields(self) -> dict[str, Any]:
+    def _fields(self, copy: bool = False) -> dict[str, Any]:
+        """The model's fields (see _modelfile.FIELDS) from one state snapshot;
+        the arrays are the state's own unless ``copy``."""
         st = self._state
+
+        def own(arr: NDArray[Any]) -> NDArray[Any]:
+            return arr.copy() if copy else arr
+
         return {
             "hidden_size": np.int64(self._hidden_size),
             "bits": np.int64(self._bits),
@@ -456,39 +518,50 @@ class BinarySumRNN:
             "clip": np.float64(self._clip),
             "iterations": np.int64(st.iterations),
             "seed": np.array(str(self._seed), dtype="<U64"),
-            "wi": st.wi,
-            "wh": st.wh,
-            "wo": st.wo,
-            "history": st.history[: st.iterations],
-            "pending": st.pending,
+            "wi": own(st.wi),
+            "wh": own(st.wh),
+            "wo": own(st.wo),
+            "history": own(st.history[: st.iterations]),
+            "pending": own(st.pending),
             "rng_state": _pack_rng(st.rng_state),
         }
 
     @classmethod
-    def _from_fields(cls, f: Mapping[str, Any], backend: str | None) -> BinarySumRNN:
+    def _from_fields(cls, f: _modelfile.Fields, backend: str | None) -> BinarySumRNN:
+        """A model from fields that passed _modelfile.check_fields (the only
+        maker of Fields): nothing unchecked reaches the kernel."""
+        if not isinstance(f, _modelfile.Fields):
+            raise TypeError(f"expected checked Fields, got {type(f).__name__}")
         model = cls.__new__(cls)
-        model._hidden_size = int(f["hidden_size"])
-        model._bits = int(f["bits"])
-        model._learning_rate = float(f["learning_rate"])
-        model._clip = float(f["clip"])
-        model._seed = int(f["seed"])
+        model._hidden_size = f.hidden_size
+        model._bits = f.bits
+        model._learning_rate = f.learning_rate
+        model._clip = f.clip
+        model._seed = f.seed
         model._backend_request = backend
         model._backend, model._kernel = _backend.kernel(backend)
         model._lock = threading.Lock()
-        # The arrays are fresh (read from a file or unpickled): no copy needed.
+        # The arrays are check_fields' own (fresh copies or just read): the
+        # state may keep them as they are.
         model._state = _State(
-            wi=np.ascontiguousarray(f["wi"], dtype=np.float64),
-            wh=np.ascontiguousarray(f["wh"], dtype=np.float64),
-            wo=np.ascontiguousarray(f["wo"], dtype=np.float64),
-            rng_state=_unpack_rng(f["rng_state"]),
-            pending=np.ascontiguousarray(f["pending"], dtype=np.int64),
-            history=np.ascontiguousarray(f["history"], dtype=np.float64),
-            iterations=int(f["iterations"]),
+            wi=f.wi,
+            wh=f.wh,
+            wo=f.wo,
+            rng_state=_unpack_rng(f.rng_state),
+            pending=f.pending,
+            history=f.history,
+            iterations=f.iterations,
         )
         return model
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model to one .npz file, atomically (never pickled)."""
+        """Write the model to one .npz file, atomically (never pickled).
+
+        A symlink is followed (the file it points to is replaced, the link
+        stays); an existing target keeps its permission bits; a target that
+        exists and is not a regular file (a directory, FIFO, device, socket)
+        is refused with an OSError and left untouched.
+        """
         _check_path(path)
         _modelfile.save(path, self._fields())
 
@@ -496,7 +569,11 @@ class BinarySumRNN:
     def load(
         cls, path: str | os.PathLike[str], backend: str | None = None
     ) -> BinarySumRNN:
-        """Read a model written by save(); training resumes exactly."""
+        """Read a model written by save(); training resumes exactly.
+
+        Only a regular file is read: anything else (a FIFO, device, socket,
+        directory) raises ModelFileError, as does any invalid content.
+        """
         _check_path(path)
         return cls._from_fields(_modelfile.load(path), backend)
 
@@ -511,8 +588,22 @@ class BinarySumRNN:
             return cls.load(file, backend)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"fields": self._fields(), "backend": self._backend_request}
+        # Copies: the pickled state shares no array with the live model.
+        return {"fields": self._fields(copy=True), "backend": self._backend_request}
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        other = self._from_fields(state["fields"], state["backend"])
+    def __setstate__(self, state: Any) -> None:
+        # A pickle is data from outside: checked exactly as a model file is,
+        # never copied into the kernel unchecked.
+        if not isinstance(state, dict):
+            raise TypeError(
+                f"BinarySumRNN state must be a dict, got {type(state).__name__}"
+            )
+        if set(state) != {"fields", "backend"}:
+            got = ", ".join(sorted(repr(k) for k in state))
+            raise ValueError(
+                f"BinarySumRNN state must have the keys 'fields' and 'backend', "
+                f"got {got}"
+            )
+        fields = _modelfile.check_fields(state["fields"], source="pickled model")
+        other = self._from_fields(fields, state["backend"])
         self.__dict__.update(other.__dict__)

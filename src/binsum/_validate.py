@@ -73,14 +73,15 @@ def big_operand(name: str, value: Any) -> int:
 
 
 def operand_array(name: str, value: Any) -> NDArray[np.integer[Any]]:
-    """Array-like of non-negative integers below 2**62.
+    """Array-like of integers, in its own integer dtype, not yet range-checked.
 
-    Returned in its own integer dtype, without a copy where it already is an
-    integer ndarray (predict converts chunk by chunk, so memory stays flat).
+    No copy where it already is an integer ndarray: predict copies and checks
+    it chunk by chunk (operand_chunk), so memory stays flat and the kernel
+    reads only values that were checked after they were copied.
     """
     try:
         # asarray also for ndarrays: a subclass (a masked array) could hide
-        # values from the range check below that the kernel would then see.
+        # values from the range check that the kernel would then see.
         arr = np.asarray(value)
     except (ValueError, TypeError, OverflowError) as exc:
         raise TypeError(f"{name} must be array-like of integers: {exc}") from None
@@ -98,15 +99,22 @@ def operand_array(name: str, value: Any) -> NDArray[np.integer[Any]]:
             f"{name} must hold integers, got dtype {arr.dtype}"
             + (" (bools are not operands)" if kind == "b" else "")
         )
-    if arr.size:
-        if kind == "i" and arr.min() < 0:
-            raise ValueError(f"{name} must be non-negative, got {int(arr.min())}")
-        if arr.max() > MAX_OPERAND:
+    return arr
+
+
+def operand_chunk(name: str, chunk: NDArray[np.integer[Any]]) -> NDArray[np.int64]:
+    """A private int64 copy of ``chunk``, its values checked after copying
+    (another thread may be rewriting the caller's array meanwhile)."""
+    own = np.array(chunk, copy=True, order="C")
+    if own.size:
+        if own.dtype.kind == "i" and own.min() < 0:
+            raise ValueError(f"{name} must be non-negative, got {int(own.min())}")
+        if own.max() > MAX_OPERAND:
             raise ValueError(
                 f"{name} must be < 2**{MAX_BITS} (at most {MAX_BITS} bits), "
-                f"got {int(arr.max())}"
+                f"got {int(own.max())}"
             )
-    return arr
+    return own.astype(np.int64, copy=False)
 
 
 def weight_array(name: str, value: Any, shape: tuple[int, ...]) -> NDArray[np.float64]:
