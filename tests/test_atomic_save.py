@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _children import child
 
 from binsum import BinarySumRNN
 
@@ -160,19 +161,15 @@ def test_sigkill_during_saves_leaves_a_whole_model(
         BinarySumRNN(hidden_size=384, bits=8, seed=s, backend=backend) for s in (10, 11)
     ]
     for delay in (0.0, 0.013, 0.037):
-        proc = subprocess.Popen(
+        with child(
             [sys.executable, "-c", _SAVER, str(path), backend],
-            stdout=subprocess.PIPE, text=True,
-        )
-        try:
+            stdout=subprocess.PIPE,
+        ) as proc:
             assert proc.stdout is not None
             assert proc.stdout.readline() == "saving\n"
             time.sleep(delay)
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
-        finally:
-            proc.kill()
-            proc.wait()
         assert proc.returncode == -signal.SIGKILL
         loaded = BinarySumRNN.load(path, backend=backend)
         assert any(same_model(loaded, s) for s in states)

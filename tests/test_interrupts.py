@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _children import child
 
 from binsum import BinarySumRNN
 from binsum._model import BLOCK
@@ -125,19 +126,15 @@ def test_sigint_to_a_long_fit_resumes_exactly(
     # is sent once the first block is done, so fit is surely under way.
     total, every = (200_000, BLOCK) if backend == "cython" else (1500, 50)
     path = tmp_path / "resumed.npz"
-    proc = subprocess.Popen(
+    with child(
         [sys.executable, "-c", _CHILD, str(path), backend, str(total), str(every)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
+        stdout=subprocess.PIPE,
+    ) as proc:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "fitting\n"
         time.sleep(0.05)  # into a later block (most of the fit is still ahead)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=120)
-    finally:
-        proc.kill()
-        proc.wait()
     assert proc.returncode == 0, out
     word, count = out.split()
     assert word == "interrupted", "the fit ended before SIGINT arrived"

@@ -39,8 +39,15 @@ def out_of_range(value: int, low: int, high: int | None) -> str | None:
     """"must be in LOW..HIGH, got VALUE" when value is outside, else None."""
     if value < low or (high is not None and value > high):
         allowed = f"{low}..{high}" if high is not None else f">= {low}"
-        return f"must be in {allowed}, got {value}"
+        return f"must be in {allowed}, got {_short(value)}"
     return None
+
+
+def _short(value: int) -> str:
+    """An int for a message: in full if short (str() of a huge one raises)."""
+    if abs(value).bit_length() <= 256:
+        return str(value)
+    return f"{'-' if value < 0 else ''}a {abs(value).bit_length()}-bit number"
 
 
 def positive_float(name: str, value: Any) -> float:
