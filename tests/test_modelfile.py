@@ -358,12 +358,12 @@ def test_fortran_order_members_load_with_the_same_values(
     assert model.weights["wh"].flags.c_contiguous
 
 
-def test_missing_file_and_directory_raise_os_errors(
+def test_missing_file_raises_os_error_and_directory_is_refused(
     tmp_path: Path, backend: str
 ) -> None:
     with pytest.raises(FileNotFoundError):
         BinarySumRNN.load(tmp_path / "absent.npz", backend=backend)
-    with pytest.raises(OSError):
+    with pytest.raises(ModelFileError, match="is a directory, not a model file"):
         BinarySumRNN.load(tmp_path, backend=backend)
     assert os.listdir(tmp_path) == []
 

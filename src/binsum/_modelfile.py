@@ -1,18 +1,29 @@
 """The model file: one ``.npz`` archive, read without ever unpickling.
 
-Each array's header is checked (dtype, shape, declared size against the
-bytes actually stored) before its data is read, so a hostile file can neither
-run code nor make binsum allocate more than the file holds. Writes are atomic:
-a temporary file in the same folder, flushed and fsynced, then ``os.replace``.
+Only a regular file is opened (never a FIFO or a device, which could block or
+never end), and without blocking. Before zipfile parses anything, the zip's
+end record is read by hand and a directory larger than a model's 13 entries
+is refused. Each array's ``.npy`` header is parsed here, bounded and strict,
+and checked (dtype, shape, declared size against the bytes actually stored)
+before its data is read into an array of exactly that size, so a hostile file
+can neither run code nor make binsum allocate more than the file holds.
+
+``check_fields`` is the one validation of a model's fields: ``load`` runs it
+on what it read, and unpickling (``BinarySumRNN.__setstate__``) on the state.
+Writes are atomic (``binsum._atomic``).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import tokenize
+import re
+import stat
+import struct
 import zipfile
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import IO, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,16 +33,17 @@ from binsum._atomic import atomic_write
 
 FORMAT_VERSION = 1
 
-# key -> (dtype, shape spec); "H" is hidden_size, "N" iterations, "M" any
-# length (checked against the bytes present), ints are fixed sizes.
-_SCALARS: dict[str, str] = {
-    "format_version": "<i8",
+# key -> dtype as written (little-endian); arrays also a shape spec: "H" is
+# hidden_size, "N" iterations, "M" any length (checked against the bytes
+# present), ints are fixed sizes.
+_SETTINGS: dict[str, str] = {
     "hidden_size": "<i8",
     "bits": "<i8",
     "learning_rate": "<f8",
     "clip": "<f8",
     "iterations": "<i8",
 }
+_SEED = "<U64"
 _ARRAYS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "wi": ("<f8", (2, "H")),
     "wh": ("<f8", ("H", "H")),
@@ -40,30 +52,286 @@ _ARRAYS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "pending": ("<i8", ("M", 2)),
     "rng_state": ("<u8", (6,)),
 }
-KEYS = (*_SCALARS, "seed", *_ARRAYS)
+#: What a model is made of: the fields of ``check_fields`` (and of a pickle).
+FIELDS = (*_SETTINGS, "seed", *_ARRAYS)
+#: The members of a model file.
+KEYS = ("format_version", *FIELDS)
+_DTYPES = {"format_version": "<i8", **_SETTINGS, "seed": _SEED} | {
+    k: d for k, (d, _) in _ARRAYS.items()
+}
+
+# binsum's central directory is ~750 bytes and its .npy headers 118; these
+# bounds leave room for other zip writers and refuse amplification at once.
+MAX_DIRECTORY = 4096
+MAX_HEADER = 4096
+_CHUNK = 1 << 20  # bytes per read: bounds the memory beyond the arrays
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO opens at once instead of blocking
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+)
 
 
 class ModelFileError(ValueError):
     """The file is not a valid binsum model."""
 
 
-# What zipfile and numpy's header parser raise on damaged archives.
+@dataclass(frozen=True)
+class Fields:
+    """A model's fields after ``check_fields``: plain values and fresh arrays."""
+
+    hidden_size: int
+    bits: int
+    learning_rate: float
+    clip: float
+    iterations: int
+    seed: int
+    wi: NDArray[np.float64]
+    wh: NDArray[np.float64]
+    wo: NDArray[np.float64]
+    history: NDArray[np.float64]
+    pending: NDArray[np.int64]
+    rng_state: NDArray[np.uint64]
+
+
+# What zipfile raises on damaged archives.
 _READ_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError)
 
 
-def save(path: str | os.PathLike[str], fields: dict[str, Any]) -> None:
-    """Write ``fields`` (see KEYS) to ``path`` atomically."""
-    arrays = {k: np.asarray(v) for k, v in fields.items()}
+def save(path: str | os.PathLike[str], fields: Mapping[str, Any]) -> None:
+    """Write ``fields`` (see FIELDS) to ``path`` atomically."""
+    # Little-endian whatever the machine: load() reads exactly these dtypes.
+    arrays = {k: np.asarray(v, dtype=_DTYPES[k]) for k, v in fields.items()}
     arrays["format_version"] = np.asarray(FORMAT_VERSION, dtype="<i8")
     with atomic_write(path) as fh:
         np.savez(fh, **arrays)  # type: ignore[arg-type]
 
 
-def _read_member(zf: zipfile.ZipFile, key: str, dtype: str, shape: Any) -> Any:
-    """Read one array after checking its header; ``shape`` may contain None."""
-    name = key + ".npy"
+# ------------------------------------------------------------ opening a file
+def _kind(mode: int) -> str | None:
+    """What a file that is not a regular file is (None for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def _not_regular(name: str, kind: str) -> ModelFileError:
+    return ModelFileError(
+        f"{name!r} is {kind}, not a model file (only regular files are read)"
+    )
+
+
+def open_regular(path: str | os.PathLike[str]) -> IO[bytes]:
+    """Open ``path`` for reading if it is a regular file, else ModelFileError.
+
+    A FIFO, socket, device or directory could block forever or never end.
+    ``stat`` first (opening some devices has effects of its own), then open
+    without blocking and ``fstat`` what was really opened, which is what is
+    read: a file swapped in between is caught, never read.
+    """
+    name = os.fspath(path)
+    kind = _kind(os.stat(name).st_mode)  # a missing file: FileNotFoundError
+    if kind:
+        raise _not_regular(name, kind)
+    fd = os.open(name, _OPEN_FLAGS)
     try:
-        info = zf.getinfo(name)
+        kind = _kind(os.fstat(fd).st_mode)
+        if kind:
+            raise _not_regular(name, kind)
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)  # plain reads from here on
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+# ------------------------------------------------------ the zip's end record
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory record
+_LOCATOR64 = struct.Struct("<4sLQL")  # zip64 end of central directory locator
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")  # zip64 end of central directory record
+
+
+def _check_directory(fh: IO[bytes], size: int, name: str) -> None:
+    """Refuse an archive whose central directory a model file cannot have.
+
+    zipfile reads and parses the whole directory before anything can be
+    checked (2 million entries: 28 s and 1 GB), so its end records are read
+    here. binsum's files end with the end record (no comment), preceded by the
+    zip64 records when over 2 GiB, preceded by the directory: requiring
+    exactly that layout leaves zipfile (of any version) no other reading.
+    """
+
+    def bad(why: str) -> ModelFileError:
+        return ModelFileError(f"{name!r} is not a binsum model file: {why}")
+
+    def read_at(at: int, n: int) -> bytes:
+        fh.seek(at)
+        data = fh.read(n)
+        if len(data) != n:  # the file shrank meanwhile
+            raise bad("truncated")
+        return data
+
+    if size < _EOCD.size:
+        raise bad("too short for a zip archive")
+    sig, disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment = _EOCD.unpack(
+        read_at(size - _EOCD.size, _EOCD.size)
+    )
+    if sig != b"PK\x05\x06" or comment:
+        raise bad("no zip end record at its end")
+    end = size - _EOCD.size  # where the directory (or the zip64 record) ends
+    if end >= _LOCATOR64.size + _EOCD64.size:
+        sig64, disk64, record_at, disks = _LOCATOR64.unpack(
+            read_at(end - _LOCATOR64.size, _LOCATOR64.size)
+        )
+        if sig64 == b"PK\x06\x07":
+            end -= _LOCATOR64.size + _EOCD64.size
+            if disk64 != 0 or disks > 1 or record_at != end:
+                raise bad("misplaced zip64 end record")
+            record = _EOCD64.unpack(read_at(end, _EOCD64.size))
+            if record[0] != b"PK\x06\x06":
+                raise bad("misplaced zip64 end record")
+            # The 32-bit fields must agree with the zip64 ones (or say "see
+            # zip64"), so that zipfile cannot read either set differently.
+            for small, big, full in zip(
+                (disk, cd_disk, n_disk, n_total, cd_size, cd_offset),
+                record[4:],
+                (0xFFFF,) * 4 + (0xFFFFFFFF,) * 2,
+                strict=True,
+            ):
+                if small not in (big, full):
+                    raise bad("zip64 end record disagrees with the end record")
+            disk, cd_disk, n_disk, n_total, cd_size, cd_offset = record[4:]
+    if disk or cd_disk or n_disk != n_total:
+        raise bad("multi-disk zip archive")
+    if n_total > len(KEYS):
+        raise bad(f"{n_total} entries (a model file has {len(KEYS)})")
+    if cd_size > MAX_DIRECTORY:
+        raise bad(f"zip directory of {cd_size} bytes (at most {MAX_DIRECTORY})")
+    if cd_offset + cd_size != end:
+        raise bad("zip directory is not where its end record says")
+
+
+# ---------------------------------------------------------------- .npy data
+# The header numpy writes, e.g. {'descr': '<f8', 'fortran_order': False,
+# 'shape': (2, 16), } padded with spaces and a newline. Parsed with this
+# regular expression, not evaluated: numpy's literal_eval recursed on
+# thousands of minus signs and took (3, True) as a shape.
+_HEADER = re.compile(
+    r"\{\s*'descr'\s*:\s*'([^'\\]{1,32})'\s*,"
+    r"\s*'fortran_order'\s*:\s*(True|False)\s*,"
+    r"\s*'shape'\s*:\s*\(\s*((?:[0-9]{1,18}\s*,\s*)*(?:[0-9]{1,18}\s*)?)\)"
+    r"\s*,?\s*\}\s*",
+    re.ASCII,
+)
+_TUPLE1 = re.compile(r"[0-9]+\s*", re.ASCII)  # "(3)" is an int, not a shape
+
+
+def _describe(descr: str) -> str:
+    """A dtype as numpy names it, for messages (the descr if numpy cannot)."""
+    try:
+        return str(np.dtype(descr))
+    except (TypeError, ValueError):
+        return repr(descr)
+
+
+def _read_exactly(fh: IO[bytes], n: int, key: str) -> bytes:
+    data = fh.read(n)
+    if len(data) != n:
+        raise ModelFileError(f"model file key {key!r} is truncated")
+    return data
+
+
+def _read_header(
+    fh: IO[bytes], key: str, dtype: str, shape: tuple[int | None, ...], size: int
+) -> tuple[tuple[int, ...], bool]:
+    """Parse and check one member's .npy header; returns (shape, fortran)."""
+
+    def corrupt(why: str) -> ModelFileError:
+        return ModelFileError(f"model file key {key!r} is corrupt: {why}")
+
+    magic = fh.read(8)
+    if len(magic) != 8 or magic[:6] != b"\x93NUMPY":
+        raise corrupt("not a .npy array")
+    if magic[6:] == b"\x01\x00":
+        length_format = "<H"
+    elif magic[6:] == b"\x02\x00":
+        length_format = "<I"  # a version 2.0 header may claim 4 GB
+    else:
+        raise corrupt(f"unsupported .npy version {magic[6]}.{magic[7]}")
+    n = struct.calcsize(length_format)
+    (length,) = struct.unpack(length_format, _read_exactly(fh, n, key))
+    if length > MAX_HEADER:
+        raise corrupt(f"header of {length} bytes (at most {MAX_HEADER})")
+    text = _read_exactly(fh, length, key).decode("latin-1")
+    match = _HEADER.fullmatch(text)
+    if match is None or _TUPLE1.fullmatch(match[3]):
+        raise corrupt(f"malformed header {text[:80]!r}")
+    descr, fortran, dims = match[1], match[2] == "True", match[3]
+    want = np.dtype(dtype)
+    if descr != want.str:
+        raise ModelFileError(
+            f"model file key {key!r} must have dtype {want}, got {_describe(descr)}"
+        )
+    got = tuple(int(d) for d in re.findall("[0-9]+", dims))
+    if len(got) != len(shape) or any(
+        w is not None and w != g for w, g in zip(shape, got, strict=False)
+    ):
+        want_txt = tuple("any" if s is None else s for s in shape)
+        raise ModelFileError(
+            f"model file key {key!r} must have shape {want_txt}, got {got}"
+        )
+    need = math.prod(got) * want.itemsize
+    have = size - (8 + n + length)
+    if need != have:
+        raise ModelFileError(
+            f"model file key {key!r} declares {need} bytes but holds {have}"
+        )
+    return got, fortran
+
+
+def _fill(fh: IO[bytes], arr: NDArray[Any], fortran: bool, key: str) -> None:
+    """Read ``arr``'s bytes from ``fh`` straight into it, a chunk at a time
+    (no second full copy of the data: loading needs about the file's size)."""
+    if not fortran or arr.ndim < 2:
+        view = arr.reshape(-1).view(np.uint8).data
+        start = 0
+        while start < len(view):
+            data = fh.read(min(_CHUNK, len(view) - start))
+            if not data:
+                raise ModelFileError(f"model file key {key!r} is truncated")
+            view[start : start + len(data)] = data
+            start += len(data)
+        return
+    # Fortran order is arr.T's C order: fill that through a small buffer,
+    # so the result is C-contiguous without a second full-size array.
+    flat = arr.T.flat
+    step = max(1, _CHUNK // arr.itemsize)
+    buf = np.empty(min(step, arr.size), dtype=arr.dtype)
+    for start in range(0, arr.size, step):
+        chunk = buf[: min(step, arr.size - start)]
+        _fill(fh, chunk, False, key)
+        flat[start : start + chunk.size] = chunk
+
+
+def _read_member(
+    zf: zipfile.ZipFile, size: int, key: str, dtype: str, shape: tuple[int | None, ...]
+) -> NDArray[Any]:
+    """Read one array after checking its header; ``shape`` may contain None."""
+    try:
+        info = zf.getinfo(key + ".npy")
     except KeyError:
         raise ModelFileError(f"model file is missing the key {key!r}") from None
     if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
@@ -72,110 +340,174 @@ def _read_member(zf: zipfile.ZipFile, key: str, dtype: str, shape: Any) -> Any:
         raise ModelFileError(f"model file key {key!r} is not stored uncompressed")
     if info.flag_bits & 0x1:
         raise ModelFileError(f"model file key {key!r} is encrypted")
-    if info.header_offset + info.compress_size > os.fstat(zf.fp.fileno()).st_size:  # type: ignore[union-attr]
+    if info.header_offset + info.compress_size > size:
         # The zip directory's sizes are claims: check them against the file
-        # before zipfile allocates a buffer of the claimed size.
+        # before reading the claimed size.
         raise ModelFileError(
             f"model file key {key!r} claims more bytes than the file holds"
         )
     with zf.open(info) as fh:
+        got, fortran = _read_header(fh, key, dtype, shape, info.file_size)
+        arr = np.empty(got, dtype=np.dtype(dtype))
+        _fill(fh, arr, fortran, key)  # reading the last byte checks the CRC
+    return arr
+
+
+def load(path: str | os.PathLike[str]) -> Fields:
+    """Read and validate a model file (a regular file; see ``open_regular``)."""
+    name = os.fspath(path)
+    with open_regular(name) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        _check_directory(fh, size, name)
         try:
-            version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(fh)
-            elif version == (2, 0):
-                got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(fh)
-            else:
-                raise ValueError(f"unsupported .npy version {version}")
-        except (ValueError, SyntaxError, tokenize.TokenError) as exc:
-            # numpy's header parser lets tokenize's error out (found by fuzzing)
-            raise ModelFileError(f"model file key {key!r} is corrupt: {exc}") from None
-        if got_dtype.hasobject or got_dtype != np.dtype(dtype):
+            zf = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, EOFError, ValueError) as exc:
             raise ModelFileError(
-                f"model file key {key!r} must have dtype {np.dtype(dtype)}, "
-                f"got {got_dtype}"
-            )
-        if len(got_shape) != len(shape) or any(
-            want is not None and want != got
-            for want, got in zip(shape, got_shape, strict=False)
-        ):
-            want_txt = tuple("any" if s is None else s for s in shape)
-            raise ModelFileError(
-                f"model file key {key!r} must have shape {want_txt}, got {got_shape}"
-            )
-        header_len = fh.tell()
-        need = math.prod(got_shape) * got_dtype.itemsize
-        if need != info.file_size - header_len:
-            raise ModelFileError(
-                f"model file key {key!r} declares {need} bytes but holds "
-                f"{info.file_size - header_len}"
-            )
-        data = fh.read(need)
-    if len(data) != need:
-        raise ModelFileError(f"model file key {key!r} is truncated")
-    arr = np.frombuffer(data, dtype=got_dtype)
-    arr = arr.reshape(got_shape, order="F") if fortran else arr.reshape(got_shape)
-    return arr.copy(order="C")  # writable; 0-d stays 0-d (ascontiguousarray: 1-d)
+                f"{name!r} is not a binsum model file: {exc}"
+            ) from None
+        try:
+            with zf:
+                return _load_fields(zf, size)
+        except _READ_ERRORS as exc:
+            if isinstance(exc, ModelFileError):
+                raise
+            raise ModelFileError(f"model file is corrupt: {exc}") from None
 
 
-def load(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and validate a model file; returns plain values and arrays."""
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+def _load_fields(zf: zipfile.ZipFile, size: int) -> Fields:
+    version = _read_member(zf, size, "format_version", "<i8", ()).item()
+    if version != FORMAT_VERSION:
         raise ModelFileError(
-            f"{os.fspath(path)!r} is not a binsum model file: {exc}"
-        ) from None
-    try:
-        with zf:
-            return _load_fields(zf)
-    except _READ_ERRORS as exc:
-        if isinstance(exc, ModelFileError):
-            raise
-        raise ModelFileError(f"model file is corrupt: {exc}") from None
-
-
-def _load_fields(zf: zipfile.ZipFile) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, dtype in _SCALARS.items():
-        out[key] = _read_member(zf, key, dtype, ()).item()
-    if out["format_version"] != FORMAT_VERSION:
-        raise ModelFileError(
-            f"unknown model format_version {out['format_version']} "
+            f"unknown model format_version {version} "
             f"(this binsum reads version {FORMAT_VERSION})"
         )
-    try:
-        size = _validate.integer(
-            "hidden_size", out["hidden_size"], 1, _validate.MAX_HIDDEN
+    raw: dict[str, Any] = {
+        key: _read_member(zf, size, key, dtype, ()) for key, dtype in _SETTINGS.items()
+    }
+    # The settings first: they give the arrays' shapes, checked in each
+    # header before its data is read.
+    settings = _check_settings(raw, "model file")
+    raw["seed"] = _read_member(zf, size, "seed", _SEED, ())
+    dims = {"H": settings["hidden_size"], "N": settings["iterations"], "M": None}
+    for key, (dtype, spec) in _ARRAYS.items():
+        shape = tuple(dims[s] if isinstance(s, str) else s for s in spec)
+        raw[key] = _read_member(zf, size, key, dtype, shape)
+    return check_fields(raw, copy=False)  # the arrays just read are private
+
+
+# ---------------------------------------------------------------- validation
+def _array(
+    source: str,
+    key: str,
+    value: Any,
+    dtype: str,
+    shape: tuple[int | None, ...],
+    copy: bool,
+) -> NDArray[Any]:
+    """``value`` as a C-contiguous array of the native ``dtype``, after
+    checking it is a numpy array of that kind, size and ``shape``."""
+    if not isinstance(value, np.ndarray | np.generic):
+        raise ModelFileError(
+            f"{source} key {key!r} must be a numpy array, got {type(value).__name__}"
         )
-        bits = _validate.integer("bits", out["bits"], 1, _validate.MAX_BITS)
+    want = np.dtype(dtype)
+    got = value.dtype
+    # Kind and size, any byte order: a pickle made on a big-endian machine.
+    if got.kind != want.kind or got.itemsize != want.itemsize or got.fields:
+        raise ModelFileError(f"{source} key {key!r} must have dtype {want}, got {got}")
+    if len(value.shape) != len(shape) or any(
+        w is not None and w != g for w, g in zip(shape, value.shape, strict=False)
+    ):
+        want_txt = tuple("any" if s is None else s for s in shape)
+        raise ModelFileError(
+            f"{source} key {key!r} must have shape {want_txt}, got {value.shape}"
+        )
+    native = want.newbyteorder("=")
+    # Copied before the values are checked: what is checked is what is used.
+    if copy:
+        return np.array(value, dtype=native, order="C", copy=True)
+    return np.ascontiguousarray(value, dtype=native).reshape(value.shape)
+
+
+def _check_settings(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The scalar settings, range-checked exactly as the constructor does."""
+    out = {
+        key: _array(source, key, raw[key], dtype, (), copy=False).item()
+        for key, dtype in _SETTINGS.items()
+    }
+    try:
+        _validate.integer("hidden_size", out["hidden_size"], 1, _validate.MAX_HIDDEN)
+        _validate.integer("bits", out["bits"], 1, _validate.MAX_BITS)
         _validate.positive_float("learning_rate", out["learning_rate"])
         _validate.positive_float("clip", out["clip"])
-        iterations = _validate.integer("iterations", out["iterations"], 0)
+        _validate.integer("iterations", out["iterations"], 0)
     except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"model file has an invalid value: {exc}") from None
+        raise ModelFileError(f"{source} has an invalid value: {exc}") from None
+    return out
 
+
+def _check_seed(source: str, value: Any) -> int:
+    codes = _array(source, "seed", value, _SEED, (), copy=True)
     # Check the raw code points: str() of an invalid one (> 0x10FFFF) raises
     # SystemError (found by fuzzing), and int() would take "-1" or " 1_0".
-    codes = _read_member(zf, "seed", "<U64", ()).reshape(1).view("<u4")
-    digits = codes[: np.count_nonzero(codes)]
+    words = codes.reshape(1).view(np.uint32)
+    digits = words[: np.count_nonzero(words)]
     if not (
         digits.size
         and ((digits >= ord("0")) & (digits <= ord("9"))).all()
-        and not codes[digits.size :].any()
+        and not words[digits.size :].any()
     ):
-        raise ModelFileError("model file key 'seed' is not a non-negative integer")
-    out["seed"] = int(digits.astype(np.uint8).tobytes())
+        raise ModelFileError(f"{source} key 'seed' is not a non-negative integer")
+    value = int(digits.astype(np.uint8).tobytes())
+    try:  # the constructor's range
+        return _validate.integer("seed", value, 0, _validate.MAX_SEED)
+    except ValueError as exc:
+        raise ModelFileError(f"{source} has an invalid value: {exc}") from None
 
-    dims = {"H": size, "N": iterations, "M": None}
+
+def _all_finite(arr: NDArray[np.float64]) -> bool:
+    flat = arr.reshape(-1)
+    step = _CHUNK // 8  # isfinite's temporary stays small for a long history
+    return all(
+        np.isfinite(flat[i : i + step]).all() for i in range(0, flat.size, step)
+    )
+
+
+def check_fields(
+    raw: Mapping[str, Any], *, copy: bool = True, source: str = "model file"
+) -> Fields:
+    """Validate a model's fields (see FIELDS) as ``load`` reads them: numpy
+    arrays (or scalars) of the file's dtypes and shapes, the settings in the
+    constructor's ranges, finite weights and losses, pending pairs in the
+    training range and a PCG64 state. Raises ModelFileError (a ValueError)
+    naming ``source`` and the key; returns plain values and C-contiguous
+    arrays of the native dtype, copies unless ``copy`` is false (for arrays
+    no one else holds).
+    """
+    if not isinstance(raw, Mapping):
+        raise ModelFileError(
+            f"{source} fields must be a mapping, got {type(raw).__name__}"
+        )
+    for key in FIELDS:
+        if key not in raw:
+            raise ModelFileError(f"{source} is missing the key {key!r}")
+    unknown = sorted(repr(k) for k in raw if k not in FIELDS)
+    if unknown:
+        raise ModelFileError(f"{source} has unknown keys {', '.join(unknown[:5])}")
+
+    settings = _check_settings(raw, source)
+    size, bits = settings["hidden_size"], settings["bits"]
+    seed = _check_seed(source, raw["seed"])
+    dims = {"H": size, "N": settings["iterations"], "M": None}
+    arrays: dict[str, NDArray[Any]] = {}
     for key, (dtype, spec) in _ARRAYS.items():
         shape = tuple(dims[s] if isinstance(s, str) else s for s in spec)
-        out[key] = _read_member(zf, key, dtype, shape)
+        arrays[key] = _array(source, key, raw[key], dtype, shape, copy)
 
     for key in ("wi", "wh", "wo", "history"):
-        if not np.isfinite(out[key]).all():
-            raise ModelFileError(f"model file key {key!r} holds non-finite values")
-    pending: NDArray[np.int64] = out["pending"]
+        if not _all_finite(arrays[key]):
+            raise ModelFileError(f"{source} key {key!r} holds non-finite values")
+    pending: NDArray[np.int64] = arrays["pending"]
     largest = (1 << bits) - 1
     if pending.size and (
         pending.min() < 0
@@ -183,9 +515,22 @@ def _load_fields(zf: zipfile.ZipFile) -> dict[str, Any]:
         or (pending[:, 0] + pending[:, 1] > largest).any()
     ):
         raise ModelFileError(
-            "model file key 'pending' holds pairs outside the training range"
+            f"{source} key 'pending' holds pairs outside the training range"
         )
-    rng = out["rng_state"]
+    rng = arrays["rng_state"]
     if rng[4] > 1 or rng[5] >= 1 << 32:  # PCG64's has_uint32 flag and uint32 buffer
-        raise ModelFileError("model file key 'rng_state' is not a PCG64 state")
-    return out
+        raise ModelFileError(f"{source} key 'rng_state' is not a PCG64 state")
+    return Fields(
+        hidden_size=size,
+        bits=bits,
+        learning_rate=settings["learning_rate"],
+        clip=settings["clip"],
+        iterations=settings["iterations"],
+        seed=seed,
+        wi=arrays["wi"],
+        wh=arrays["wh"],
+        wo=arrays["wo"],
+        history=arrays["history"],
+        pending=pending,
+        rng_state=rng,
+    )
