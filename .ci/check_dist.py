@@ -106,6 +106,9 @@ def check_sdist(path: str) -> list[str]:
         "src/binsum/_core_avx2.pyx",
         "tests/conftest.py",
         "tests/run_both.py",
+        "tests/golden.json",  # the golden bits every wheel's tests compare with
+        "tests/_golden.py",
+        "tests/test_golden.py",
     ] + [f"src/binsum/{m}" for m in MODULES + TYPING]:
         if needed not in names:
             problems.append(f"sdist lacks {needed}")
