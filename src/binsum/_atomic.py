@@ -1,46 +1,136 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half."""
+"""Atomic file writes: a reader sees the old file or the new one, never half.
+
+``check_target`` is what may be replaced: a symlink is followed to the file it
+names, and only a regular file (or nothing yet) is replaced, never a
+directory, FIFO, device or socket (``os.replace`` would swap any of them for a
+plain file: as root, ``/dev/null`` itself). The CLI runs it before training,
+``atomic_write`` again before writing, so the two behave the same.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from typing import BinaryIO
+
+
+def _kind(mode: int) -> str:
+    for test, what in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def check_target(path: str | os.PathLike[str]) -> tuple[str, os.stat_result | None]:
+    """Where a write to ``path`` goes: (real path, its stat or None if new).
+
+    Symlinks (a chain of them too) are followed, so the file they point to is
+    replaced and the links stay links; a dangling link gets its target created
+    (as ``open(path, "w")`` would). Raises an OSError naming ``path`` when the
+    target exists but is not a regular file, or its folder is missing or not
+    writable.
+    """
+    name = os.fspath(path)
+    real = os.path.realpath(name)
+    try:
+        st: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:  # e.g. a symlink loop
+        raise OSError(exc.errno, exc.strerror, name) from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        kind = _kind(st.st_mode)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "it is a directory", name)
+        raise FileExistsError(
+            errno.EEXIST,
+            f"it is {kind}; only a regular file is replaced (left untouched)",
+            name,
+        )
+    folder = os.path.dirname(real)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, f"no folder {folder}", name)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "folder is not writable", name)
+    return real, st
 
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only once fully written.
 
-    The data goes to a temporary file in the same folder (so ``os.replace`` is
-    atomic), is flushed and fsynced, then renamed over ``path``. On any error
-    or interrupt the temporary file is removed and ``path`` is untouched. The
-    file gets the usual permissions (0o666 less the umask).
+    ``check_target`` decides the real file (symlinks followed, only regular
+    files replaced). The data goes to a temporary file in its folder (so
+    ``os.replace`` is atomic), is flushed and fsynced, then renamed over it.
+    On any error or interrupt the temporary file is removed and the target is
+    untouched. A new file gets the usual permissions (0o666 less the umask),
+    an existing one keeps its permission bits. OSErrors name ``path``, never
+    the temporary file.
     """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    name = os.fspath(path)
+    target, st = check_target(name)
+    folder = os.path.dirname(target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = os.path.join(
-            folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp"
-        )
-        try:
-            fd = os.open(tmp, flags, 0o666)
-            break
-        except FileExistsError:
-            continue
+    # An existing file's data is never more readable than the file was: the
+    # temporary file starts private and gets the old bits before the data.
+    create_mode = 0o666 if st is None else 0o600
+    tmp = ""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        while True:
+            tmp = os.path.join(
+                folder, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp"
+            )
+            try:
+                fd = os.open(tmp, flags, create_mode)
+                break
+            except FileExistsError:
+                continue
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                if st is not None and os.name == "posix":
+                    os.fchmod(fh.fileno(), st.st_mode & 0o777)
+                yield fh
+                fh.flush()
+                os.fsync(fh.fileno())
+            _still_replaceable(target, name)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        # Name the user's path, not the hidden temporary file (or the
+        # link's target) that the failing call was given.
+        if exc.filename in (None, tmp, target):
+            exc.filename = name
+        if exc.filename2 in (tmp, target):
+            exc.filename2 = None
         raise
     _fsync_dir(folder)
+
+
+def _still_replaceable(target: str, name: str) -> None:
+    """Checked again just before the rename: a FIFO, directory or link put
+    there during the write is not replaced either (os.replace would)."""
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        what = "a symlink" if stat.S_ISLNK(mode) else _kind(mode)
+        raise FileExistsError(
+            errno.EEXIST, f"it became {what} during the write (left untouched)", name
+        )
 
 
 def _fsync_dir(folder: str) -> None:

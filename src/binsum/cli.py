@@ -24,6 +24,7 @@ import numpy as np
 
 import binsum
 from binsum import _backend, _plot, _pretrained, _sampling, _validate
+from binsum._atomic import check_target
 from binsum._model import SCORE_EXHAUSTIVE_BITS, SCORE_SAMPLE, BinarySumRNN
 from binsum._modelfile import ModelFileError
 from binsum._progress import Progress
@@ -240,14 +241,12 @@ def _os_reason(exc: OSError) -> str:
 
 
 def _check_writable(path: str, flag: str) -> None:
-    """Fail before training, not after, when the output cannot be written."""
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    if os.path.isdir(path):
-        raise CommandError(f"cannot write {flag} {path}: it is a directory")
-    if not os.path.isdir(folder):
-        raise CommandError(f"cannot write {flag} {path}: no folder {folder}")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise CommandError(f"cannot write {flag} {path}: folder is not writable")
+    """Fail before training, not after, when the output cannot be written
+    (the checks save() itself makes: binsum._atomic.check_target)."""
+    try:
+        check_target(path)
+    except OSError as exc:
+        raise CommandError(f"cannot write {flag} {path}: {_os_reason(exc)}") from None
 
 
 def _score_text(model: BinarySumRNN, bits: int | None, sample: int | None,

@@ -1,0 +1,719 @@
+"""Files that are not model files, archives and headers built to amplify,
+save targets that must not be replaced, and pickles that lie (issue 9).
+
+Whatever could hang or crash runs in a child process with a timeout, killed
+in a ``finally``; nothing here touches a real device (device nodes are made
+with mknod inside tmp_path, as root only).
+"""
+
+from __future__ import annotations
+
+import copyreg
+import errno
+import io
+import os
+import pickle
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import textwrap
+import tracemalloc
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from binsum import BinarySumRNN, cli
+from binsum._atomic import atomic_write, check_target
+from binsum._modelfile import KEYS, MAX_DIRECTORY, ModelFileError
+
+H = 3
+POSIX = pytest.mark.skipif(os.name != "posix", reason="POSIX file types")
+ROOT = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mknod needs root"
+)
+
+
+def child(
+    code: str, *args: str, timeout: float = 20.0
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (SIGINT at its default), killed at
+    ``timeout`` and in any case before returning."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        if os.name == "posix" else None,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"child still running after {timeout} s: {args}")
+    finally:
+        proc.kill()
+        proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+# The child times load() and reports what it raised and its peak memory.
+_LOAD = """
+    import sys, time, tracemalloc
+    from binsum import BinarySumRNN
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        BinarySumRNN.load(sys.argv[1], backend=sys.argv[2])
+        what = "loaded"
+    except Exception as exc:
+        what = f"{type(exc).__name__}: {exc}"
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    print(f"{elapsed:.6f} {peak} {what}")
+"""
+
+
+def load_in_child(path: Path | str, backend: str) -> tuple[float, int, str]:
+    proc = child(_LOAD, str(path), backend)
+    assert proc.returncode == 0, proc.stderr
+    elapsed, peak, what = proc.stdout.strip().split(" ", 2)
+    return float(elapsed), int(peak), what
+
+
+# --------------------------------------------------- 1. not regular files
+@pytest.fixture
+def special(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A FIFO with no writer, a listening socket, a directory or a device."""
+    kind: str = request.param
+    path = tmp_path / kind
+    sock = None
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+        sock.listen()
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "zero-device":
+        if os.geteuid() != 0:
+            pytest.skip("mknod needs root")
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 5))  # like /dev/zero
+    else:
+        path = Path(kind)  # a real device, only ever read
+        if not path.exists():
+            pytest.skip(f"no {kind}")
+    try:
+        yield path
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+@POSIX
+@pytest.mark.parametrize(
+    "special",
+    ["fifo", "socket", "directory", "zero-device", "/dev/zero", "/dev/urandom"],
+    indirect=True,
+)
+def test_load_refuses_what_is_not_a_regular_file_at_once(
+    special: Path, backend: str
+) -> None:
+    """Was: a FIFO hung forever, /dev/zero and /dev/urandom read without end."""
+    elapsed, peak, what = load_in_child(special, backend)
+    assert what.startswith("ModelFileError: "), what
+    assert repr(str(special)) in what and "not a model file" in what
+    assert elapsed < 1.0 and peak < 1 << 20
+
+
+@POSIX
+def test_load_through_a_symlink_to_a_fifo_is_refused(
+    tmp_path: Path, backend: str
+) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "link.npz").symlink_to("fifo")
+    _, _, what = load_in_child(tmp_path / "link.npz", backend)
+    assert what.startswith("ModelFileError: ") and "a FIFO" in what, what
+
+
+def test_missing_model_is_still_a_file_not_found_error(
+    tmp_path: Path, backend: str
+) -> None:
+    with pytest.raises(FileNotFoundError):
+        BinarySumRNN.load(tmp_path / "absent.npz", backend=backend)
+
+
+@POSIX
+@pytest.mark.parametrize("command", [["add", "1", "2"], ["eval"]])
+def test_cli_model_fifo_is_one_line_error(tmp_path: Path, command: list[str]) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    args = [command[0], "--model", str(tmp_path / "fifo"), *command[1:]]
+    proc = child("from binsum.cli import main; import sys; sys.exit(main())",
+                 *args, timeout=20)
+    # `python -c CODE ARGS`: sys.argv[1:] are the command's arguments.
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "is a FIFO" in lines[0] and proc.stdout == ""
+
+
+# ------------------------------------------------- 2. zip amplification
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # one central directory entry
+
+
+def zip_with_directory(path: Path, entries: int, *, zip64: bool) -> Path:
+    """A zip whose central directory has ``entries`` entries (built with
+    struct, no data): what zipfile would parse entirely before any check."""
+    entry = _CENTRAL.pack(
+        b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0
+    ) + b"a"
+    directory = entry * entries
+    with open(path, "wb") as fh:
+        fh.write(directory)
+        end = len(directory)
+        if zip64:
+            fh.write(struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0,
+                                 entries, entries, len(directory), 0))
+            fh.write(struct.pack("<4sLQL", b"PK\x06\x07", 0, end, 1))
+        small = min(entries, 0xFFFF)
+        fh.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, small, small,
+                             min(len(directory), 0xFFFFFFFF), 0, 0))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("entries", "zip64"), [(2_000_000, True), (0xFFFF, False), (14, False)]
+)
+def test_huge_zip_directory_is_refused_before_zipfile_parses_it(
+    tmp_path: Path, backend: str, entries: int, zip64: bool
+) -> None:
+    """Was: 2 million entries (94 MB) cost 28 s and ~1 GB before any check."""
+    path = zip_with_directory(tmp_path / "many.npz", entries, zip64=zip64)
+    elapsed, peak, what = load_in_child(path, backend)
+    assert what.startswith("ModelFileError: ") and f"{entries} entries" in what, what
+    assert elapsed < 0.5 and peak < 1 << 20, (elapsed, peak)
+
+
+def test_large_zip_directory_with_few_entries_is_refused(
+    tmp_path: Path, backend: str
+) -> None:
+    """13 entries, but names of 60 KB each: the directory's size is bounded."""
+    entry = _CENTRAL.pack(
+        b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 60_000, 0, 0, 0, 0, 0, 0
+    ) + b"a" * 60_000
+    directory = entry * 13
+    path = tmp_path / "wide.npz"
+    path.write_bytes(directory + struct.pack(
+        "<4s4H2LH", b"PK\x05\x06", 0, 0, 13, 13, len(directory), 0, 0))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=f"at most {MAX_DIRECTORY}"):
+            BinarySumRNN.load(path, backend=backend)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 200_000
+
+
+def test_zip64_model_file_still_loads(
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model over 2 GiB is written with zip64 end records (np.savez allows
+    zip64): forced here on a small file, it loads the same."""
+    model = BinarySumRNN(hidden_size=H, bits=5, seed=3, backend=backend).fit(40)
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 100)
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 1)
+    model.save(tmp_path / "m.npz")
+    monkeypatch.undo()
+    raw = (tmp_path / "m.npz").read_bytes()
+    assert raw[-42:-38] == b"PK\x06\x07"  # the zip64 locator is really there
+    loaded = BinarySumRNN.load(tmp_path / "m.npz", backend=backend)
+    assert np.array_equal(loaded.weights["wh"], model.weights["wh"])
+    assert np.array_equal(loaded.history, model.history)
+
+
+@pytest.fixture
+def members(tmp_path: Path, backend: str) -> dict[str, bytes]:
+    path = tmp_path / "good.npz"
+    BinarySumRNN(hidden_size=H, bits=5, seed=3, backend=backend).fit(40).save(path)
+    with zipfile.ZipFile(path) as zf:
+        return {name[: -len(".npy")]: zf.read(name) for name in zf.namelist()}
+
+
+def write_zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for key, data in members.items():
+            zf.writestr(key + ".npy", data)
+    return path
+
+
+def npy(arr: object) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(arr), allow_pickle=False)
+    return buf.getvalue()
+
+
+def npy_v1(header: str, body: bytes = b"") -> bytes:
+    raw = header.encode("latin-1")
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(raw)) + raw + body
+
+
+def minuses(n: int) -> str:
+    return "{'descr': '<f8', 'fortran_order': False, 'shape': (" + "-" * n + "3, 3), }"
+
+
+@pytest.mark.parametrize(
+    ("key", "member"),
+    [
+        ("wh", npy_v1(minuses(3000), b"\0" * 72)),
+        ("wh", npy_v1(minuses(60000), b"\0" * 72)),
+        ("wo", npy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (3, True), }",
+                      b"\0" * 24)),
+        ("pending", npy_v1(
+            "{'descr': '<i8', 'fortran_order': False, 'shape': (True, 2), }",
+            b"\0" * 16)),
+        ("wo", npy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 1.0), }",
+                      b"\0" * 24)),
+        ("wh", npy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (9), }",
+                      b"\0" * 72)),
+        ("wh", npy_v1("{'descr': '<f8', 'fortran_order': 0, 'shape': (3, 3), }",
+                      b"\0" * 72)),
+        ("wh", npy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 3), "
+                      "'extra': [[[[[[]]]]]]}", b"\0" * 72)),
+        # version 2.0: a 4-byte header length, here claiming 4 GB
+        ("wh", b"\x93NUMPY\x02\x00" + struct.pack("<I", 0xFFFFFFFF) + b" " * 100),
+        ("wh", b"\x93NUMPY\x03\x00" + struct.pack("<I", 10) + b" " * 10),
+    ],
+    ids=["3000-minus", "60000-minus", "3-True", "True-2", "float-dim", "int-shape",
+         "int-fortran", "extra-key", "v2-4GB-header", "v3"],
+)
+def test_malformed_headers_are_model_file_errors(
+    members: dict[str, bytes], tmp_path: Path, backend: str, key: str, member: bytes
+) -> None:
+    """Was: RecursionError / MemoryError for the minus signs, TypeError for
+    (3, True): the CLI called them internal errors."""
+    members[key] = member
+    path = write_zip(tmp_path / "m.npz", members)
+    _, peak, what = load_in_child(path, backend)
+    assert what.startswith("ModelFileError: ") and f"'{key}' is corrupt" in what, what
+    assert peak < 1 << 20
+
+
+def test_load_needs_about_the_file_size_in_memory(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """Was 2x: the bytes read, then a copy of them as the array."""
+    n = 4 << 20  # 32 MiB of history
+    members["iterations"] = npy(np.int64(n))
+    members["history"] = npy(np.linspace(0.0, 1.0, n))
+    path = write_zip(tmp_path / "big.npz", members)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        model = BinarySumRNN.load(path, backend=backend)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert model.iterations == n and model.history[-1] == 1.0
+    assert peak < 1.05 * size + (4 << 20), (peak, size)
+
+
+def test_fortran_order_member_loads_without_a_second_copy(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """A Fortran-order wh (8 MiB) is read into a C-order array through a
+    small buffer: was 2x (the bytes, then a C copy)."""
+    h = 1024
+    rng = np.random.default_rng(0)
+    wh = rng.random((h, h))
+    members["hidden_size"] = npy(np.int64(h))
+    members["wi"] = npy(rng.random((2, h)))
+    members["wh"] = npy(np.asfortranarray(wh))
+    members["wo"] = npy(rng.random((h, 1)))
+    path = write_zip(tmp_path / "f.npz", members)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        model = BinarySumRNN.load(path, backend=backend)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(model.weights["wh"], wh)
+    assert peak < 1.05 * size + (4 << 20), (peak, size)
+
+
+# -------------------------------------------------------- 9. loose ends
+def test_seed_above_the_constructors_range_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    members["seed"] = npy(np.array(str(2**128), dtype="<U64"))
+    top = 2**128 - 1
+    with pytest.raises(ModelFileError, match=rf"seed must be in 0\.\.{top}, got"):
+        BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    members["seed"] = npy(np.array(str(2**128 - 1), dtype="<U64"))
+    model = BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    assert model.seed == 2**128 - 1
+
+
+# --------------------------------------------------- 4. lying pickles
+class _Crafted:
+    """Pickles as a BinarySumRNN with ``state`` (NEWOBJ + BUILD, as a real
+    model pickles), so unpickling runs BinarySumRNN.__setstate__(state)."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # pickle checks NEWOBJ's class is obj's
+        return BinarySumRNN
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (copyreg.__newobj__, (BinarySumRNN,), self.state)  # type: ignore[attr-defined]
+
+
+class AllowList(pickle.Unpickler):
+    """An unpickler admitting only binsum's and numpy's classes."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module.split(".")[0] in ("binsum", "numpy"):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed")
+
+
+def allow_list_loads(data: bytes) -> Any:
+    return AllowList(io.BytesIO(data)).load()
+
+
+def state_of(backend: str) -> dict[str, Any]:
+    model = BinarySumRNN(hidden_size=H, bits=5, seed=3, backend=backend).fit(40)
+    state: dict[str, Any] = model.__getstate__()
+    return state
+
+
+def _tamper(fields: dict[str, Any], key: str, value: Any) -> None:
+    if value is _MISSING:
+        del fields[key]
+    else:
+        fields[key] = value
+
+
+_MISSING = object()
+TAMPERED: dict[str, tuple[str, Any, str]] = {
+    "wo-shape": ("wo", np.zeros((H + 1, 1)), "'wo' must have shape"),
+    "wo-1d": ("wo", np.zeros(H), "'wo' must have shape"),
+    "wh-shape": ("wh", np.zeros((H, H + 1)), "'wh' must have shape"),
+    "hidden-size": ("hidden_size", np.int64(64), "'wi' must have shape"),
+    "hidden-size-huge": ("hidden_size", np.int64(10**6), "hidden_size must be in"),
+    "bits-200": ("bits", np.int64(200), "bits must be in"),
+    "pending-huge": ("pending", np.array([[2**62, 2**62]], dtype=np.int64),
+                     "'pending' holds pairs outside"),
+    "pending-negative": ("pending", np.array([[-1, 0]], dtype=np.int64),
+                         "'pending' holds pairs outside"),
+    "pending-shape": ("pending", np.zeros((2, 3), dtype=np.int64),
+                      "'pending' must have shape"),
+    "wh-float32": ("wh", np.zeros((H, H), dtype=np.float32), "'wh' must have dtype"),
+    "wi-int": ("wi", np.zeros((2, H), dtype=np.int64), "'wi' must have dtype"),
+    "pending-float": ("pending", np.zeros((0, 2)), "'pending' must have dtype"),
+    "history-object": ("history", np.zeros(40, dtype=object),
+                       "'history' must have dtype"),
+    "wi-list": ("wi", [[0.0] * H] * 2, "'wi' must be a numpy array"),
+    "hidden-int": ("hidden_size", H, "'hidden_size' must be a numpy array"),
+    "seed-str": ("seed", "3", "'seed' must be a numpy array"),
+    "seed-huge": ("seed", np.array(str(2**128), dtype="<U64"), "seed must be in"),
+    "seed-minus": ("seed", np.array("-3", dtype="<U64"), "'seed' is not"),
+    "iterations": ("iterations", np.int64(41), "'history' must have shape"),
+    "iterations-negative": ("iterations", np.int64(-1), "iterations must be in"),
+    "wh-nan": ("wh", np.full((H, H), np.nan), "'wh' holds non-finite"),
+    "lr-nan": ("learning_rate", np.float64("nan"), "learning_rate must be"),
+    "clip-zero": ("clip", np.float64(0.0), "clip must be"),
+    "rng-state": ("rng_state", np.array([0, 1, 0, 1, 5, 0], dtype=np.uint64),
+                  "'rng_state' is not a PCG64 state"),
+    "missing-wo": ("wo", _MISSING, "missing the key 'wo'"),
+    "extra-key": ("extra", np.zeros(3), "unknown keys 'extra'"),
+}
+
+
+def tampered_state(backend: str, case: str) -> dict[str, Any]:
+    key, value, _ = TAMPERED[case]
+    state = state_of(backend)
+    _tamper(state["fields"], key, value)
+    return state
+
+
+@pytest.mark.parametrize("case", sorted(TAMPERED))
+def test_lying_pickle_state_is_refused(backend: str, case: str) -> None:
+    """Was: copied unchecked into the kernel (heap overflows under ASan)."""
+    match = TAMPERED[case][2]
+    obj = BinarySumRNN.__new__(BinarySumRNN)
+    with pytest.raises(ValueError, match=match):
+        obj.__setstate__(tampered_state(backend, case))
+    data = pickle.dumps(_Crafted(tampered_state(backend, case)))
+    with pytest.raises(ValueError, match=match):
+        pickle.loads(data)
+    with pytest.raises(ValueError, match=match):
+        allow_list_loads(data)
+
+
+BAD_STATES: dict[str, tuple[Callable[[dict[str, Any]], Any], type, str]] = {
+    "not-a-dict": (lambda s: [s["fields"], s["backend"]], TypeError, "must be a dict"),
+    "no-backend": (lambda s: {"fields": s["fields"]}, ValueError, "keys"),
+    "extra": (lambda s: {**s, "x": 1}, ValueError, "keys"),
+    "fields-list": (lambda s: {**s, "fields": list(s["fields"].items())},
+                    ValueError, "must be a mapping"),
+    "backend-int": (lambda s: {**s, "backend": 42}, TypeError, "backend must be"),
+    "backend-name": (lambda s: {**s, "backend": "fortran"}, ValueError,
+                     "backend must be"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_STATES))
+def test_malformed_pickle_state_is_refused(backend: str, case: str) -> None:
+    make, error, match = BAD_STATES[case]
+    obj = BinarySumRNN.__new__(BinarySumRNN)
+    with pytest.raises(error, match=match):
+        obj.__setstate__(make(state_of(backend)))
+    with pytest.raises(error, match=match):
+        allow_list_loads(pickle.dumps(_Crafted(make(state_of(backend)))))
+
+
+def test_pickles_round_trip_through_an_allow_list(backend: str) -> None:
+    model = BinarySumRNN(hidden_size=H, bits=5, seed=3, backend=backend).fit(40)
+    for again in (pickle.loads(pickle.dumps(model)),
+                  allow_list_loads(pickle.dumps(model)),
+                  allow_list_loads(pickle.dumps(_Crafted(state_of(backend))))):
+        assert again.backend == backend and again.iterations == 40
+        assert np.array_equal(again.history, model.history)
+        for key, w in model.weights.items():
+            assert np.array_equal(again.weights[key], w)
+        assert np.array_equal(again.predict(np.arange(9), 3), model.predict(
+            np.arange(9), 3))
+        again.fit(10)
+        model_more = pickle.loads(pickle.dumps(model)).fit(10)
+        assert np.array_equal(again.weights["wh"], model_more.weights["wh"])
+
+
+def test_getstate_returns_copies_and_setstate_keeps_its_own(backend: str) -> None:
+    model = BinarySumRNN(hidden_size=H, bits=5, seed=3, backend=backend).fit(40)
+    before = model.weights
+    state = model.__getstate__()
+    for key in ("wi", "wh", "wo", "history", "pending"):
+        state["fields"][key] = np.array(state["fields"][key])  # writable either way
+    fields = model.__getstate__()["fields"]
+    for key in ("wi", "wh", "wo", "history", "pending"):
+        assert fields[key].flags.writeable and fields[key].flags.owndata, key
+        fields[key][...] = 7  # the live model must not see this
+    assert all(np.array_equal(model.weights[k], w) for k, w in before.items())
+
+    other = BinarySumRNN.__new__(BinarySumRNN)
+    other.__setstate__(state)
+    state["fields"]["wh"][...] = 7  # nor a model made from a state
+    assert np.array_equal(other.weights["wh"], before["wh"])
+
+
+# ------------------------------------------- 3. what save() may replace
+def same(a: BinarySumRNN, b: BinarySumRNN) -> bool:
+    return a.iterations == b.iterations and all(
+        np.array_equal(w, b.weights[k]) for k, w in a.weights.items()
+    )
+
+
+@pytest.fixture
+def model(backend: str) -> BinarySumRNN:
+    return BinarySumRNN(hidden_size=H, bits=5, seed=4, backend=backend).fit(30)
+
+
+def no_temporaries(*folders: Path) -> None:
+    for folder in folders:
+        assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+@POSIX
+def test_save_through_a_symlink_replaces_its_target(
+    tmp_path: Path, model: BinarySumRNN, backend: str
+) -> None:
+    """Was: the link became a plain file, its target left stale."""
+    real_dir = tmp_path / "store"
+    real_dir.mkdir()
+    BinarySumRNN(hidden_size=H, seed=0).save(real_dir / "real.npz")
+    link = tmp_path / "model.npz"
+    link.symlink_to(Path("store") / "real.npz")  # relative, another folder
+    model.save(link)
+    assert link.is_symlink() and os.readlink(link) == os.path.join("store", "real.npz")
+    assert same(BinarySumRNN.load(real_dir / "real.npz", backend=backend), model)
+    no_temporaries(tmp_path, real_dir)
+
+
+@POSIX
+def test_save_through_a_chain_of_symlinks(
+    tmp_path: Path, model: BinarySumRNN, backend: str
+) -> None:
+    (tmp_path / "real.npz").write_bytes(b"old")
+    (tmp_path / "b.npz").symlink_to("real.npz")
+    (tmp_path / "a.npz").symlink_to("b.npz")
+    model.save(tmp_path / "a.npz")
+    assert (tmp_path / "a.npz").is_symlink() and (tmp_path / "b.npz").is_symlink()
+    assert same(BinarySumRNN.load(tmp_path / "real.npz", backend=backend), model)
+    no_temporaries(tmp_path)
+
+
+@POSIX
+def test_save_through_a_dangling_symlink_creates_its_target(
+    tmp_path: Path, model: BinarySumRNN, backend: str
+) -> None:
+    """Decided: like open(link, "w"), the target is created, the link kept."""
+    (tmp_path / "link.npz").symlink_to("new.npz")
+    model.save(tmp_path / "link.npz")
+    assert (tmp_path / "link.npz").is_symlink()
+    assert same(BinarySumRNN.load(tmp_path / "new.npz", backend=backend), model)
+
+
+@POSIX
+def test_save_into_a_symlink_loop_is_an_os_error(
+    tmp_path: Path, model: BinarySumRNN
+) -> None:
+    (tmp_path / "a.npz").symlink_to("b.npz")
+    (tmp_path / "b.npz").symlink_to("a.npz")
+    with pytest.raises(OSError) as info:
+        model.save(tmp_path / "a.npz")
+    assert info.value.filename == str(tmp_path / "a.npz")
+    assert (tmp_path / "a.npz").is_symlink() and (tmp_path / "b.npz").is_symlink()
+    no_temporaries(tmp_path)
+
+
+@POSIX
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_save_keeps_an_existing_files_permissions(
+    tmp_path: Path, model: BinarySumRNN, mode: int
+) -> None:
+    """Was: a 0600 file came back 0644."""
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"old")
+    path.chmod(mode)
+    old = os.umask(0o022)
+    try:
+        model.save(path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+@POSIX
+def test_new_file_gets_0666_less_the_umask(tmp_path: Path, model: BinarySumRNN) -> None:
+    old = os.umask(0o027)
+    try:
+        model.save(tmp_path / "m.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "m.npz").stat().st_mode) == 0o640
+
+
+@pytest.fixture
+def target(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """An existing save target that is not a regular file."""
+    kind: str = request.param
+    path = tmp_path / "m.npz"
+    sock = None
+    if kind == "directory":
+        path.mkdir()
+        (path / "inside").write_text("keep")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+    elif kind == "char-device":  # like /dev/null, but our own node
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    elif kind == "link-to-fifo":
+        os.mkfifo(tmp_path / "fifo")
+        path.symlink_to("fifo")
+    try:
+        yield path
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return st.st_ino, stat.S_IFMT(st.st_mode), st.st_rdev
+
+
+TARGETS = [
+    "directory",
+    pytest.param("fifo", marks=POSIX),
+    pytest.param("socket", marks=POSIX),
+    pytest.param("char-device", marks=[POSIX, ROOT]),
+    pytest.param("link-to-fifo", marks=POSIX),
+]
+
+
+@pytest.mark.parametrize("target", TARGETS, indirect=True)
+def test_save_refuses_a_target_that_is_not_a_regular_file(
+    target: Path, model: BinarySumRNN
+) -> None:
+    """Was: os.replace swapped a device node, a FIFO or a socket for a plain
+    file (as root, `binsum train --out /dev/null` destroyed /dev/null)."""
+    before = _identity(target)
+    with pytest.raises(OSError) as info:
+        model.save(target)
+    assert info.value.filename == str(target)  # the user's path ...
+    assert ".tmp" not in str(info.value)  # ... never the temporary file
+    assert "directory" in str(info.value) or "only a regular file" in str(info.value)
+    assert _identity(target) == before
+    no_temporaries(target.parent)
+
+
+def test_write_errors_name_the_users_path(
+    tmp_path: Path, model: BinarySumRNN, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was: a failing rename named the hidden temporary file."""
+    path = tmp_path / "m.npz"
+    real_replace = os.replace
+
+    def cross_device(src: str, dst: str) -> None:
+        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV), src, dst)
+
+    monkeypatch.setattr(os, "replace", cross_device)
+    with pytest.raises(OSError) as info:
+        model.save(path)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert info.value.filename == str(path) and info.value.filename2 is None
+    assert ".tmp" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("target", TARGETS, indirect=True)
+def test_atomic_write_and_check_target_refuse_the_same(target: Path) -> None:
+    """The plot is written with atomic_write; the CLI checks with
+    check_target before training: both refuse what save() refuses."""
+    with pytest.raises(OSError):
+        check_target(target)
+    with pytest.raises(OSError), atomic_write(target) as fh:
+        fh.write(b"never")
+    no_temporaries(target.parent)
+
+
+@pytest.mark.parametrize("target", TARGETS, indirect=True)
+def test_cli_train_refuses_before_training(
+    target: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = _identity(target)
+    trained: list[int] = []
+    monkeypatch.setattr(BinarySumRNN, "fit", lambda self, n, **k: trained.append(n))
+    argv: Sequence[str] = ["train", "--iterations", "10", "--out", str(target)]
+    assert cli.main(list(argv)) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and trained == []
+    lines = err.splitlines()
+    assert len(lines) == 1 and f"cannot write --out {target}" in lines[0], err
+    assert _identity(target) == before
+
+
+def test_model_file_keys_unchanged() -> None:
+    """The format is unchanged: the same 13 members."""
+    assert len(KEYS) == 13
