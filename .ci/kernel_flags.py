@@ -1,0 +1,53 @@
+"""Print the compiler flags setup.py gives the kernel (GCC/Clang), one line.
+
+    python .ci/kernel_flags.py                       # UNIX_FLAGS
+    python .ci/kernel_flags.py --avx2                # + the AVX2 build's flags
+    python .ci/kernel_flags.py --allow-contraction   # -ffp-contract=fast instead
+                                                     # of =off (the teeth check)
+
+Read from setup.py's assignments (it calls setup() when imported), so the
+emulated and second-compiler builds in .ci/ use exactly the project's flags.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+SETUP = Path(__file__).resolve().parent.parent / "setup.py"
+
+
+def constants() -> dict[str, object]:
+    found: dict[str, object] = {}
+    for node in ast.parse(SETUP.read_text()).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and target.id.isupper():
+                try:
+                    found[target.id] = ast.literal_eval(node.value)
+                except ValueError:  # not a literal
+                    continue
+    return found
+
+
+def main(argv: list[str]) -> int:
+    unknown = set(argv) - {"--avx2", "--allow-contraction"}
+    if unknown:
+        print(__doc__, file=sys.stderr)
+        return 2
+    found = constants()
+    flags = list(found["UNIX_FLAGS"])  # type: ignore[call-overload]
+    if "--avx2" in argv:
+        flags += found["AVX2_FLAGS"]["unix"]  # type: ignore[index]
+    if "--allow-contraction" in argv:
+        if "-ffp-contract=off" not in flags:
+            print("setup.py's UNIX_FLAGS lack -ffp-contract=off", file=sys.stderr)
+            return 1
+        flags = [f for f in flags if f != "-ffp-contract=off"] + ["-ffp-contract=fast"]
+    print(" ".join(flags))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
