@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _children import child
 from _optional import optional_module
 
 import binsum
@@ -92,22 +93,22 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     args = [sys.executable, "-m", "binsum", "train", "--bits", "4",
             "--iterations", "3000", "--out", "m.npz"]
     master, slave = pty.openpty()
-    proc = subprocess.Popen(
+    with child(
         args, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
         cwd=tmp_path, env=_env(None),
-    )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # Linux: EIO once the child has closed the terminal
-            break
-        if not chunk:  # macOS and BSD: end of file
-            break
-        chunks.append(chunk)
-    os.close(master)
-    assert proc.wait(timeout=300) == 0
+    ) as proc:
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # Linux: EIO once the child has closed the terminal
+                break
+            if not chunk:  # macOS and BSD: end of file
+                break
+            chunks.append(chunk)
+        os.close(master)
+        assert proc.wait(timeout=300) == 0
     shown = b"".join(chunks).decode("utf-8", "replace")
     assert "training: 100%|" in shown and "3.00k/3.00k" in shown
     assert "[2000|3000] Error: " in shown  # the log still scrolls above it
@@ -153,16 +154,16 @@ def test_interrupt_exits_130_and_leaves_the_old_file(tmp_path: Path) -> None:
     out = tmp_path / "m.npz"
     BinarySumRNN(bits=3, seed=0).save(out)
     before = out.read_bytes()
-    proc = subprocess.Popen(
+    with child(
         [sys.executable, "-m", "binsum", "train", "--iterations", "1000000000",
          "--log-every", "500", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
         env=_env(None),
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().startswith("[0|")  # training has started
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=300)
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("[0|")  # training has started
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert err.splitlines() == ["binsum train: interrupted"]
     assert out.read_bytes() == before

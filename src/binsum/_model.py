@@ -606,4 +606,9 @@ class BinarySumRNN:
             )
         fields = _modelfile.check_fields(state["fields"], source="pickled model")
         other = self._from_fields(fields, state["backend"])
-        self.__dict__.update(other.__dict__)
+        if "_lock" not in self.__dict__:  # unpickling: a fresh object
+            self.__dict__.update(other.__dict__)
+            return
+        with self._writing("__setstate__"):  # replacing a live model's state
+            del other.__dict__["_lock"]
+            self.__dict__.update(other.__dict__)

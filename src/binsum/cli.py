@@ -14,6 +14,7 @@ import argparse
 import math
 import os
 import platform
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 import binsum
-from binsum import _backend, _plot, _pretrained, _sampling, _validate
+from binsum import _backend, _decimal, _plot, _pretrained, _sampling, _validate
 from binsum._atomic import check_target
 from binsum._model import SCORE_EXHAUSTIVE_BITS, SCORE_SAMPLE, BinarySumRNN
 from binsum._modelfile import ModelFileError
@@ -50,7 +51,7 @@ class _Parser(argparse.ArgumentParser):
 def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = _integer(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
         problem = _validate.out_of_range(value, low, high)
@@ -71,21 +72,36 @@ def _positive_float(text: str) -> float:
     return value
 
 
+_DECIMAL = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*")
+
+
+def _integer(text: str) -> int:
+    """int(text) for decimal text of any length, in base 0 otherwise (0x...),
+    without lifting Python's process-wide digit limit (binsum._decimal)."""
+    cleaned = text.strip()
+    if _DECIMAL.fullmatch(cleaned):  # also "007", which int(x, 0) refuses
+        digits = cleaned.lstrip("+-").replace("_", "")
+        value = _decimal.to_int(digits)
+        return -value if cleaned.startswith("-") else value
+    return int(cleaned, 0)  # 0b/0o/0x: no digit limit for these bases
+
+
 def operand(text: str) -> int:
     """A non-negative integer in decimal, 0b..., 0o... or 0x... of any size."""
-    cleaned = text.strip()
     try:
-        value = int(cleaned, 0)
+        value = _integer(text)
     except ValueError:
-        # int(x, 0) refuses leading zeros ("007"); plain digits mean decimal.
-        if not (cleaned.isascii() and cleaned.replace("_", "").isdigit()):
-            raise argparse.ArgumentTypeError(
-                f"not a number: {text!r} (use decimal, 0b..., 0o... or 0x...)"
-            ) from None
-        value = int(cleaned, 10)
+        raise argparse.ArgumentTypeError(
+            f"not a number: {_clip(text)!r} (use decimal, 0b..., 0o... or 0x...)"
+        ) from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be non-negative, got {text}")
+        raise argparse.ArgumentTypeError(f"must be non-negative, got {_clip(text)}")
     return value
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    """Long command-line text shortened for an error message."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} chars)"
 
 
 # ------------------------------------------------------------------ parser
@@ -347,10 +363,17 @@ def _cmd_add(args: argparse.Namespace) -> None:
     if args.explain:
         print("\n".join(explain(a, b, logits)))
     else:
-        print(total)
+        print(_decimal.to_text(total))
     if total != a + b:
-        print(f"{PROG} add: note: the network is wrong, a + b = {a + b}",
+        print(f"{PROG} add: note: the network is wrong, a + b = "
+              f"{_decimal.to_text(a + b)}",
               file=sys.stderr)
+
+
+def _sum_text(a: int, b: int, total: int) -> str:
+    """"A + B = TOTAL" in decimal, for numbers of any size."""
+    a_text, b_text = _decimal.to_text(a), _decimal.to_text(b)
+    return f"{a_text} + {b_text} = {_decimal.to_text(total)}"
 
 
 def explain(a: int, b: int, logits: np.ndarray[Any, Any]) -> list[str]:
@@ -369,10 +392,12 @@ def explain(a: int, b: int, logits: np.ndarray[Any, Any]) -> list[str]:
     def bits_of(v: int) -> list[int]:
         return [(v >> t) & 1 for t in range(n)]
 
-    verdict = "exact" if total == true else f"wrong, the true sum is {true}"
+    verdict = (
+        "exact" if total == true else f"wrong, the true sum is {_decimal.to_text(true)}"
+    )
     wrong = [t for t in range(n) if pred[t] != (true >> t) & 1]
     lines = [
-        f"{a} + {b} = {total} ({verdict})",
+        f"{_sum_text(a, b, total)} ({verdict})",
         "",
         "column addition, most significant bit on the left; the network reads "
         "the columns right to left, one per step:",
@@ -454,7 +479,7 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     a, b = DEMO_OPERANDS
     total = model.add(a, b)
     verdict = "exact" if total == a + b else f"wrong, the true sum is {a + b}"
-    print(f"{a} + {b} = {total} ({verdict})")
+    print(f"{_sum_text(a, b, total)} ({verdict})")
     print(
         "next: binsum train --out model.npz; binsum add [--explain] A B; "
         "binsum --help"
@@ -463,17 +488,13 @@ def _cmd_demo(args: argparse.Namespace) -> None:
 
 # ------------------------------------------------------------------- main
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit status (never raises)."""
-    # Operands "of any size", in decimal too: lift Python's 4,300-digit limit
-    # for this call only (main may run inside another program, e.g. tests).
-    limit = getattr(sys, "get_int_max_str_digits", lambda: None)()
-    if limit is not None:
-        sys.set_int_max_str_digits(0)
-    try:
-        return _main(argv)
-    finally:
-        if limit is not None:
-            sys.set_int_max_str_digits(limit)
+    """Run the command; returns the exit status (never raises).
+
+    Changes no process-wide setting (main may run inside another program):
+    long decimal operands are converted by binsum._decimal, not by lifting
+    Python's int/str digit limit.
+    """
+    return _main(argv)
 
 
 def _main(argv: Sequence[str] | None) -> int:
