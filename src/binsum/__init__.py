@@ -9,8 +9,16 @@ True
 from binsum._backend import DEFAULT as backend
 from binsum._backend import HAS_EXTENSION as has_extension
 from binsum._model import BinarySumRNN
+from binsum._modelfile import ModelFileError
 from binsum._sweep import sweep
 
 __version__ = "0.1.0"
 
-__all__ = ["BinarySumRNN", "__version__", "backend", "has_extension", "sweep"]
+__all__ = [
+    "BinarySumRNN",
+    "ModelFileError",
+    "__version__",
+    "backend",
+    "has_extension",
+    "sweep",
+]
