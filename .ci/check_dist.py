@@ -9,8 +9,10 @@ no generated C, no Cython source, no build/ or src/ paths, no bytecode. The
 compiled wheel: one binsum._core (and on x86-64 one binsum._core_avx2), a
 repaired platform tag (never linux_*), on Linux no libraries grafted by
 auditwheel (the kernels need only libc). The pure wheel: py3-none-any, nothing
-compiled. The sdist: the Cython sources and the tests, no generated C and
-nothing compiled.
+compiled. The sdist: the Cython sources, the tests, the documentation's
+sources and CHANGELOG.md, no generated C and nothing compiled; its metadata
+has the project URLs, and its long description (the README: PyPI's project
+page) links only to absolute URLs (relative links and images break on PyPI).
 """
 
 from __future__ import annotations
@@ -95,6 +97,9 @@ def check_wheel(path: str, kind: str) -> list[str]:
 def check_sdist(path: str) -> list[str]:
     with tarfile.open(path) as tf:
         names = [m.name.split("/", 1)[1] for m in tf.getmembers() if "/" in m.name]
+        top = tf.getmembers()[0].name.split("/", 1)[0]
+        member = tf.extractfile(f"{top}/PKG-INFO")
+        pkg_info = member.read().decode() if member else ""
     problems = []
     for needed in [
         "pyproject.toml",
@@ -109,12 +114,41 @@ def check_sdist(path: str) -> list[str]:
         "tests/golden.json",  # the golden bits every wheel's tests compare with
         "tests/_golden.py",
         "tests/test_golden.py",
+        "tests/test_readme.py",
+        "CHANGELOG.md",
+        "docs/conf.py",
+        "docs/index.md",
+        "docs/algorithm.md",
+        "docs/api.md",
     ] + [f"src/binsum/{m}" for m in MODULES + TYPING]:
         if needed not in names:
             problems.append(f"sdist lacks {needed}")
     for name in names:
         if name.endswith((*COMPILED, ".c", ".o", ".pyc")) or "/build/" in f"/{name}":
             problems.append(f"sdist ships build output {name}")
+        if name.startswith("docs/_build/"):
+            problems.append(f"sdist ships a built documentation site: {name}")
+    return problems + check_metadata(pkg_info)
+
+
+# Markdown links and images: [text](target), ![alt](target), <target>.
+LINK = re.compile(r"\]\(\s*<?([^)\s>]+)|<((?:https?|mailto):[^>\s]+)>")
+URLS = ("Source", "Documentation", "Issues", "Changelog")
+
+
+def check_metadata(pkg_info: str) -> list[str]:
+    """Project URLs present; the long description links absolutely."""
+    meta = Parser().parsestr(pkg_info)
+    problems = []
+    labels = [u.split(",", 1)[0].strip() for u in meta.get_all("Project-URL", [])]
+    problems += [f"no Project-URL {label}" for label in URLS if label not in labels]
+    description = str(meta.get_payload() or "")
+    if meta.get("Description-Content-Type", "") != "text/markdown":
+        problems.append("long description is not text/markdown")
+    for m in LINK.finditer(description):
+        target = m.group(1) or m.group(2)
+        if not target.startswith(("https://", "http://", "mailto:", "#")):
+            problems.append(f"relative link in the long description: {target}")
     return problems
 
 
