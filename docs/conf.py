@@ -14,6 +14,7 @@ offline (CI has no network: .ci/docs does this).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from importlib import metadata
 from pathlib import Path
@@ -29,7 +30,7 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.napoleon",
+    "numpydoc",
     "sphinx.ext.mathjax",
     "sphinxarg.ext",
 ]
@@ -41,9 +42,11 @@ myst_heading_anchors = 3
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
+autodoc_type_aliases = {"ArrayLike": "ArrayLike"}
 autosummary_generate = False  # the tables link to entries on the same page
-napoleon_google_docstring = False
-napoleon_numpy_docstring = True
+# Docstrings in numpydoc's style, as numpy and scikit-learn write them; the
+# class's members are documented in full below it, not listed again.
+numpydoc_show_class_members = False
 
 html_theme = "furo"
 html_title = f"binsum {release}"
@@ -90,5 +93,19 @@ def _copy_mathjax(app: Any, exception: BaseException | None) -> None:
             shutil.copyfile(source, target / part)
 
 
+def _alias_names(app: Any, what: str, name: str, obj: Any, options: Any,
+                 signature: str | None, annotation: str | None) -> Any:
+    """Sphinx 9 prints an alias inside a union (``ArrayLike | None``) as
+    ``TypeAliasForwardRef('ArrayLike')``: print its name."""
+    def fix(text: str | None) -> str | None:
+        return None if text is None else _ALIAS.sub(r"\1", text)
+
+    return fix(signature), fix(annotation)
+
+
+_ALIAS = re.compile(r"TypeAliasForwardRef\('([\w.]+)'\)")
+
+
 def setup(app: Any) -> None:
     app.connect("build-finished", _copy_mathjax)
+    app.connect("autodoc-process-signature", _alias_names)

@@ -7,6 +7,7 @@ folder); where it is not there (tests copied without it) this module skips.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,12 @@ def test_conventions_are_checked(
         with pytest.raises(AssertionError):
             check_document_python(doc, sub, monkeypatch)
             check_document_commands(doc, sub)
+
+
+def test_no_accidental_bold() -> None:
+    """``2**62`` outside code renders as bold on GitHub and PyPI (``**`` between
+    word characters opens strong emphasis): powers go in backticks."""
+    text = re.sub(r"```.*?```", "", README.read_text(encoding="utf-8"), flags=re.S)
+    prose = re.sub(r"`[^`\n]*`", "", text)
+    bad = [line for line in prose.splitlines() if re.search(r"\w\*\*\w", line)]
+    assert not bad, f"README.md: '**' between word characters outside code: {bad}"
