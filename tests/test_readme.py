@@ -22,11 +22,12 @@ from _examples import (
 
 README = ROOT / "README.md"
 
-pytestmark = pytest.mark.skipif(
+needs_readme = pytest.mark.skipif(
     not README.exists(), reason=f"no README.md beside the tests ({ROOT})"
 )
 
 
+@needs_readme
 def test_readme_python_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     skip_unless_compiled()
     doc = parse(README)
@@ -34,6 +35,7 @@ def test_readme_python_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     check_document_python(doc, tmp_path, monkeypatch)
 
 
+@needs_readme
 def test_readme_shell_commands(tmp_path: Path) -> None:
     skip_unless_compiled()
     doc = parse(README)
@@ -42,6 +44,7 @@ def test_readme_shell_commands(tmp_path: Path) -> None:
     check_document_commands(doc, tmp_path)
 
 
+@needs_readme
 def test_skip_list_is_current() -> None:
     """Every skipped command still exists in some document, and the only
     commands not run are those on the list."""
@@ -88,6 +91,7 @@ def test_conventions_are_checked(
             check_document_commands(doc, sub)
 
 
+@needs_readme
 def test_no_accidental_bold() -> None:
     """``2**62`` outside code renders as bold on GitHub and PyPI (``**`` between
     word characters opens strong emphasis): powers go in backticks."""
