@@ -34,6 +34,19 @@ def make_model(backend: str) -> Callable[..., BinarySumRNN]:
     return functools.partial(BinarySumRNN, backend=backend)
 
 
+def pytest_addoption(
+    parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
+) -> None:
+    # pyproject.toml sets pytest-run-parallel's thread_unsafe_functions; declare
+    # it when that plugin is not loaded, so plain pytest does not warn about it.
+    if not pluginmanager.has_plugin("run-parallel"):
+        parser.addini(
+            "thread_unsafe_functions",
+            "pytest-run-parallel: calls that make a test run on one thread",
+            type="linelist",
+        )
+
+
 _TRAINED: dict[str, BinarySumRNN] = {}
 
 

@@ -132,6 +132,7 @@ def test_corrupted_data_is_refused(
 def test_corrupted_npy_header_is_refused(
     members: dict[str, bytes], tmp_path: Path, backend: str
 ) -> None:
+    members = dict(members)  # several values in turn: not in the shared fixture
     header = b"{'descr': 1, }\n"
     members["wi"] = b"\x93NUMPY\x01\x00" + bytes([len(header), 0]) + header
     refused(write_zip(tmp_path / "m.npz", members), backend, "'wi' is corrupt")
@@ -154,7 +155,7 @@ def test_random_bytes_are_refused(tmp_path: Path, backend: str, size: int) -> No
 def test_missing_key_is_refused(
     members: dict[str, bytes], tmp_path: Path, backend: str, key: str
 ) -> None:
-    del members[key]
+    members = {k: v for k, v in members.items() if k != key}  # fixture unchanged
     refused(write_zip(tmp_path / "m.npz", members), backend, f"missing the key '{key}'")
 
 
