@@ -49,6 +49,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch rows")
     p.add_argument(
+        "--threads-only",
+        action="store_true",
+        help="only the two-thread scaling rows (e.g. on a free-threaded build)",
+    )
+    p.add_argument(
         "--markdown", action="store_true", help="also print the README's tables"
     )
     args = p.parse_args(argv)
@@ -610,6 +615,10 @@ def main() -> None:
         )
     q, r = ARGS.quick, ARGS.repeat
     machine()
+    if ARGS.threads_only:
+        print(f"GIL enabled: {getattr(sys, '_is_gil_enabled', lambda: True)()}")
+        threads(q, r)
+        return
     training(q, r)
     inference(q, r)
     threads(q, r)
