@@ -352,8 +352,7 @@ def test_seed_above_the_constructors_range_is_refused(
 ) -> None:
     members = dict(members)  # two values in turn: not in the shared fixture
     members["seed"] = npy(np.array(str(2**128), dtype="<U64"))
-    top = 2**128 - 1
-    with pytest.raises(ModelFileError, match=rf"seed must be in 0\.\.{top}, got"):
+    with pytest.raises(ModelFileError, match=r"seed must be in 0\.\.2\*\*128-1, got"):
         BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
     members["seed"] = npy(np.array(str(2**128 - 1), dtype="<U64"))
     model = BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
@@ -427,7 +426,7 @@ TAMPERED: dict[str, tuple[str, Any, str]] = {
     "seed-huge": ("seed", np.array(str(2**128), dtype="<U64"), "seed must be in"),
     "seed-minus": ("seed", np.array("-3", dtype="<U64"), "'seed' is not"),
     "iterations": ("iterations", np.int64(41), "'history' must have shape"),
-    "iterations-negative": ("iterations", np.int64(-1), "iterations must be in"),
+    "iterations-negative": ("iterations", np.int64(-1), "iterations must be >= 0"),
     "wh-nan": ("wh", np.full((H, H), np.nan), "'wh' holds non-finite"),
     "lr-nan": ("learning_rate", np.float64("nan"), "learning_rate must be"),
     "clip-zero": ("clip", np.float64(0.0), "clip must be"),

@@ -359,7 +359,7 @@ def test_score_validates(tiny: BinarySumRNN, value: Any, which: str) -> None:
     valid = {
         "bits": lambda v: v is None or _int_in(v, 1, 62),
         "sample": lambda v: v is None or _int_in(v, 1, 10**8),
-        "seed": lambda v: _int_in(v, 0, math.inf),
+        "seed": lambda v: _int_in(v, 0, 2**128 - 1),
     }[which](value)
     if which == "sample" and valid and value is not None:
         assume(int(value) <= 50)

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, for messages."""
     for test, what in (
         (stat.S_ISDIR, "a directory"),
         (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -49,7 +50,7 @@ def check_target(path: str | os.PathLike[str]) -> tuple[str, os.stat_result | No
     except OSError as exc:  # e.g. a symlink loop
         raise OSError(exc.errno, exc.strerror, name) from None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        kind = _kind(st.st_mode)
+        kind = file_kind(st.st_mode)
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, "it is a directory", name)
         raise FileExistsError(
@@ -127,7 +128,7 @@ def _still_replaceable(target: str, name: str) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISREG(mode):
-        what = "a symlink" if stat.S_ISLNK(mode) else _kind(mode)
+        what = "a symlink" if stat.S_ISLNK(mode) else file_kind(mode)
         raise FileExistsError(
             errno.EEXIST, f"it became {what} during the write (left untouched)", name
         )

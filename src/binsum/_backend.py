@@ -1,14 +1,17 @@
 """Choose the kernel: the compiled ``_core`` or its pure-Python twin ``_pycore``.
 
 ``BINSUM_NO_EXTENSIONS=1`` forces the twin; a missing extension falls back to
-it. Both modules satisfy the same signatures (``_core.pyi``).
+it. Both have the twin's signatures: ``_core.pyi`` re-exports them, stubtest
+checks the compiled kernel against them, and ``Kernel`` types every call.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any, TypeVar
 
 from binsum import _pycore
 
@@ -78,3 +81,27 @@ def kernel(name: str | None) -> tuple[str, ModuleType]:
             raise ImportError(f"backend='cython' is unavailable: {why}")
         return name, _compiled
     raise ValueError(f"backend must be 'cython', 'python' or None, got {name!r}")
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _like(twin_function: _F, module: ModuleType) -> _F:
+    """The module's function of the same name, typed as the twin's."""
+    function: _F = getattr(module, twin_function.__name__)
+    return function
+
+
+class Kernel:
+    """A kernel module's functions, each typed by the twin's signature, so
+    mypy checks every call the model makes (whichever backend runs it)."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+        self.exp = _like(_pycore.exp, module)
+        self.sigmoid = _like(_pycore.sigmoid, module)
+        self.work_size = _like(_pycore.work_size, module)
+        self.train = _like(_pycore.train, module)
+        self.loss_and_gradients = _like(_pycore.loss_and_gradients, module)
+        self.forward_logits = _like(_pycore.forward_logits, module)
+        self.predict = _like(_pycore.predict, module)

@@ -2,9 +2,12 @@
 # cython: initializedcheck=False, cdivision=True, freethreading_compatible=True
 """Compiled kernel of binsum: BPTT training and inference over C arrays.
 
-Every function mirrors ``binsum._pycore`` operation for operation; the two
+``binsum._pycore`` mirrors it block by block (the same function names,
+constants and loop nests, the same operations in the same order); the two
 must give bit-identical results, so any change to the arithmetic or its order
-is made in both. Built with -ffp-contract=off (no FMA) and never -ffast-math.
+is made in both: read them side by side. Its typing is the twin's
+(``_core.pyi`` re-exports the twin's signatures). Built with
+-ffp-contract=off (no FMA) and never -ffast-math.
 Callers (binsum._model) validate every argument; each entry point still
 checks in O(1) that the shapes it is handed agree and reads each operand once
 into a local before range-checking it, so no call can make it read out of
@@ -33,6 +36,23 @@ cdef extern from *:
     # values in registers and vectorise the innermost loops.
     ctypedef double* dptr "double * BINSUM_RESTRICT"
     ctypedef const double* cdptr "const double * BINSUM_RESTRICT"
+
+cdef extern from *:
+    """
+    static const double BINSUM_LOG2E = 1.4426950408889634;
+    static const double BINSUM_LN2_HI = 0.6931471803691238;
+    static const double BINSUM_LN2_LO = 1.9082149292705877e-10;
+    static const double BINSUM_SHIFTER = 6755399441055744.0;
+    static const double BINSUM_EXP_LIMIT = 708.0;
+    """
+    # _exp(): Cody-Waite split of ln(2) (kd * LN2_HI is exact for |kd| < 2**11);
+    # SHIFTER = 1.5 * 2**52: adding it rounds a double below 2**51 to an integer.
+    const double LOG2E "BINSUM_LOG2E"
+    const double LN2_HI "BINSUM_LN2_HI"
+    const double LN2_LO "BINSUM_LN2_LO"
+    const double SHIFTER "BINSUM_SHIFTER"
+    # |x| clamped here: e**x and every step stay normal
+    const double EXP_LIMIT "BINSUM_EXP_LIMIT"
 
 cdef extern from "Python.h":
     # The raw C function: returns -1 with the exception (KeyboardInterrupt,
@@ -114,16 +134,16 @@ cdef union F64Bits:
 
 
 cdef inline double _exp(double x) noexcept nogil:
-    # Same polynomial, clamp and scaling as _pycore.exp (see there).
+    # e**x from basic IEEE operations and an exact power-of-two scaling
+    # (_pycore._exp says more). The clamp is branch-free, so loops of
+    # sigmoids vectorise; NaN stays NaN through every operation below.
     cdef F64Bits t, scale
     cdef double kd, r, p, r2, r4
-    # Branch-free clamp so loops of sigmoids vectorise; NaN stays NaN
-    # through every operation below (the twin returns it early).
-    x = 708.0 if x > 708.0 else x
-    x = -708.0 if x < -708.0 else x
-    t.d = x * 1.4426950408889634 + 6755399441055744.0
-    kd = t.d - 6755399441055744.0
-    r = (x - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10
+    x = EXP_LIMIT if x > EXP_LIMIT else x
+    x = -EXP_LIMIT if x < -EXP_LIMIT else x
+    t.d = x * LOG2E + SHIFTER
+    kd = t.d - SHIFTER
+    r = (x - kd * LN2_HI) - kd * LN2_LO
     # Taylor polynomial of degree 12 in Estrin's form: the same operations
     # as the twin, and a dependency chain a third as long as Horner's.
     r2 = r * r

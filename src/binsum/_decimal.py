@@ -17,7 +17,8 @@ def to_int(text: str) -> int:
     if len(text) <= PIECE:
         return int(text, 10)
     low_len = len(text) // 2
-    return to_int(text[:-low_len]) * 10**low_len + to_int(text[-low_len:])
+    scale = int(10**low_len)  # (int ** int is not an int to a type checker)
+    return to_int(text[:-low_len]) * scale + to_int(text[-low_len:])
 
 
 def to_text(value: int) -> str:

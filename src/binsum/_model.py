@@ -1,13 +1,13 @@
-"""BinarySumRNN: configuration, validation, sampling and persistence.
+"""BinarySumRNN: the public model, over a kernel (``_core`` or its twin ``_pycore``).
 
-Arithmetic lives in the kernel (``_core`` or its twin ``_pycore``); this module
-checks every input, feeds the kernel arrays of known shape and keeps the
-model's state consistent. The state is one immutable snapshot (``_State``,
-its arrays read-only) replaced in a single assignment after each training
-block: an interrupt, an error or a concurrent ``predict`` never sees torn
-weights, and concurrent ``fit`` calls on one model are serialised by a lock.
-A block is sized by work (about the default network's 8,192 samples), so
-readers see new states, and Ctrl-C lands, as often at every size.
+Arithmetic lives in the kernel; this module checks every input, feeds the
+kernel arrays of known shape and keeps the model's state consistent. The
+configuration is one validated ``Config``; the state is one immutable
+snapshot (``_state.State``) replaced in a single assignment after each
+training block: an interrupt, an error or a concurrent ``predict`` never sees
+torn weights, and concurrent ``fit`` calls on one model are serialised by a
+lock. A block is sized by work (about the default network's 8,192 samples),
+so readers see new states, and Ctrl-C lands, as often at every size.
 """
 
 from __future__ import annotations
@@ -18,13 +18,27 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TextIO
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from binsum import _backend, _modelfile, _pretrained, _sampling, _validate
+from binsum import _backend, _modelfile, _pretrained, _report, _sampling, _state
+from binsum import _validate as check
+from binsum._config import (
+    BITS,
+    CHECK_BITS,
+    CHECK_SEED,
+    CLIP,
+    HIDDEN_SIZE,
+    ITERATIONS,
+    LEARNING_RATE,
+    Config,
+    fresh_seed,
+)
+from binsum._scoring import ScorePairs
+from binsum._state import State
 
 __all__ = ["BinarySumRNN"]
 
@@ -34,33 +48,8 @@ BLOCK = 8192  # most samples per kernel call
 # a block (at least one), so a block takes about as long at every size.
 BLOCK_WORK = BLOCK * 8 * (16 * 16 + 4 * 16)
 PREDICT_CHUNK = 1 << 16  # pairs per kernel call in predict: bounds extra memory
-SCORE_EXHAUSTIVE_BITS = 12  # up to here score() checks every pair
-SCORE_SAMPLE = 100_000
 
 Callback = Callable[["BinarySumRNN", int, float], Any]
-_MASK64 = (1 << 64) - 1
-
-
-@dataclass(frozen=True)
-class _State:
-    """Everything that changes with training; never mutated once published
-    (its arrays are made read-only, so no reference can change them)."""
-
-    wi: NDArray[np.float64]
-    wh: NDArray[np.float64]
-    wo: NDArray[np.float64]
-    rng_state: Mapping[str, Any]
-    pending: NDArray[np.int64]
-    history: NDArray[np.float64]  # one loss per iteration
-    iterations: int
-
-    def __post_init__(self) -> None:
-        for arr in (self.wi, self.wh, self.wo, self.pending, self.history):
-            arr.flags.writeable = False
-
-
-def _views(view: NDArray[Any], buffer: NDArray[Any]) -> bool:
-    return view.base is buffer
 
 
 def block_size(hidden_size: int, bits: int) -> int:
@@ -69,27 +58,20 @@ def block_size(hidden_size: int, bits: int) -> int:
     return max(1, min(BLOCK, BLOCK_WORK // per_sample))
 
 
-def _pack_rng(state: Mapping[str, Any]) -> NDArray[np.uint64]:
-    s, inc = state["state"]["state"], state["state"]["inc"]
-    words = [s >> 64, s & _MASK64, inc >> 64, inc & _MASK64]
-    words += [state["has_uint32"], state["uinteger"]]
-    return np.array(words, dtype=np.uint64)
+def _blocks(total: int, block: int, pause: int | None) -> Iterator[tuple[int, int]]:
+    """(done, step) for each kernel call of a fit of ``total`` samples: at most
+    ``block`` samples, and a call ends at every multiple of ``pause``."""
+    done = 0
+    while done < total:
+        step = min(total - done, block)
+        if pause is not None:
+            step = min(step, pause - done % pause)
+        yield done, step
+        done += step
 
 
-def _unpack_rng(words: NDArray[np.uint64]) -> dict[str, Any]:
-    w = [int(x) for x in words]
-    return {
-        "bit_generator": "PCG64",
-        "state": {"state": (w[0] << 64) | w[1], "inc": (w[2] << 64) | w[3]},
-        "has_uint32": w[4],
-        "uinteger": w[5],
-    }
-
-
-def _generator(rng_state: Mapping[str, Any]) -> np.random.Generator:
-    bitgen = np.random.PCG64()
-    bitgen.state = dict(rng_state)  # type: ignore[assignment]
-    return np.random.Generator(bitgen)
+def _views(view: NDArray[Any], buffer: NDArray[Any]) -> bool:
+    return view.base is buffer
 
 
 def _flat_operand(arr: NDArray[np.integer[Any]], shape: tuple[int, ...]) -> Any:
@@ -102,13 +84,21 @@ def _flat_operand(arr: NDArray[np.integer[Any]], shape: tuple[int, ...]) -> Any:
 
 def _check_path(path: Any) -> None:
     if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+
+
+def _check_fit_options(verbose: Any, callback: Any, file: Any) -> TextIO:
+    """fit's verbose, callback and file checked; the stream the log goes to."""
+    if not isinstance(verbose, bool | np.bool_):
+        raise TypeError(f"verbose must be True or False, got {verbose!r}")
+    if callback is not None and not callable(callback):
         raise TypeError(
-            f"path must be a str or os.PathLike, got {type(path).__name__}"
+            f"callback must be callable or None, got {type(callback).__name__}"
         )
-
-
-def _fmt_bits(value: int, bits: int) -> str:
-    return "[" + " ".join(format(value, f"0{bits}b")) + "]"
+    if file is not None and not callable(getattr(file, "write", None)):
+        raise TypeError(f"file must have a write method, got {type(file).__name__}")
+    out: TextIO = sys.stdout if file is None else file
+    return out
 
 
 class BinarySumRNN:
@@ -124,63 +114,48 @@ class BinarySumRNN:
 
     def __init__(
         self,
-        hidden_size: int = 16,
-        bits: int = 8,
-        learning_rate: float = 0.1,
-        clip: float = 5.0,
+        hidden_size: int = HIDDEN_SIZE,
+        bits: int = BITS,
+        learning_rate: float = LEARNING_RATE,
+        clip: float = CLIP,
         seed: int | None = None,
         backend: str | None = None,
     ) -> None:
-        self._hidden_size = _validate.integer(
-            "hidden_size", hidden_size, 1, _validate.MAX_HIDDEN
-        )
-        self._bits = _validate.integer("bits", bits, 1, _validate.MAX_BITS)
-        self._learning_rate = _validate.positive_float("learning_rate", learning_rate)
-        self._clip = _validate.positive_float("clip", clip)
-        seed = _validate.seed(seed)
-        self._backend_request = backend
-        self._backend, self._kernel = _backend.kernel(backend)
         if seed is None:
-            seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
-        self._seed: int = seed
-        self._lock = threading.Lock()
+            seed = fresh_seed()
+        config = Config(hidden_size, bits, learning_rate, clip, seed)
+        self._start(config, backend, _state.initial(config))
 
-        rng = np.random.Generator(np.random.PCG64(seed))
-        h = self._hidden_size
-        wi = 2 * rng.random((2, h)) - 1
-        wh = 2 * rng.random((h, h)) - 1
-        wo = 2 * rng.random((h, 1)) - 1
-        self._state = _State(
-            wi=wi,
-            wh=wh,
-            wo=wo,
-            rng_state=rng.bit_generator.state,
-            pending=_sampling.empty_pairs(),
-            history=np.zeros(0),
-            iterations=0,
-        )
+    def _start(self, config: Config, backend: str | None, state: State) -> None:
+        """Set up a model (new, loaded or unpickled) from checked parts."""
+        self._config = config
+        self._backend_request = backend
+        self._backend, module = _backend.kernel(backend)
+        self._kernel = _backend.Kernel(module)
+        self._lock = threading.Lock()
+        self._state = state
 
     # ----------------------------------------------------------- properties
     @property
     def hidden_size(self) -> int:
-        return self._hidden_size
+        return self._config.hidden_size
 
     @property
     def bits(self) -> int:
-        return self._bits
+        return self._config.bits
 
     @property
     def learning_rate(self) -> float:
-        return self._learning_rate
+        return self._config.learning_rate
 
     @property
     def clip(self) -> float:
-        return self._clip
+        return self._config.clip
 
     @property
     def seed(self) -> int:
         """The seed of the random generator (drawn from the OS if none was given)."""
-        return self._seed
+        return self._config.seed
 
     @property
     def backend(self) -> str:
@@ -215,28 +190,29 @@ class BinarySumRNN:
         wo: ArrayLike | None = None,
     ) -> None:
         """Replace some or all weights (validated: shape, finite real values)."""
-        h = self._hidden_size
+        h = self.hidden_size
         with self._writing("set_weights"):
             st = self._state
             self._state = replace(
                 st,
-                wi=st.wi if wi is None else _validate.weight_array("wi", wi, (2, h)),
-                wh=st.wh if wh is None else _validate.weight_array("wh", wh, (h, h)),
-                wo=st.wo if wo is None else _validate.weight_array("wo", wo, (h, 1)),
+                wi=st.wi if wi is None else check.weight_array("wi", wi, (2, h)),
+                wh=st.wh if wh is None else check.weight_array("wh", wh, (h, h)),
+                wo=st.wo if wo is None else check.weight_array("wo", wo, (h, 1)),
             )
 
     def __repr__(self) -> str:
+        c = self._config
         return (
-            f"BinarySumRNN(hidden_size={self._hidden_size}, bits={self._bits}, "
-            f"learning_rate={self._learning_rate!r}, clip={self._clip!r}, "
-            f"seed={self._seed}, backend={self._backend!r}) "
+            f"BinarySumRNN(hidden_size={c.hidden_size}, bits={c.bits}, "
+            f"learning_rate={c.learning_rate!r}, clip={c.clip!r}, "
+            f"seed={c.seed}, backend={self._backend!r}) "
             f"# {self.iterations} iterations trained"
         )
 
     # ------------------------------------------------------------- training
     def fit(
         self,
-        iterations: int = 10_000,
+        iterations: int = ITERATIONS,
         *,
         verbose: bool = False,
         log_every: int = 1000,
@@ -250,70 +226,63 @@ class BinarySumRNN:
         after every ``log_every`` iterations of this call with the mean loss of
         those iterations; returning False stops training there.
         """
-        total = _validate.integer("iterations", iterations, 0, _validate.MAX_ITERATIONS)
-        log_every = _validate.integer("log_every", log_every, 1)
-        if not isinstance(verbose, bool | np.bool_):
-            raise TypeError(f"verbose must be True or False, got {verbose!r}")
-        if callback is not None and not callable(callback):
-            raise TypeError(
-                f"callback must be callable or None, got {type(callback).__name__}"
-            )
-        if file is not None and not callable(getattr(file, "write", None)):
-            raise TypeError(f"file must have a write method, got {type(file).__name__}")
-        out = sys.stdout if file is None else file
-        kernel, bits = self._kernel, self._bits
-        block = block_size(self._hidden_size, bits)
+        total = check.ITERATIONS(iterations)
+        log_every = check.LOG_EVERY(log_every)
+        out = _check_fit_options(verbose, callback, file)
+        pause = log_every if verbose or callback is not None else None
+        block = block_size(self.hidden_size, self.bits)
         with self._writing("fit"):
-            st = self._state
-            start = st.iterations
-            rng = _generator(st.rng_state)
-            pending = st.pending
-            work = np.empty(kernel.work_size(self._hidden_size, bits))
-            done = 0
-            while done < total:
-                step = min(total - done, block)
-                if verbose or callback is not None:
-                    step = min(step, log_every - done % log_every)
-                pairs, pending = _sampling.draw(rng, pending, bits, step)
-                a = np.ascontiguousarray(pairs[:, 0])
-                b = np.ascontiguousarray(pairs[:, 1])
-                wi, wh, wo = st.wi.copy(), st.wh.copy(), st.wo.copy()
+            start = self._state.iterations
+            rng = _state.generator(self._state.rng_state)
+            work = np.empty(self._kernel.work_size(self.hidden_size, self.bits))
+            for done, step in _blocks(total, block, pause):
+                pairs, pending = _sampling.draw(
+                    rng, self._state.pending, self.bits, step
+                )
                 if verbose and done % log_every == 0:
-                    self._log(out, st, done, total, int(a[0]), int(b[0]))
-                history = self._history_room(st, start + done + step)
-                losses = history[start + done : start + done + step]
-                kernel.train(
-                    wi, wh, wo, a, b, bits, self._learning_rate, self._clip,
-                    losses, work,
-                )
-                if not (
-                    np.isfinite(wi).all()
-                    and np.isfinite(wh).all()
-                    and np.isfinite(wo).all()
-                ):
-                    raise FloatingPointError(
-                        f"training diverged within iterations {st.iterations}.."
-                        f"{st.iterations + step}: weights became non-finite; "
-                        "lower learning_rate or clip (the model keeps its last "
-                        "finite state)"
-                    )
+                    self._log(out, done, total, pairs[0])
+                self._train_block(pairs, rng, pending, work)
                 done += step
-                st = _State(
-                    wi=wi,
-                    wh=wh,
-                    wo=wo,
-                    rng_state=rng.bit_generator.state,
-                    pending=pending,
-                    history=history[: start + done],
-                    iterations=start + done,
-                )
-                self._state = st  # publish the whole block at once
                 if callback is not None and done % log_every == 0:
-                    recent = history[start + done - log_every : start + done]
-                    mean = float(recent.mean())
-                    if callback(self, done, mean) is False:
+                    loss = float(self._state.history[start + done - log_every :].mean())
+                    if callback(self, done, loss) is False:
                         break
         return self
+
+    def _train_block(
+        self,
+        pairs: _sampling.Pairs,
+        rng: np.random.Generator,
+        pending: _sampling.Pairs,
+        work: NDArray[np.float64],
+    ) -> None:
+        """Train one block on copies of the weights, then publish the new
+        state at once (or raise, keeping the last finite state)."""
+        st = self._state
+        end = st.iterations + len(pairs)
+        wi, wh, wo = st.wi.copy(), st.wh.copy(), st.wo.copy()
+        history = self._history_room(st, end)
+        self._kernel.train(
+            wi, wh, wo,
+            np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]),
+            self.bits, self.learning_rate, self.clip,
+            history[st.iterations : end], work,
+        )  # fmt: skip
+        if not all(np.isfinite(w).all() for w in (wi, wh, wo)):
+            raise FloatingPointError(
+                f"training diverged within iterations {st.iterations}..{end}: "
+                "weights became non-finite; lower learning_rate or clip (the "
+                "model keeps its last finite state)"
+            )
+        self._state = State(
+            wi=wi,
+            wh=wh,
+            wo=wo,
+            rng_state=rng.bit_generator.state,
+            pending=pending,
+            history=history[:end],
+            iterations=end,
+        )
 
     @contextlib.contextmanager
     def _writing(self, what: str) -> Iterator[None]:
@@ -334,7 +303,7 @@ class BinarySumRNN:
             finally:
                 self._writer = None
 
-    def _history_room(self, st: _State, need: int) -> NDArray[np.float64]:
+    def _history_room(self, st: State, need: int) -> NDArray[np.float64]:
         """A writable loss buffer holding st's history and room up to ``need``.
 
         It grows geometrically with what has been trained (many small fits stay
@@ -348,30 +317,21 @@ class BinarySumRNN:
             self._history_buffer = buf
         return buf
 
-    def _log(self, out: TextIO, st: _State, i: int, total: int, a: int, b: int) -> None:
-        """The lecture's progress lines for the sample about to be trained."""
-        n = self._bits
-        c = a + b
-        logits = self._logits(st, a, b, n)
-        kernel = self._kernel
-        error = 0.0
-        for t, o in enumerate(logits.tolist()):
-            error += abs(2.0 * (kernel.sigmoid(o) - ((c >> t) & 1)))
-        pred = _sampling.from_bits(logits > 0.0)
-        print(f"[{i}|{total}] Error: {error:.6f}", file=out)
-        print(
-            f"\tTrue: {_fmt_bits(c, n)} = {_fmt_bits(a, n)} + {_fmt_bits(b, n)}",
-            file=out,
-        )
-        print(f"\tPred: {_fmt_bits(pred, n)}", file=out)
+    def _log(self, out: TextIO, i: int, total: int, pair: NDArray[np.int64]) -> None:
+        """The lecture's log lines for the sample about to be trained."""
+        a, b = int(pair[0]), int(pair[1])
+        reading = self._read(self._state, a, b, self.bits)
+        out.write(_report.lecture_log(reading, i, total))
 
     # ------------------------------------------------------------ inference
-    def _logits(self, st: _State, a: int, b: int, steps: int) -> NDArray[np.float64]:
-        xa = _sampling.to_bits(a, steps)
-        xb = _sampling.to_bits(b, steps)
+    def _read(self, st: State, a: int, b: int, steps: int) -> _report.Reading:
+        """The output logits of a + b over ``steps`` steps."""
         logits = np.empty(steps)
-        self._kernel.forward_logits(st.wi, st.wh, st.wo, xa, xb, logits)
-        return logits
+        self._kernel.forward_logits(
+            st.wi, st.wh, st.wo,
+            _sampling.to_bits(a, steps), _sampling.to_bits(b, steps), logits,
+        )  # fmt: skip
+        return _report.Reading(a, b, logits)
 
     def predict(
         self, a: ArrayLike, b: ArrayLike, *, threads: int = 1
@@ -385,9 +345,9 @@ class BinarySumRNN:
         same. Beyond the output, memory use does not grow with the batch: the
         operands are copied and checked a chunk at a time.
         """
-        av = _validate.operand_array("a", a)
-        bv = _validate.operand_array("b", b)
-        threads = _validate.integer("threads", threads, 1, _validate.MAX_THREADS)
+        av = check.operand_array("a", a)
+        bv = check.operand_array("b", b)
+        threads = check.THREADS(threads)
         try:
             shape = np.broadcast_shapes(av.shape, bv.shape)
         except ValueError:
@@ -398,8 +358,8 @@ class BinarySumRNN:
         flat_out = out.reshape(-1)
         total = flat_out.shape[0]
         if total == 0:  # nothing to compute, but bad operands are still errors
-            _validate.operand_chunk("a", av.reshape(-1))
-            _validate.operand_chunk("b", bv.reshape(-1))
+            check.operand_chunk("a", av.reshape(-1))
+            check.operand_chunk("b", bv.reshape(-1))
             return out
         a_flat = _flat_operand(av, shape)
         b_flat = _flat_operand(bv, shape)
@@ -409,9 +369,11 @@ class BinarySumRNN:
         def run(start: int) -> None:
             stop = min(total, start + PREDICT_CHUNK)
             kernel.predict(
-                st.wi, st.wh, st.wo,
-                _validate.operand_chunk("a", a_flat[start:stop]),
-                _validate.operand_chunk("b", b_flat[start:stop]),
+                st.wi,
+                st.wh,
+                st.wo,
+                check.operand_chunk("a", a_flat[start:stop]),
+                check.operand_chunk("b", b_flat[start:stop]),
                 flat_out[start:stop],
             )
 
@@ -435,10 +397,10 @@ class BinarySumRNN:
         One per step: as many as the larger operand has bits, plus one for the
         carry. sigmoid(o_t) is the network's probability that bit t is 1.
         """
-        a = _validate.big_operand("a", a)
-        b = _validate.big_operand("b", b)
+        a = check.Integer("a", 0)(a)
+        b = check.Integer("b", 0)(b)
         steps = max(a.bit_length(), b.bit_length()) + 1
-        return self._logits(self._state, a, b, steps)
+        return self._read(self._state, a, b, steps).logits
 
     def score(
         self,
@@ -455,29 +417,17 @@ class BinarySumRNN:
         (default 100,000, drawn with ``seed``) estimate it. ``threads`` is
         passed to predict().
         """
-        bits = self._bits if bits is None else _validate.integer(
-            "bits", bits, 1, _validate.MAX_BITS
+        pairs = ScorePairs.choose(
+            self.bits if bits is None else CHECK_BITS(bits),
+            None if sample is None else check.SAMPLE(sample),
+            CHECK_SEED(seed),
         )
-        seed = _validate.integer("seed", seed, 0)
-        threads = _validate.integer("threads", threads, 1, _validate.MAX_THREADS)
-        if sample is None and bits <= SCORE_EXHAUSTIVE_BITS:
-            top = 1 << bits
-            correct = 0
-            start = 0
-            while start < top:  # chunks of about 2**21 pairs
-                stop = min(top, start + max(1, (1 << 21) // top))
-                a, b = _sampling.all_pairs(bits, start, stop)
-                correct += int(
-                    np.count_nonzero(self.predict(a, b, threads=threads) == a + b)
-                )
-                start = stop
-            return correct / (top * (top + 1) // 2)
-        count = SCORE_SAMPLE if sample is None else _validate.integer(
-            "sample", sample, 1, _validate.MAX_SAMPLE
-        )
-        a, b = _sampling.random_pairs(bits, count, seed)
-        exact = self.predict(a, b, threads=threads) == a + b
-        return int(np.count_nonzero(exact)) / count
+        threads = check.THREADS(threads)
+        correct = 0
+        for a, b in pairs.chunks():
+            exact = self.predict(a, b, threads=threads) == a + b
+            correct += int(np.count_nonzero(exact))
+        return correct / pairs.count
 
     def loss_and_gradients(
         self, a: int, b: int
@@ -486,44 +436,44 @@ class BinarySumRNN:
 
         The pair is a training sample: a + b < 2**bits, run over ``bits`` steps.
         """
-        largest = (1 << self._bits) - 1
-        a = _validate.integer("a", a, 0, largest)
-        b = _validate.integer("b", b, 0, largest)
+        largest = (1 << self.bits) - 1
+        a = check.Integer("a", 0, largest)(a)
+        b = check.Integer("b", 0, largest)(b)
         if a + b > largest:
             raise ValueError(
                 f"a + b must be in 0..{largest} (2**bits - 1), got {a + b}"
             )
         st = self._state
-        h = self._hidden_size
+        h = self.hidden_size
         grads = {"wi": np.zeros((2, h)), "wh": np.zeros((h, h)), "wo": np.zeros((h, 1))}
         loss = self._kernel.loss_and_gradients(
-            st.wi, st.wh, st.wo, a, b, self._bits, self._clip,
+            st.wi, st.wh, st.wo, a, b, self.bits, self.clip,
             grads["wi"], grads["wh"], grads["wo"],
-        )
+        )  # fmt: skip
         return float(loss), grads
 
     # ---------------------------------------------------------- persistence
     def _fields(self, copy: bool = False) -> dict[str, Any]:
         """The model's fields (see _modelfile.FIELDS) from one state snapshot;
         the arrays are the state's own unless ``copy``."""
-        st = self._state
+        st, c = self._state, self._config
 
         def own(arr: NDArray[Any]) -> NDArray[Any]:
             return arr.copy() if copy else arr
 
         return {
-            "hidden_size": np.int64(self._hidden_size),
-            "bits": np.int64(self._bits),
-            "learning_rate": np.float64(self._learning_rate),
-            "clip": np.float64(self._clip),
+            "hidden_size": np.int64(c.hidden_size),
+            "bits": np.int64(c.bits),
+            "learning_rate": np.float64(c.learning_rate),
+            "clip": np.float64(c.clip),
             "iterations": np.int64(st.iterations),
-            "seed": np.array(str(self._seed), dtype="<U64"),
+            "seed": np.array(str(c.seed), dtype="<U64"),
             "wi": own(st.wi),
             "wh": own(st.wh),
             "wo": own(st.wo),
             "history": own(st.history[: st.iterations]),
             "pending": own(st.pending),
-            "rng_state": _pack_rng(st.rng_state),
+            "rng_state": _state.pack_rng(st.rng_state),
         }
 
     @classmethod
@@ -533,25 +483,18 @@ class BinarySumRNN:
         if not isinstance(f, _modelfile.Fields):
             raise TypeError(f"expected checked Fields, got {type(f).__name__}")
         model = cls.__new__(cls)
-        model._hidden_size = f.hidden_size
-        model._bits = f.bits
-        model._learning_rate = f.learning_rate
-        model._clip = f.clip
-        model._seed = f.seed
-        model._backend_request = backend
-        model._backend, model._kernel = _backend.kernel(backend)
-        model._lock = threading.Lock()
         # The arrays are check_fields' own (fresh copies or just read): the
         # state may keep them as they are.
-        model._state = _State(
+        state = State(
             wi=f.wi,
             wh=f.wh,
             wo=f.wo,
-            rng_state=_unpack_rng(f.rng_state),
+            rng_state=_state.unpack_rng(f.rng_state),
             pending=f.pending,
             history=f.history,
             iterations=f.iterations,
         )
+        model._start(f.config, backend, state)
         return model
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -581,7 +524,7 @@ class BinarySumRNN:
     def pretrained(cls, backend: str | None = None) -> BinarySumRNN:
         """The network shipped inside binsum: ``binsum train`` with its defaults.
 
-        Its settings are recorded in ``binsum._pretrained.SETTINGS``; a fresh
+        Its recipe is recorded in ``binsum._pretrained``; a fresh
         copy is loaded on every call, so training it never changes the file.
         """
         with _pretrained.path() as file:

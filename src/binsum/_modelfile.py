@@ -15,21 +15,23 @@ Writes are atomic (``binsum._atomic``).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
 import stat
 import struct
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from binsum import _validate
-from binsum._atomic import atomic_write
+from binsum import _config, _validate
+from binsum._atomic import atomic_write, file_kind
+from binsum._config import Config
 
 FORMAT_VERSION = 1
 
@@ -81,14 +83,11 @@ class ModelFileError(ValueError):
 
 @dataclass(frozen=True)
 class Fields:
-    """A model's fields after ``check_fields``: plain values and fresh arrays."""
+    """A model's fields after ``check_fields``: its configuration, and fresh
+    arrays."""
 
-    hidden_size: int
-    bits: int
-    learning_rate: float
-    clip: float
+    config: Config
     iterations: int
-    seed: int
     wi: NDArray[np.float64]
     wh: NDArray[np.float64]
     wo: NDArray[np.float64]
@@ -113,18 +112,7 @@ def save(path: str | os.PathLike[str], fields: Mapping[str, Any]) -> None:
 # ------------------------------------------------------------ opening a file
 def _kind(mode: int) -> str | None:
     """What a file that is not a regular file is (None for a regular file)."""
-    if stat.S_ISREG(mode):
-        return None
-    for test, what in (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-    ):
-        if test(mode):
-            return what
-    return "not a regular file"
+    return None if stat.S_ISREG(mode) else file_kind(mode)
 
 
 def _not_regular(name: str, kind: str) -> ModelFileError:
@@ -430,20 +418,28 @@ def _array(
 
 
 def _check_settings(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """The scalar settings, range-checked exactly as the constructor does."""
+    """The scalar settings, checked by the configuration's own checks."""
     out = {
         key: _array(source, key, raw[key], dtype, (), copy=False).item()
         for key, dtype in _SETTINGS.items()
     }
+    with _invalid(source):
+        for key in _SETTINGS:
+            check = _config.CHECKS.get(key, _ITERATIONS)
+            out[key] = check(out[key])
+    return out
+
+
+_ITERATIONS = _validate.Integer("iterations", 0)  # a file may hold any number
+
+
+@contextlib.contextmanager
+def _invalid(source: str) -> Iterator[None]:
+    """A check's TypeError or ValueError as the file's ModelFileError."""
     try:
-        _validate.integer("hidden_size", out["hidden_size"], 1, _validate.MAX_HIDDEN)
-        _validate.integer("bits", out["bits"], 1, _validate.MAX_BITS)
-        _validate.positive_float("learning_rate", out["learning_rate"])
-        _validate.positive_float("clip", out["clip"])
-        _validate.integer("iterations", out["iterations"], 0)
+        yield
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{source} has an invalid value: {exc}") from None
-    return out
 
 
 def _check_seed(source: str, value: Any) -> int:
@@ -458,19 +454,13 @@ def _check_seed(source: str, value: Any) -> int:
         and not words[digits.size :].any()
     ):
         raise ModelFileError(f"{source} key 'seed' is not a non-negative integer")
-    value = int(digits.astype(np.uint8).tobytes())
-    try:  # the constructor's range
-        return _validate.integer("seed", value, 0, _validate.MAX_SEED)
-    except ValueError as exc:
-        raise ModelFileError(f"{source} has an invalid value: {exc}") from None
+    return int(digits.astype(np.uint8).tobytes())
 
 
 def _all_finite(arr: NDArray[np.float64]) -> bool:
     flat = arr.reshape(-1)
     step = _CHUNK // 8  # isfinite's temporary stays small for a long history
-    return all(
-        np.isfinite(flat[i : i + step]).all() for i in range(0, flat.size, step)
-    )
+    return all(np.isfinite(flat[i : i + step]).all() for i in range(0, flat.size, step))
 
 
 def check_fields(
@@ -498,6 +488,10 @@ def check_fields(
     settings = _check_settings(raw, source)
     size, bits = settings["hidden_size"], settings["bits"]
     seed = _check_seed(source, raw["seed"])
+    with _invalid(source):
+        config = Config(
+            **{key: settings[key] for key in _config.KEYS if key != "seed"}, seed=seed
+        )
     dims = {"H": size, "N": settings["iterations"], "M": None}
     arrays: dict[str, NDArray[Any]] = {}
     for key, (dtype, spec) in _ARRAYS.items():
@@ -521,12 +515,8 @@ def check_fields(
     if rng[4] > 1 or rng[5] >= 1 << 32:  # PCG64's has_uint32 flag and uint32 buffer
         raise ModelFileError(f"{source} key 'rng_state' is not a PCG64 state")
     return Fields(
-        hidden_size=size,
-        bits=bits,
-        learning_rate=settings["learning_rate"],
-        clip=settings["clip"],
+        config=config,
         iterations=settings["iterations"],
-        seed=seed,
         wi=arrays["wi"],
         wh=arrays["wh"],
         wo=arrays["wo"],

@@ -53,7 +53,9 @@ def write(
         x = np.arange(1, n + 1)
         ax.plot(x, history, color="0.8", linewidth=0.5, label="loss per sample")
         ax.plot(
-            x[window - 1 :], smooth(history, window), color="C0",
+            x[window - 1 :],
+            smooth(history, window),
+            color="C0",
             label=f"loss, mean of {window:,} samples",
         )
     ax.set_yscale("log")

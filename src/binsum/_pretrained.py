@@ -1,8 +1,9 @@
 """The network shipped inside the package, and how it was made.
 
 ``pretrained.npz`` was written by ``binsum train`` with its defaults (the
-command below); tests/test_pretrained.py retrains it with SETTINGS and checks
-the weights are bit-identical, so the file never drifts from its recipe.
+command below): the lecture's configuration with seed 0, trained ITERATIONS
+samples. tests/test_pretrained.py retrains it and checks the weights are
+bit-identical, so the file never drifts from its recipe.
 """
 
 from __future__ import annotations
@@ -12,16 +13,12 @@ import importlib.resources
 from collections.abc import Iterator
 from pathlib import Path
 
+from binsum._config import ITERATIONS, Config
+
 FILENAME = "pretrained.npz"
 COMMAND = "binsum train --out src/binsum/pretrained.npz --plot docs/loss.png"
-SETTINGS: dict[str, int | float] = {
-    "hidden_size": 16,
-    "bits": 8,
-    "learning_rate": 0.1,
-    "clip": 5.0,
-    "seed": 0,
-    "iterations": 10_000,
-}
+CONFIG = Config()  # the lecture's settings, seed 0
+__all__ = ["COMMAND", "CONFIG", "FILENAME", "ITERATIONS", "path"]
 
 
 @contextlib.contextmanager

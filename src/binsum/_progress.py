@@ -40,10 +40,15 @@ class Progress:
         if _is_terminal(self.out):
             size = shutil.get_terminal_size()
             bar: tqdm[Any] = tqdm(
-                total=total, file=self.out, unit="it", unit_scale=True,
+                total=total,
+                file=self.out,
+                unit="it",
+                unit_scale=True,
                 # shutil falls back to 80x24 when the terminal reports 0x0
                 # (a fresh pty), where tqdm would draw nothing at all.
-                ncols=size.columns, nrows=size.lines, leave=True,
+                ncols=size.columns,
+                nrows=size.lines,
+                leave=True,
                 desc="training",
             )
             self.bar, self.log = bar, _AboveBar(bar, self.out)

@@ -1,19 +1,29 @@
 """Pure-Python twin of the compiled kernel ``binsum._core``.
 
-Every function here performs the same IEEE-754 double operations, in the same
-order, as its counterpart in ``_core.pyx``, on plain Python floats. CPython's
-float arithmetic is correctly rounded binary64 with no fused multiply-add, so
-the two backends produce bit-identical results. Any change to the arithmetic
-or its order must be made in both files.
+It mirrors ``_core.pyx`` block by block: the same function names, constants,
+loop nests in the same order and the same IEEE-754 double operations in the
+same order, on plain Python floats. CPython's float arithmetic is correctly
+rounded binary64 with no fused multiply-add, so the two backends produce
+bit-identical results. Any change to the arithmetic or its order is made in
+both files; read them side by side.
 
-The callers (``binsum._model``) validate every argument; like the kernel,
-each entry point still checks that the shapes it is handed agree and that
-operands are in range, raising the kernel's ValueError.
+Where the kernel has C pointers this has Python lists: weights and gradients
+are flat lists in C order (``wh[row + j]`` for the kernel's ``row[j]`` with
+``row = wh + k * size``), hidden states one list per step. What the kernel
+needs only for C has no counterpart: the signal ticker (Python checks for
+signals between bytecodes) and memory management.
+
+This module is also the source of the kernel's typing: ``_core.pyi``
+re-exports these signatures, and stubtest checks the compiled kernel against
+them (.ci/run). The callers (``binsum._model``) validate every argument; like
+the kernel, each entry point still checks that the shapes it is handed agree
+and that operands are in range, raising the kernel's ValueError.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,23 +38,29 @@ __all__ = [
     "work_size",
 ]
 
-# Cody-Waite split of ln(2): kd * _LN2_HI is exact for |kd| < 2**11.
-_LOG2E = 1.4426950408889634
-_LN2_HI = 0.6931471803691238
-_LN2_LO = 1.9082149292705877e-10
-# 1.5 * 2**52: adding it rounds a double of magnitude < 2**51 to an integer.
-_SHIFTER = 6755399441055744.0
-_EXP_LIMIT = 708.0
-_MAX_BITS = 62  # operands and sums stay below 2**62 (int64)
+MAX_BITS = 62  # operands and sums stay below 2**62 (int64)
+
+# exp(): Cody-Waite split of ln(2) (kd * LN2_HI is exact for |kd| < 2**11);
+# SHIFTER = 1.5 * 2**52: adding it rounds a double below 2**51 to an integer.
+LOG2E = 1.4426950408889634
+LN2_HI = 0.6931471803691238
+LN2_LO = 1.9082149292705877e-10
+SHIFTER = 6755399441055744.0
+EXP_LIMIT = 708.0  # |x| clamped here: e**x and every step stay normal
+
+Floats = list[float]
 
 
 def _hidden_size(
     wi: NDArray[np.float64], wh: NDArray[np.float64], wo: NDArray[np.float64]
 ) -> int:
-    """H from the weights, after checking (2, H), (H, H), (H, 1), H >= 1."""
+    # H from the weights, after checking (2, H), (H, H), (H, 1), H >= 1.
     size = wh.shape[0] if wh.ndim == 2 else 0
-    if size < 1 or wh.shape != (size, size) or wi.shape != (2, size) or (
-        wo.shape != (size, 1)
+    if (
+        size < 1
+        or wh.shape != (size, size)
+        or wi.shape != (2, size)
+        or wo.shape != (size, 1)
     ):
         raise ValueError(
             "weights must have shapes (2, H), (H, H), (H, 1) with H >= 1, got "
@@ -59,129 +75,150 @@ def _same_length(what: str, n: int, m: int) -> None:
 
 
 def _check_bits(bits: int) -> None:
-    if not 1 <= bits <= _MAX_BITS:
-        raise ValueError(f"bits must be in 1..{_MAX_BITS}, got {bits}")
+    if bits < 1 or bits > MAX_BITS:
+        raise ValueError(f"bits must be in 1..{MAX_BITS}, got {bits}")
 
 
 def _pair_ok(a: int, b: int, bits: int) -> bool:
-    top = 1 << bits
-    return a >= 0 and b >= 0 and a < top and b < top and a + b < top
+    # A training pair: a, b >= 0 and a + b < 2**bits.
+    return (
+        a >= 0
+        and b >= 0
+        and a < (1 << bits)
+        and b < (1 << bits)
+        and a + b < (1 << bits)
+    )
 
 
-def exp(x: float) -> float:
+def _exp(x: float) -> float:
     """e**x from basic IEEE operations and an exact power-of-two scaling.
 
     Taylor polynomial of degree 12 on |r| <= ln(2)/2, evaluated in Estrin's
-    form (error below 3 ulp);
-    the argument is clamped to [-708, 708] so the result is always a normal
-    double. NaN passes through.
+    form (error below 3 ulp); the argument is clamped to [-EXP_LIMIT,
+    EXP_LIMIT] so the result is always a normal double. NaN passes through
+    every operation.
     """
-    if x > _EXP_LIMIT:
-        x = _EXP_LIMIT
-    elif x < -_EXP_LIMIT:
-        x = -_EXP_LIMIT
-    elif x != x:
-        return x
-    t = x * _LOG2E + _SHIFTER
-    kd = t - _SHIFTER
-    r = (x - kd * _LN2_HI) - kd * _LN2_LO
+    x = EXP_LIMIT if x > EXP_LIMIT else x
+    x = -EXP_LIMIT if x < -EXP_LIMIT else x
+    t = x * LOG2E + SHIFTER
+    kd = t - SHIFTER
+    r = (x - kd * LN2_HI) - kd * LN2_LO
+    # Taylor polynomial of degree 12 in Estrin's form: the same operations
+    # as the kernel, and a dependency chain a third as long as Horner's.
     r2 = r * r
     r4 = r2 * r2
-    p = (
-        ((1.0 + r) + (0.5 + 0.16666666666666666 * r) * r2)
-        + (
-            (0.041666666666666664 + 0.008333333333333333 * r)
-            + (0.001388888888888889 + 0.0001984126984126984 * r) * r2
-        )
-        * r4
-    ) + (
-        (
-            (
-                (2.48015873015873e-05 + 2.7557319223985893e-06 * r)
-                + (2.755731922398589e-07 + 2.505210838544172e-08 * r) * r2
-            )
-            + 2.08767569878681e-09 * r4
-        )
-        * (r4 * r4)
-    )
-    return math.ldexp(p, int(kd))
+    p = (((1.0 + r) + (0.5 + 0.16666666666666666 * r) * r2)
+         + ((0.041666666666666664 + 0.008333333333333333 * r)
+            + (0.001388888888888889 + 0.0001984126984126984 * r) * r2) * r4) \
+        + ((((2.48015873015873e-05 + 2.7557319223985893e-06 * r)
+             + (2.755731922398589e-07 + 2.505210838544172e-08 * r) * r2)
+            + 2.08767569878681e-09 * r4) * (r4 * r4))  # fmt: skip
+    # kd == k, an integer in [-1021, 1021]: 2**k and p * 2**k are normal, so
+    # building 2**k exactly and multiplying is the kernel's scaling (it reads
+    # k from t's low mantissa bits). NaN: the kernel's scale is some double
+    # and p * scale NaN; here p is NaN too.
+    scale = math.ldexp(1.0, int(kd)) if kd == kd else 1.0
+    return p * scale
 
 
-def sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + exp(-z))
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + _exp(-z))
 
 
 def _step(
-    wi0: list[float],
-    wi1: list[float],
-    wh: list[list[float]],
-    wo: list[float],
-    x0: float,
-    x1: float,
-    hp: list[float] | None,
-) -> tuple[list[float], float]:
-    """One time step: h_t from h_{t-1} = hp (None for h_0 = 0), and o_t."""
-    size = len(wo)
-    hc = [0.0] * size
+    wi: Floats, wh: Floats, wo: Floats, size: int, x0: float, x1: float,
+    hp: Floats, hc: Floats, first: bool,
+) -> float:  # fmt: skip
+    # h_t = sigmoid(x_t . wi + h_{t-1} . wh) into hc; returns o_t = h_t . wo.
+    # Each hc[j] sums k = 0..H-1 in order; j runs innermost so the H sums
+    # proceed side by side without changing any of them. At the first step
+    # h_0 = 0 and the recurrent term is skipped.
     for j in range(size):
-        acc = x0 * wi0[j] + x1 * wi1[j]
-        if hp is not None:
-            for k in range(size):
-                acc = acc + hp[k] * wh[k][j]
-        hc[j] = sigmoid(acc)
+        hc[j] = x0 * wi[j] + x1 * wi[size + j]
+    if not first:
+        for k in range(size):
+            hk = hp[k]
+            row = k * size
+            for j in range(size):
+                hc[j] = hc[j] + hk * wh[row + j]
+    for j in range(size):
+        hc[j] = _sigmoid(hc[j])
     o = 0.0
     for k in range(size):
         o = o + hc[k] * wo[k]
-    return hc, o
+    return o
+
+
+@dataclass
+class Work:
+    # Scratch for one pair's BPTT (the kernel carves it from one block).
+    hs: list[Floats]  # bits + 1 hidden states, h_0 = 0
+    yh: Floats  # bits outputs
+    da: Floats  # H
+    da_next: Floats  # H
+    gwi: Floats  # 2 * H
+    gwh: Floats  # H * H
+    gwo: Floats  # H
+
+
+def _work_size(size: int, bits: int) -> int:
+    return (bits + 1) * size + bits + 5 * size + size * size
+
+
+def _work_init(size: int, bits: int) -> Work:
+    return Work(
+        hs=[[0.0] * size for _ in range(bits + 1)],
+        yh=[0.0] * bits,
+        da=[0.0] * size,
+        da_next=[0.0] * size,
+        gwi=[0.0] * (2 * size),
+        gwh=[0.0] * (size * size),
+        gwo=[0.0] * size,
+    )
+
+
+def work_size(size: int, bits: int) -> int:
+    """Doubles of scratch that train() needs for hidden size H and ``bits``."""
+    return _work_size(size, bits)
 
 
 def _sample_gradients(
-    wi0: list[float],
-    wi1: list[float],
-    wh: list[list[float]],
-    wo: list[float],
-    a: int,
-    b: int,
-    bits: int,
-    clip: float,
-) -> tuple[float, list[list[float]], list[list[float]], list[float]]:
-    """Loss and BPTT gradients (gwi, gwh, gwo) for the pair (a, b)."""
-    size = len(wo)
+    wi: Floats, wh: Floats, wo: Floats, size: int, a: int, b: int, bits: int,
+    clip: float, w: Work,
+) -> float:  # fmt: skip
+    # Loss of (a, b) and its BPTT gradients into w.gwi, w.gwh, w.gwo.
     c = a + b
-    hs = [[0.0] * size]
-    yh = []
     loss = 0.0
+    da = w.da
+    da_next = w.da_next
+
     for t in range(bits):
         x0 = float((a >> t) & 1)
         x1 = float((b >> t) & 1)
         y = float((c >> t) & 1)
-        hc, o = _step(wi0, wi1, wh, wo, x0, x1, hs[t] if t > 0 else None)
-        hs.append(hc)
-        yhat = sigmoid(o)
-        yh.append(yhat)
+        o = _step(wi, wh, wo, size, x0, x1, w.hs[t], w.hs[t + 1], t == 0)
+        yhat = _sigmoid(o)
+        w.yh[t] = yhat
         err = yhat - y
         loss = loss + err * err
 
-    gwi = [[0.0] * size, [0.0] * size]
-    gwh = [[0.0] * size for _ in range(size)]
-    gwo = [0.0] * size
-    da_next = [0.0] * size
-    da = [0.0] * size
+    w.gwi[:] = [0.0] * (2 * size)
+    w.gwo[:] = [0.0] * size
+    w.gwh[:] = [0.0] * (size * size)
     for t in range(bits - 1, -1, -1):
         x0 = float((a >> t) & 1)
         x1 = float((b >> t) & 1)
         y = float((c >> t) & 1)
-        yhat = yh[t]
+        yhat = w.yh[t]
         do = 2.0 * (yhat - y) * yhat * (1.0 - yhat)
-        hc = hs[t + 1]
-        hp = hs[t]
-        last = t == bits - 1
+        hc = w.hs[t + 1]
+        hp = w.hs[t]
         for k in range(size):
             s = do * wo[k]
-            if not last:  # delta_a after the last step is zero
-                row = wh[k]
+            if t != bits - 1:  # delta_a after the last step is zero
+                row = k * size
                 for j in range(size):
-                    s = s + da_next[j] * row[j]
+                    s = s + da_next[j] * wh[row + j]
             d = s * (hc[k] * (1.0 - hc[k]))
             if d > clip:
                 d = clip
@@ -189,38 +226,40 @@ def _sample_gradients(
                 d = -clip
             da[k] = d
         for k in range(size):
-            gwo[k] = gwo[k] + hc[k] * do
+            w.gwo[k] = w.gwo[k] + hc[k] * do
         # Terms that are exactly +-0 (h_0 = 0, input bits of 0) are skipped:
         # an accumulator that starts at +0 never becomes -0, so adding +-0
         # would leave it unchanged.
         if t > 0:
             for k in range(size):
                 hk = hp[k]
-                grow = gwh[k]
+                grow = k * size
                 for j in range(size):
-                    grow[j] = grow[j] + hk * da[j]
+                    w.gwh[grow + j] = w.gwh[grow + j] + hk * da[j]
         if x0 != 0.0:
-            row0 = gwi[0]
             for j in range(size):
-                row0[j] = row0[j] + da[j]
+                w.gwi[j] = w.gwi[j] + da[j]
         if x1 != 0.0:
-            row1 = gwi[1]
             for j in range(size):
-                row1[j] = row1[j] + da[j]
+                w.gwi[size + j] = w.gwi[size + j] + da[j]
         da, da_next = da_next, da
-    return loss, gwi, gwh, gwo
+    return loss
 
 
-def _unpack(
-    wi: NDArray[np.float64], wh: NDArray[np.float64], wo: NDArray[np.float64]
-) -> tuple[list[float], list[float], list[list[float]], list[float]]:
-    rows = wi.tolist()
-    return rows[0], rows[1], wh.tolist(), wo[:, 0].tolist()
+def _sgd(wv: Floats, g: Floats, n: int, lr: float) -> None:
+    for i in range(n):
+        wv[i] = wv[i] - lr * g[i]
 
 
-def work_size(size: int, bits: int) -> int:
-    """Doubles of scratch that train() needs for hidden size H and ``bits``."""
-    return (bits + 1) * size + bits + 5 * size + size * size
+def _flat(arr: NDArray[np.float64]) -> Floats:
+    # The kernel's &arr[0, 0]: the values in C order.
+    values: Floats = arr.reshape(-1).tolist()
+    return values
+
+
+def _store(arr: NDArray[np.float64], values: Floats) -> None:
+    # Write a flat list back in C order (the kernel works in place).
+    arr[...] = np.reshape(values, arr.shape)
 
 
 def train(
@@ -238,40 +277,40 @@ def train(
     """Train on the pairs (a[i], b[i]) in order, one SGD step per pair.
 
     Updates wi, wh, wo in place and writes each pair's loss into loss[i].
-    ``work`` (scratch for the kernel) is accepted for the same signature; the
-    twin keeps its scratch in Python lists. A pair outside the training range
-    stops training before it, with ValueError, as in the kernel.
+    ``work`` is scratch of at least work_size(H, bits) doubles (checked as
+    the kernel does; the twin's scratch is Python lists). A pair outside the
+    training range (a, b >= 0, a + b < 2**bits) stops training before it: the
+    weights then hold the pairs before it, and ValueError is raised.
     """
     size = _hidden_size(wi, wh, wo)
+    n = len(a)
     _check_bits(bits)
-    _same_length("a and b", len(a), len(b))
-    _same_length("a and loss", len(a), len(loss))
-    wi0, wi1, whl, wol = _unpack(wi, wh, wo)
-    lr = float(learning_rate)
-    clip = float(clip)
-    bad = None
-    for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+    _same_length("a and b", n, len(b))
+    _same_length("a and loss", n, len(loss))
+    if n == 0:
+        return
+    if len(work) < _work_size(size, bits):
+        raise ValueError(f"work must hold work_size({size}, {bits}) doubles")
+    pwi, pwh, pwo = _flat(wi), _flat(wh), _flat(wo)
+    pa, pb = a.tolist(), b.tolist()
+    lr, clip = float(learning_rate), float(clip)
+    w = _work_init(size, bits)
+    bad = False
+    i, ai, bi = 0, 0, 0
+    for i in range(n):
+        ai = pa[i]
+        bi = pb[i]
         if not _pair_ok(ai, bi, bits):
-            bad = i, ai, bi
+            bad = True
             break
-        li, gwi, gwh, gwo = _sample_gradients(wi0, wi1, whl, wol, ai, bi, bits, clip)
-        loss[i] = li
-        for j in range(size):
-            wi0[j] = wi0[j] - lr * gwi[0][j]
-            wi1[j] = wi1[j] - lr * gwi[1][j]
-        for k in range(size):
-            row = whl[k]
-            grow = gwh[k]
-            for j in range(size):
-                row[j] = row[j] - lr * grow[j]
-        for k in range(size):
-            wol[k] = wol[k] - lr * gwo[k]
-    wi[0, :] = wi0
-    wi[1, :] = wi1
-    wh[:, :] = whl
-    wo[:, 0] = wol
-    if bad is not None:
-        i, ai, bi = bad
+        loss[i] = _sample_gradients(pwi, pwh, pwo, size, ai, bi, bits, clip, w)
+        _sgd(pwi, w.gwi, 2 * size, lr)
+        _sgd(pwh, w.gwh, size * size, lr)
+        _sgd(pwo, w.gwo, size, lr)
+    _store(wi, pwi)
+    _store(wh, pwh)
+    _store(wo, pwo)
+    if bad:
         raise ValueError(
             f"pair {i} is outside the training range of bits={bits}: ({ai}, {bi})"
         )
@@ -296,13 +335,14 @@ def loss_and_gradients(
         raise ValueError(f"({a}, {b}) is outside the training range of bits={bits}")
     if _hidden_size(gwi, gwh, gwo) != size:
         raise ValueError("gradients must have the weights' shapes")
-    wi0, wi1, whl, wol = _unpack(wi, wh, wo)
-    loss, g_i, g_h, g_o = _sample_gradients(
-        wi0, wi1, whl, wol, int(a), int(b), int(bits), float(clip)
-    )
-    gwi[:, :] = g_i
-    gwh[:, :] = g_h
-    gwo[:, 0] = g_o
+    w = _work_init(size, bits)
+    loss = _sample_gradients(
+        _flat(wi), _flat(wh), _flat(wo), size, int(a), int(b), int(bits),
+        float(clip), w,
+    )  # fmt: skip
+    _store(gwi, w.gwi)
+    _store(gwh, w.gwh)
+    _store(gwo, w.gwo)
     return loss
 
 
@@ -315,14 +355,69 @@ def forward_logits(
     logits: NDArray[np.float64],
 ) -> None:
     """Run the network over bit sequences xa, xb (LSB first); o_t into logits."""
-    _hidden_size(wi, wh, wo)
-    _same_length("xa and xb", len(xa), len(xb))
-    _same_length("xa and logits", len(xa), len(logits))
-    wi0, wi1, whl, wol = _unpack(wi, wh, wo)
-    hp: list[float] | None = None
-    for t, (x0, x1) in enumerate(zip(xa.tolist(), xb.tolist(), strict=True)):
-        hp, o = _step(wi0, wi1, whl, wol, float(x0), float(x1), hp)
-        logits[t] = o
+    size = _hidden_size(wi, wh, wo)
+    steps = len(xa)
+    _same_length("xa and xb", steps, len(xb))
+    _same_length("xa and logits", steps, len(logits))
+    if steps == 0:
+        return
+    pwi, pwh, pwo = _flat(wi), _flat(wh), _flat(wo)
+    pxa, pxb = xa.tolist(), xb.tolist()
+    hp = [0.0] * size  # not read at the first step (h_0 = 0)
+    hc = [0.0] * size
+    for t in range(steps):
+        logits[t] = _step(
+            pwi, pwh, pwo, size, float(pxa[t]), float(pxb[t]), hp, hc, t == 0
+        )
+        hp, hc = hc, hp
+
+
+def _bit_length(v: int) -> int:
+    return v.bit_length()
+
+
+MAX_PREFIX_BITS = 6  # prefix table: at most 4**6 states
+PREFIX_TABLE_BYTES = 262144
+
+
+def _prefix_bits(size: int, n: int) -> int:
+    # Depth D of the prefix table: it must fit in L2 and be worth building
+    # (4**D states cost about 4**D * 4 / 3 steps; the batch saves n * D).
+    d = 0
+    states = 4
+    while (d < MAX_PREFIX_BITS and states * size * 8 <= PREFIX_TABLE_BYTES
+           and states * 4 <= n):  # fmt: skip
+        d += 1
+        states *= 4
+    return d
+
+
+def _build_prefixes(
+    wi: Floats, wh: Floats, wo: Floats, size: int, depth: int
+) -> tuple[list[Floats], list[int]]:
+    # The hidden state h_D and the output bits of steps 0..D-1 for every
+    # pair of D-bit prefixes (a_low, b_low), at index a_low | b_low << D:
+    # exactly what _step computes for each pair on its own, computed once.
+    # Levels alternate between two state tables and two mask tables; returns
+    # the states and masks of level D.
+    states = 1 << (2 * depth)
+    prev = [[0.0] * size for _ in range(states)]
+    cur = [[0.0] * size for _ in range(states)]
+    pmask = [0] * states
+    cmask = [0] * states
+    for d in range(1, depth + 1):
+        low = (1 << (d - 1)) - 1
+        for e in range(1 << (2 * d)):
+            al = e & ((1 << d) - 1)
+            bl = e >> d
+            parent = (al & low) | ((bl & low) << (d - 1))
+            bit = 1 if _step(wi, wh, wo, size, float((al >> (d - 1)) & 1),
+                             float((bl >> (d - 1)) & 1), prev[parent],
+                             cur[e], d == 1) > 0.0 else 0  # fmt: skip
+            cmask[e] = (0 if d == 1 else pmask[parent]) | (bit << (d - 1))
+        prev, cur = cur, prev
+        pmask, cmask = cmask, pmask
+    return prev, pmask
 
 
 def predict(
@@ -335,27 +430,60 @@ def predict(
 ) -> None:
     """The network's sum of each pair; a pair runs max bit length + 1 steps.
 
-    (The kernel computes the first steps of a large batch once per operand
-    prefix; each pair still gets exactly the operations performed here.)
+    The first D steps of a pair depend only on the D lowest bits of its
+    operands, so for large batches they are computed once per prefix (a table
+    of 4**D states, the same operations) and each pair continues from there.
     """
-    _hidden_size(wi, wh, wo)
-    _same_length("a and b", len(a), len(b))
-    _same_length("a and out", len(a), len(out))
-    wi0, wi1, whl, wol = _unpack(wi, wh, wo)
-    top = 1 << _MAX_BITS
-    for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
-        if not (0 <= ai < top and 0 <= bi < top):
-            raise ValueError(
-                f"operands must be in 0..2**{_MAX_BITS} - 1, got ({ai}, {bi}) "
-                f"at index {i}"
-            )
-        steps = max(ai.bit_length(), bi.bit_length()) + 1
-        hp: list[float] | None = None
-        total = 0
-        for t in range(steps):
-            hp, o = _step(
-                wi0, wi1, whl, wol, float((ai >> t) & 1), float((bi >> t) & 1), hp
-            )
-            if o > 0.0:
+    size = _hidden_size(wi, wh, wo)
+    n = len(a)
+    _same_length("a and b", n, len(b))
+    _same_length("a and out", n, len(out))
+    if n == 0:
+        return
+    pwi, pwh, pwo = _flat(wi), _flat(wh), _flat(wo)
+    pa, pb = a.tolist(), b.tolist()
+    depth = _prefix_bits(size, n)
+    table: list[Floats] = []
+    mask: list[int] = []
+    if depth > 0:
+        table, mask = _build_prefixes(pwi, pwh, pwo, size, depth)
+    steps_buf = [0.0] * size, [0.0] * size
+    low = (1 << depth) - 1
+    for i in range(n):
+        ai = pa[i]
+        bi = pb[i]
+        if ai < 0 or bi < 0 or ai >= (1 << MAX_BITS) or bi >= (1 << MAX_BITS):
+            raise ValueError(f"operands must be in 0..2**{MAX_BITS} - 1, got "
+                             f"({ai}, {bi}) at index {i}")  # fmt: skip
+        steps = _bit_length(ai)
+        lb = _bit_length(bi)
+        if lb > steps:
+            steps = lb
+        steps += 1
+        hc, other = steps_buf
+        if depth > 0:
+            e = (ai & low) | ((bi & low) << depth)
+            hp = table[e]
+            total = mask[e]
+            if steps < depth:
+                total &= (1 << steps) - 1
+        else:
+            hp = other  # not read at the first step (h_0 = 0)
+            total = 0
+        for t in range(depth, steps):
+            if _step(pwi, pwh, pwo, size, float((ai >> t) & 1),
+                     float((bi >> t) & 1), hp, hc, t == 0) > 0.0:  # fmt: skip
                 total |= 1 << t
+            hp = hc
+            other, hc = hc, other
         out[i] = total
+
+
+def exp(x: float) -> float:
+    """The kernel's exponential (same bits as binsum._core.exp)."""
+    return _exp(x)
+
+
+def sigmoid(z: float) -> float:
+    """The kernel's logistic function (same bits as binsum._core.sigmoid)."""
+    return _sigmoid(z)

@@ -14,26 +14,24 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from binsum import _backend, _sampling, _validate
-from binsum._model import SCORE_EXHAUSTIVE_BITS, SCORE_SAMPLE, BinarySumRNN
+from binsum import _backend
+from binsum._config import KEYS, Config
+from binsum._model import BinarySumRNN
+from binsum._scoring import ScorePairs
+from binsum._validate import Integer
 
 __all__ = ["sweep"]
 
 Record = dict[str, Any]
-
-# Configuration keys: BinarySumRNN's keyword arguments and their defaults.
-DEFAULTS: dict[str, Any] = {
-    "hidden_size": 16,
-    "bits": 8,
-    "learning_rate": 0.1,
-    "clip": 5.0,
-    "backend": None,
-}
+ALLOWED = (*KEYS, "backend")  # BinarySumRNN's keyword arguments
+_ITERATIONS = Integer("iterations", 0)
+_CHECK_EVERY = Integer("check_every", 1)
 
 
 def _config(index: int, config: Any) -> dict[str, Any]:
@@ -44,46 +42,23 @@ def _config(index: int, config: Any) -> dict[str, Any]:
             f"{where} must be a mapping of BinarySumRNN keyword arguments, "
             f"got {type(config).__name__}"
         )
-    unknown = sorted(str(k) for k in config if k not in DEFAULTS and k != "seed")
+    unknown = sorted(str(k) for k in config if k not in ALLOWED)
     if unknown:
-        raise ValueError(
-            f"{where} has unknown keys {unknown}; allowed: "
-            f"{sorted([*DEFAULTS, 'seed'])}"
-        )
-    if "seed" not in config or config["seed"] is None:
+        allowed = sorted(ALLOWED)
+        raise ValueError(f"{where} has unknown keys {unknown}; allowed: {allowed}")
+    if config.get("seed") is None:
         raise ValueError(
             f"{where} needs a 'seed' (an integer >= 0): a sweep is reproducible "
             "only with explicit seeds"
         )
-    c = {**DEFAULTS, **config}
     try:
-        backend = c["backend"]
+        backend = config.get("backend")
         if backend is not None and backend not in _backend.BACKENDS:
             _backend.kernel(backend)  # raises the backend's own clear error
-        return {
-            "hidden_size": _validate.integer(
-                "hidden_size", c["hidden_size"], 1, _validate.MAX_HIDDEN
-            ),
-            "bits": _validate.integer("bits", c["bits"], 1, _validate.MAX_BITS),
-            "learning_rate": _validate.positive_float(
-                "learning_rate", c["learning_rate"]
-            ),
-            "clip": _validate.positive_float("clip", c["clip"]),
-            "seed": _validate.integer("seed", c["seed"], 0),
-            "backend": backend,
-        }
+        settings = Config(**{k: v for k, v in config.items() if k in KEYS})
     except (TypeError, ValueError) as exc:
         raise type(exc)(f"{where}: {exc}") from None
-
-
-def _score_pairs(bits: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """The pairs score() checks, shuffled so any prefix is a random sample."""
-    if bits <= SCORE_EXHAUSTIVE_BITS:
-        a, b = _sampling.all_pairs(bits, 0, 1 << bits)
-    else:
-        a, b = _sampling.random_pairs(bits, SCORE_SAMPLE, 0)
-    order = np.random.Generator(np.random.PCG64(0)).permutation(len(a))
-    return a[order], b[order]
+    return {**asdict(settings), "backend": backend}
 
 
 def _perfect(model: BinarySumRNN, a: NDArray[np.int64], b: NDArray[np.int64]) -> bool:
@@ -106,7 +81,7 @@ def _perfect(model: BinarySumRNN, a: NDArray[np.int64], b: NDArray[np.int64]) ->
 def _train_one(config: dict[str, Any], iterations: int, check_every: int) -> Record:
     """Train one configuration; return its record (plain data only)."""
     model = BinarySumRNN(**config)
-    a, b = _score_pairs(model.bits)
+    a, b = ScorePairs.choose(model.bits).shuffled()
     solved_at: list[int] = []
 
     def checkpoint(m: BinarySumRNN, done: int, _loss: float) -> None:
@@ -152,8 +127,8 @@ def sweep(
     thread pool over all cores runs the sweep. A given executor is not shut
     down. The records do not depend on the executor.
     """
-    iterations = _validate.integer("iterations", iterations, 0)
-    check_every = _validate.integer("check_every", check_every, 1)
+    iterations = _ITERATIONS(iterations)
+    check_every = _CHECK_EVERY(check_every)
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError(
             "executor must be a concurrent.futures.Executor or None, "

@@ -1,17 +1,22 @@
 """Argument checks for the public API: every error names the argument and
-the allowed range, so nothing unchecked ever reaches the kernel."""
+says its range plainly, so nothing unchecked ever reaches the kernel.
+
+A check is an object (``Integer``, ``PositiveReal``) that knows its argument's
+name and range: the API calls it on a value, the command uses its ``problem``
+for an argument's text, so an error reads the same wherever it comes from.
+"""
 
 from __future__ import annotations
 
 import math
 import numbers
 import operator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-MAX_HIDDEN = 4096  # wh alone is then 128 MiB; larger is surely a mistake
 MAX_BITS = 62  # operands and sums stay inside int64
 MAX_OPERAND = 2**MAX_BITS - 1
 MAX_THREADS = 1024
@@ -22,25 +27,17 @@ MAX_SAMPLE = 10**8  # score(sample=...): 1.6 GB of operands
 _NOT_NUMBERS = bool | np.bool_ | np.timedelta64
 
 
-def integer(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """A Python int (or numpy integer) in [low, high]; bools are refused."""
-    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be an integer, got {type(value).__name__} {value!r}"
-        )
-    v = operator.index(value)
-    problem = out_of_range(v, low, high)
-    if problem:
-        raise ValueError(f"{name} {problem}")
-    return v
-
-
-def out_of_range(value: int, low: int, high: int | None) -> str | None:
-    """"must be in LOW..HIGH, got VALUE" when value is outside, else None."""
-    if value < low or (high is not None and value > high):
-        allowed = f"{low}..{high}" if high is not None else f">= {low}"
-        return f"must be in {allowed}, got {_short(value)}"
-    return None
+def plain(bound: int) -> str:
+    """A range's bound as people write it: 2**128-1, not 39 digits."""
+    if bound >= 1 << 16:
+        if bound & (bound - 1) == 0:
+            return f"2**{bound.bit_length() - 1}"
+        if (bound + 1) & bound == 0:
+            return f"2**{bound.bit_length()}-1"
+        digits = len(str(bound)) - 1
+        if bound == 10**digits:
+            return f"10**{digits}"
+    return str(bound)
 
 
 def _short(value: int) -> str:
@@ -50,33 +47,74 @@ def _short(value: int) -> str:
     return f"{'-' if value < 0 else ''}a {abs(value).bit_length()}-bit number"
 
 
-def positive_float(name: str, value: Any) -> float:
-    """A finite real number > 0."""
-    if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{name} must be a real number, got {type(value).__name__} {value!r}"
-        )
-    try:
-        v = float(value)
-    except OverflowError:  # an int or Fraction beyond the float range
-        v = math.inf
-    if not (math.isfinite(v) and v > 0.0):
-        raise ValueError(f"{name} must be finite and > 0, got {v!r}")
-    return v
+@dataclass(frozen=True)
+class Integer:
+    """An integer argument in low..high (high None: no upper limit)."""
 
+    name: str
+    low: int
+    high: int | None = None
 
-MAX_SEED = 2**128 - 1  # SeedSequence entropy's size; fits the file's <U64 field
+    @property
+    def range(self) -> str:
+        """The allowed values, e.g. "1..4096", "0..2**128-1" or ">= 1"."""
+        if self.high is None:
+            return f">= {plain(self.low)}"
+        return f"{plain(self.low)}..{plain(self.high)}"
 
-
-def seed(value: Any) -> int | None:
-    if value is None:
+    def problem(self, value: int) -> str | None:
+        """What is wrong with an int (without the name), or None."""
+        if value < self.low or (self.high is not None and value > self.high):
+            verb = "be" if self.high is None else "be in"
+            return f"must {verb} {self.range}, got {_short(value)}"
         return None
-    return integer("seed", value, 0, MAX_SEED)
+
+    def __call__(self, value: Any) -> int:
+        """``value`` as an int; TypeError unless an integer (bools are not),
+        ValueError outside the range."""
+        if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Integral):
+            raise TypeError(
+                f"{self.name} must be an integer, got {type(value).__name__} {value!r}"
+            )
+        v = operator.index(value)
+        problem = self.problem(v)
+        if problem:
+            raise ValueError(f"{self.name} {problem}")
+        return v
 
 
-def big_operand(name: str, value: Any) -> int:
-    """A non-negative integer of any size."""
-    return integer(name, value, 0)
+@dataclass(frozen=True)
+class PositiveReal:
+    """A real argument that must be finite and > 0."""
+
+    name: str
+    range = "finite and > 0"
+
+    def problem(self, value: float) -> str | None:
+        if math.isfinite(value) and value > 0.0:
+            return None
+        return f"must be {self.range}, got {value!r}"
+
+    def __call__(self, value: Any) -> float:
+        if isinstance(value, _NOT_NUMBERS) or not isinstance(value, numbers.Real):
+            raise TypeError(
+                f"{self.name} must be a real number, got "
+                f"{type(value).__name__} {value!r}"
+            )
+        try:
+            v = float(value)
+        except OverflowError:  # an int or Fraction beyond the float range
+            v = math.inf
+        problem = self.problem(v)
+        if problem:
+            raise ValueError(f"{self.name} {problem}")
+        return v
+
+
+ITERATIONS = Integer("iterations", 0, MAX_ITERATIONS)
+LOG_EVERY = Integer("log_every", 1)
+THREADS = Integer("threads", 1, MAX_THREADS)
+SAMPLE = Integer("sample", 1, MAX_SAMPLE)
 
 
 def operand_array(name: str, value: Any) -> NDArray[np.integer[Any]]:
@@ -99,7 +137,8 @@ def operand_array(name: str, value: Any) -> NDArray[np.integer[Any]]:
         arr, kind = np.asarray(value, dtype=object), "O"
     if kind == "O":
         # Python ints too large for int64, or mixed objects: check each one.
-        flat = [integer(name, v, 0, MAX_OPERAND) for v in arr.ravel().tolist()]
+        check = Integer(name, 0, MAX_OPERAND)
+        flat = [check(v) for v in arr.ravel().tolist()]
         return np.array(flat, dtype=np.int64).reshape(arr.shape)
     if kind not in "iu":
         raise TypeError(
@@ -114,13 +153,12 @@ def operand_chunk(name: str, chunk: NDArray[np.integer[Any]]) -> NDArray[np.int6
     (another thread may be rewriting the caller's array meanwhile)."""
     own = np.array(chunk, copy=True, order="C")
     if own.size:
-        if own.dtype.kind == "i" and own.min() < 0:
-            raise ValueError(f"{name} must be non-negative, got {int(own.min())}")
-        if own.max() > MAX_OPERAND:
-            raise ValueError(
-                f"{name} must be < 2**{MAX_BITS} (at most {MAX_BITS} bits), "
-                f"got {int(own.max())}"
-            )
+        low, high = int(own.min()), int(own.max())
+        problem = Integer(name, 0, MAX_OPERAND).problem
+        for value in (low, high):
+            message = problem(value)
+            if message:
+                raise ValueError(f"{name} {message}")
     return own.astype(np.int64, copy=False)
 
 

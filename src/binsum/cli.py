@@ -24,11 +24,13 @@ from typing import Any, NoReturn
 import numpy as np
 
 import binsum
-from binsum import _backend, _decimal, _plot, _pretrained, _sampling, _validate
+from binsum import _backend, _config, _decimal, _plot, _pretrained, _report
 from binsum._atomic import check_target
-from binsum._model import SCORE_EXHAUSTIVE_BITS, SCORE_SAMPLE, BinarySumRNN
+from binsum._model import BinarySumRNN
 from binsum._modelfile import ModelFileError
 from binsum._progress import Progress
+from binsum._scoring import DEFAULT_SAMPLE, EXHAUSTIVE_BITS, ScorePairs
+from binsum._validate import ITERATIONS, SAMPLE, Integer, PositiveReal
 
 PROG = "binsum"
 DEMO_OPERANDS = (12345678901234567890, 98765432109876543210)
@@ -48,13 +50,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ------------------------------------------------------------- value parsers
-def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
-    def parse(text: str) -> int:
+def _typed(check: Integer | PositiveReal) -> Callable[[str], Any]:
+    """An argument type: the text as a number, checked by the API's own check
+    (so the range reads the same here as in a ValueError)."""
+
+    def parse(text: str) -> Any:
         try:
-            value = _integer(text)
+            value = _integer(text) if isinstance(check, Integer) else float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        problem = _validate.out_of_range(value, low, high)
+            kind = "an integer" if isinstance(check, Integer) else "a number"
+            raise argparse.ArgumentTypeError(f"not {kind}: {_clip(text)!r}") from None
+        problem = check.problem(value)  # type: ignore[arg-type]
         if problem:
             raise argparse.ArgumentTypeError(problem)
         return value
@@ -62,14 +68,7 @@ def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0.0):
-        raise argparse.ArgumentTypeError(f"must be finite and > 0, got {text}")
-    return value
+_LOG_EVERY = Integer("log_every", 0, ITERATIONS.high)  # 0: no log
 
 
 _DECIMAL = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*")
@@ -94,9 +93,13 @@ def operand(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"not a number: {_clip(text)!r} (use decimal, 0b..., 0o... or 0x...)"
         ) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be non-negative, got {_clip(text)}")
+    problem = _OPERAND.problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return value
+
+
+_OPERAND = Integer("operand", 0)  # of any size
 
 
 def _clip(text: str, limit: int = 60) -> str:
@@ -105,6 +108,8 @@ def _clip(text: str, limit: int = 60) -> str:
 
 
 # ------------------------------------------------------------------ parser
+# Declarations as argparse reads them: a call per option, kept compact.
+# fmt: off
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -156,22 +161,23 @@ def build_parser() -> argparse.ArgumentParser:
         "eval",
         help="measure a network's exact-sum accuracy",
         description="Exact-sum accuracy over every pair with a + b < 2**N for "
-        f"N <= {SCORE_EXHAUSTIVE_BITS}, and over random pairs beyond (length "
+        f"N <= {EXHAUSTIVE_BITS}, and over random pairs beyond (length "
         "generalisation: a network trained on 8 bits adds longer numbers).",
     )
     _add_model_flag(ev)
+    bits, seed = _config.CHECK_BITS, _config.CHECK_SEED
     ev.add_argument(
-        "--bits", metavar="N", type=_int_in(1, _validate.MAX_BITS),
-        help=f"operand size, 1..{_validate.MAX_BITS} (default: the model's)",
+        "--bits", metavar="N", type=_typed(bits),
+        help=f"operand size, {bits.range} (default: the model's)",
     )
     ev.add_argument(
-        "--sample", metavar="K", type=_int_in(1, _validate.MAX_SAMPLE),
-        help=f"use K random pairs (default: all pairs up to "
-        f"{SCORE_EXHAUSTIVE_BITS} bits, {SCORE_SAMPLE:,} beyond)",
+        "--sample", metavar="K", type=_typed(SAMPLE),
+        help=f"use K random pairs, {SAMPLE.range} (default: all pairs up to "
+        f"{EXHAUSTIVE_BITS} bits, {DEFAULT_SAMPLE:,} beyond)",
     )
     ev.add_argument(
-        "--seed", type=_int_in(0, _validate.MAX_SEED), default=0,
-        help="seed of the random pairs (default: %(default)s)",
+        "--seed", type=_typed(seed), default=0,
+        help=f"seed of the random pairs, {seed.range} (default: %(default)s)",
     )
     ev.set_defaults(run=_cmd_eval)
 
@@ -192,49 +198,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_cmd_demo)
     return parser
+# fmt: on
 
 
 def _add_training_flags(p: argparse.ArgumentParser) -> None:
-    s = _pretrained.SETTINGS
-    p.add_argument(
-        "--hidden-size", metavar="H", type=_int_in(1, _validate.MAX_HIDDEN),
-        default=s["hidden_size"],
-        help=f"hidden units, 1..{_validate.MAX_HIDDEN} (default: %(default)s)",
-    )
-    p.add_argument(
-        "--bits", metavar="N", type=_int_in(1, _validate.MAX_BITS), default=s["bits"],
-        help=f"bits of the training operands, 1..{_validate.MAX_BITS} "
-        "(default: %(default)s)",
-    )
-    p.add_argument(
-        "--iterations", metavar="K", type=_int_in(0, _validate.MAX_ITERATIONS),
-        default=s["iterations"],
-        help="training samples, one SGD step each (default: %(default)s)",
-    )
-    p.add_argument(
-        "--learning-rate", metavar="LR", type=_positive_float,
-        default=s["learning_rate"], help="SGD step size (default: %(default)s)",
-    )
-    p.add_argument(
-        "--clip", metavar="C", type=_positive_float, default=s["clip"],
-        help="clip hidden deltas to [-C, C] (default: %(default)s)",
-    )
-    p.add_argument(
-        "--seed", type=_int_in(0, _validate.MAX_SEED), default=s["seed"],
-        help="random seed of the weights and samples (default: %(default)s, "
-        "which reproduces the shipped network)",
-    )
-    p.add_argument(
-        "--log-every", metavar="K", type=_int_in(0, _validate.MAX_ITERATIONS),
-        default=1000,
-        help="print the lecture's log every K iterations, 0 for none "
-        "(default: %(default)s)",
-    )
+    c = _pretrained.CONFIG  # the lecture's settings, seed 0
+    checks = _config.CHECKS
+    flags: list[tuple[str, str, Integer | PositiveReal, object, str]] = [
+        ("--hidden-size", "H", checks["hidden_size"], c.hidden_size, "hidden units"),
+        ("--bits", "N", checks["bits"], c.bits, "bits of the training operands"),
+        ("--iterations", "K", ITERATIONS, _pretrained.ITERATIONS,
+         "training samples, one SGD step each"),
+        ("--learning-rate", "LR", checks["learning_rate"], c.learning_rate,
+         "SGD step size"),
+        ("--clip", "C", checks["clip"], c.clip, "clip hidden deltas to [-C, C]"),
+        ("--seed", "SEED", checks["seed"], c.seed,
+         "random seed of the weights and samples (the default reproduces the "
+         "shipped network)"),
+        ("--log-every", "K", _LOG_EVERY, 1000,
+         "print the lecture's log every K iterations, 0 for none"),
+    ]  # fmt: skip
+    for flag, metavar, check, default, text in flags:
+        p.add_argument(
+            flag, metavar=metavar, type=_typed(check), default=default,
+            help=f"{text}; {check.range} (default: %(default)s)",
+        )  # fmt: skip
 
 
 def _add_model_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--model", metavar="PATH",
+        "--model",
+        metavar="PATH",
         help="a model saved by 'binsum train' (default: the network shipped "
         "with binsum)",
     )
@@ -265,16 +259,12 @@ def _check_writable(path: str, flag: str) -> None:
         raise CommandError(f"cannot write {flag} {path}: {_os_reason(exc)}") from None
 
 
-def _score_text(model: BinarySumRNN, bits: int | None, sample: int | None,
-                seed: int = 0) -> str:
+def _score_text(
+    model: BinarySumRNN, bits: int | None, sample: int | None, seed: int = 0
+) -> str:
     n = model.bits if bits is None else bits
     accuracy = model.score(n, sample=sample, seed=seed)
-    if sample is None and n <= SCORE_EXHAUSTIVE_BITS:
-        top = 1 << n
-        where = f"all {top * (top + 1) // 2:,} pairs"
-    else:
-        where = f"{sample or SCORE_SAMPLE:,} random pairs"
-    return f"exact sums: {accuracy:.2%} of {where} with a + b < 2**{n}"
+    return f"exact sums: {accuracy:.2%} of {ScorePairs.choose(n, sample).describe()}"
 
 
 def _train(
@@ -299,8 +289,11 @@ def _train(
                 checkpoints.append((done, accuracy()))
 
         model.fit(
-            iterations, verbose=log_every > 0, log_every=every,
-            callback=on_block, file=progress.log,
+            iterations,
+            verbose=log_every > 0,
+            log_every=every,
+            callback=on_block,
+            file=progress.log,
         )
         progress.update_to(iterations)
     return checkpoints
@@ -320,8 +313,11 @@ def _cmd_train(args: argparse.Namespace) -> None:
             )
             plot = False
     model = BinarySumRNN(
-        hidden_size=args.hidden_size, bits=args.bits,
-        learning_rate=args.learning_rate, clip=args.clip, seed=args.seed,
+        hidden_size=args.hidden_size,
+        bits=args.bits,
+        learning_rate=args.learning_rate,
+        clip=args.clip,
+        seed=args.seed,
     )
     start = time.perf_counter()
     checkpoints = _train(model, args.iterations, args.log_every, plot)
@@ -343,7 +339,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
             f"lr {args.learning_rate:g}, clip {args.clip:g}, seed {args.seed}"
         )
         label = (
-            "exact sums, all pairs" if args.bits <= 5
+            "exact sums, all pairs"
+            if args.bits <= 5
             else f"exact sums ({PLOT_SAMPLE:,} random pairs; last: all pairs)"
         )
         try:
@@ -358,71 +355,17 @@ def _cmd_train(args: argparse.Namespace) -> None:
 def _cmd_add(args: argparse.Namespace) -> None:
     model = _load(args.model)
     a, b = args.a, args.b
-    logits = model.logits(a, b)
-    total = _sampling.from_bits(logits > 0.0)
+    reading = _report.Reading(a, b, model.logits(a, b))
     if args.explain:
-        print("\n".join(explain(a, b, logits)))
+        print("\n".join(_report.column_addition(reading)))
     else:
-        print(_decimal.to_text(total))
-    if total != a + b:
-        print(f"{PROG} add: note: the network is wrong, a + b = "
-              f"{_decimal.to_text(a + b)}",
-              file=sys.stderr)
-
-
-def _sum_text(a: int, b: int, total: int) -> str:
-    """"A + B = TOTAL" in decimal, for numbers of any size."""
-    a_text, b_text = _decimal.to_text(a), _decimal.to_text(b)
-    return f"{a_text} + {b_text} = {_decimal.to_text(total)}"
-
-
-def explain(a: int, b: int, logits: np.ndarray[Any, Any]) -> list[str]:
-    """The column addition as the lecture draws it, with per-bit confidence."""
-    values = logits.tolist()
-    n = len(values)
-    prob = [0.5 * (1.0 + math.tanh(0.5 * o)) for o in values]  # sigmoid, stable
-    pred = [1 if o > 0.0 else 0 for o in values]
-    total = _sampling.from_bits(logits > 0.0)
-    true = a + b
-    carry = true ^ a ^ b  # bit t: the carry into column t
-
-    def row(label: str, bits: Sequence[int]) -> str:
-        return f"{label:<10}" + " ".join(str(x) for x in reversed(bits))
-
-    def bits_of(v: int) -> list[int]:
-        return [(v >> t) & 1 for t in range(n)]
-
-    verdict = (
-        "exact" if total == true else f"wrong, the true sum is {_decimal.to_text(true)}"
-    )
-    wrong = [t for t in range(n) if pred[t] != (true >> t) & 1]
-    lines = [
-        f"{_sum_text(a, b, total)} ({verdict})",
-        "",
-        "column addition, most significant bit on the left; the network reads "
-        "the columns right to left, one per step:",
-        "",
-        row("  a", bits_of(a)),
-        row("+ b", bits_of(b)),
-        row("  carry", bits_of(carry)),
-        " " * 10 + "-" * (2 * n - 1),
-        row("= network", pred),
-    ]
-    if wrong:
-        lines.append(" " * 10 + " ".join(
-            "^" if t in wrong else " " for t in reversed(range(n))).rstrip())
-    lines += [
-        "",
-        "column  a  b  carry  network  sigmoid(o_t)  confidence",
-    ]
-    for t in range(n):
-        conf = prob[t] if pred[t] else 1.0 - prob[t]
-        mark = f"  <- wrong, the true bit is {(true >> t) & 1}" if t in wrong else ""
-        lines.append(
-            f"{t:>6}  {(a >> t) & 1}  {(b >> t) & 1}  {(carry >> t) & 1:>5}  "
-            f"{pred[t]:>7}  {prob[t]:>12.4f}  {conf:>10.1%}{mark}"
+        print(_decimal.to_text(reading.total))
+    if reading.total != a + b:
+        print(
+            f"{PROG} add: note: the network is wrong, a + b = "
+            f"{_decimal.to_text(a + b)}",
+            file=sys.stderr,
         )
-    return lines
 
 
 def _cmd_eval(args: argparse.Namespace) -> None:
@@ -437,7 +380,7 @@ def _cmd_info(args: argparse.Namespace) -> None:
         how = "pure-Python twin, BINSUM_NO_EXTENSIONS is set"
     else:
         how = "pure-Python twin, the compiled extension is not built"
-    s = _pretrained.SETTINGS
+    c = _pretrained.CONFIG
     print(f"binsum {binsum.__version__}")
     print(f"backend: {binsum.backend} ({how})")
     print(
@@ -449,8 +392,9 @@ def _cmd_info(args: argparse.Namespace) -> None:
     mpl = _version("matplotlib")
     print(f"matplotlib: {mpl or 'not installed, ' + _plot.INSTALL_HINT} (for --plot)")
     print(
-        f"pretrained network: {s['hidden_size']} hidden units, {s['bits']} bits, "
-        f"seed {s['seed']}, {s['iterations']:,} iterations ({_pretrained.COMMAND})"
+        f"pretrained network: {c.hidden_size} hidden units, {c.bits} bits, "
+        f"seed {c.seed}, {_pretrained.ITERATIONS:,} iterations "
+        f"({_pretrained.COMMAND})"
     )
 
 
@@ -462,12 +406,9 @@ def _version(dist: str) -> str | None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> None:
-    s = _pretrained.SETTINGS
-    model = BinarySumRNN(
-        hidden_size=int(s["hidden_size"]), bits=int(s["bits"]),
-        learning_rate=s["learning_rate"], clip=s["clip"], seed=int(s["seed"]),
-    )
-    iterations = int(s["iterations"])
+    c = _pretrained.CONFIG
+    model = BinarySumRNN(c.hidden_size, c.bits, c.learning_rate, c.clip, c.seed)
+    iterations = _pretrained.ITERATIONS
     start = time.perf_counter()
     _train(model, iterations, 1000, plot=False)
     elapsed = time.perf_counter() - start
@@ -477,12 +418,9 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     )
     print(_score_text(model, None, None))
     a, b = DEMO_OPERANDS
-    total = model.add(a, b)
-    verdict = "exact" if total == a + b else f"wrong, the true sum is {a + b}"
-    print(f"{_sum_text(a, b, total)} ({verdict})")
+    print(_report.sum_line(a, b, model.add(a, b)))
     print(
-        "next: binsum train --out model.npz; binsum add [--explain] A B; "
-        "binsum --help"
+        "next: binsum train --out model.npz; binsum add [--explain] A B; binsum --help"
     )
 
 
@@ -516,8 +454,15 @@ def _main(argv: Sequence[str] | None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
-    except (CommandError, ModelFileError, ValueError, TypeError, OSError,
-            FloatingPointError, ImportError) as exc:
+    except (
+        CommandError,
+        ModelFileError,
+        ValueError,
+        TypeError,
+        OSError,
+        FloatingPointError,
+        ImportError,
+    ) as exc:
         print(f"{where}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except Exception as exc:

@@ -1,0 +1,69 @@
+"""Which pairs a score checks, decided once for the model, the command and sweeps.
+
+Up to EXHAUSTIVE_BITS every pair with a + b < 2**bits is checked; beyond, or
+when a sample size is given, that many uniform random pairs estimate it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from binsum import _sampling
+from binsum._sampling import Pairs
+
+EXHAUSTIVE_BITS = 12  # 8,390,656 pairs: a few seconds on the kernel
+DEFAULT_SAMPLE = 100_000
+_CHUNK = 1 << 21  # pairs per predict call when checking every pair
+
+
+@dataclass(frozen=True)
+class ScorePairs:
+    """The pairs of one score: every pair (sample None) or a random sample."""
+
+    bits: int
+    sample: int | None
+    seed: int
+
+    @classmethod
+    def choose(cls, bits: int, sample: int | None = None, seed: int = 0) -> ScorePairs:
+        """The one decision: every pair up to EXHAUSTIVE_BITS unless a sample
+        is asked for; beyond, DEFAULT_SAMPLE random pairs by default."""
+        if sample is None and bits > EXHAUSTIVE_BITS:
+            sample = DEFAULT_SAMPLE
+        return cls(bits, sample, seed)
+
+    @property
+    def count(self) -> int:
+        if self.sample is not None:
+            return self.sample
+        top = 1 << self.bits
+        return top * (top + 1) // 2
+
+    def describe(self) -> str:
+        """E.g. "all 32,896 pairs with a + b < 2**8"."""
+        which = "all {:,} pairs" if self.sample is None else "{:,} random pairs"
+        return f"{which.format(self.count)} with a + b < 2**{self.bits}"
+
+    def chunks(self) -> Iterator[tuple[Pairs, Pairs]]:
+        """The pairs (a, b), in chunks that bound predict's memory."""
+        if self.sample is not None:
+            yield _sampling.random_pairs(self.bits, self.sample, self.seed)
+            return
+        top = 1 << self.bits
+        start = 0
+        while start < top:  # chunks of about _CHUNK pairs, whole values of a
+            stop = min(top, start + max(1, _CHUNK // top))
+            yield _sampling.all_pairs(self.bits, start, stop)
+            start = stop
+
+    def shuffled(self) -> tuple[Pairs, Pairs]:
+        """All the pairs in a fixed random order: any prefix is a fair sample
+        (a sweep's checkpoints stop at the first wrong sum)."""
+        parts = list(self.chunks())
+        a = np.concatenate([p[0] for p in parts])
+        b = np.concatenate([p[1] for p in parts])
+        order = np.random.Generator(np.random.PCG64(0)).permutation(len(a))
+        return a[order], b[order]
