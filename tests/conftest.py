@@ -1,7 +1,14 @@
-"""One parametrised fixture runs every behaviour test on both backends.
+"""Fixtures: one session-scoped backend fixture for what depends on the kernel.
 
-Under BINSUM_NO_EXTENSIONS=1 the compiled backend is skipped; otherwise a
-missing extension is an error, never a silent skip.
+A test that depends on the backend takes ``backend`` (or ``make_model``,
+``trained``) and runs once per backend; everything else (validation, model
+files, saving, the command) runs once, on the default backend. One pytest
+run covers both: the twin is tested here, next to the kernel, without a
+second run under BINSUM_NO_EXTENSIONS=1 (tests/test_backend_switch.py checks
+that switch in child processes).
+
+Under BINSUM_NO_EXTENSIONS=1 (the pure wheel's run) the compiled backend is
+skipped; otherwise a missing extension is an error, never a silent skip.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from binsum._backend import NO_EXTENSIONS
 BACKENDS = ["cython", "python"]
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     if name == "cython" and not binsum.has_extension:
@@ -47,16 +54,11 @@ def pytest_addoption(
         )
 
 
-_TRAINED: dict[str, BinarySumRNN] = {}
-
-
-@pytest.fixture
+@pytest.fixture(scope="session")
 def trained(backend: str) -> BinarySumRNN:
     """The default network (seed 0) trained 10,000 iterations on this backend.
 
     Trained once per session and backend; tests must not modify it.
     """
-    if backend not in _TRAINED:
-        _TRAINED[backend] = BinarySumRNN(seed=0, backend=backend).fit(10_000)
-    return _TRAINED[backend]
+    return BinarySumRNN(seed=0, backend=backend).fit(10_000)
 

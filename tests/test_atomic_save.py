@@ -22,7 +22,16 @@ import numpy as np
 import pytest
 from _children import child
 
+import binsum
 from binsum import BinarySumRNN
+
+
+@pytest.fixture
+def backend() -> str:
+    """Saving does not depend on the kernel: these tests run once, on the
+    default backend."""
+    return binsum.backend
+
 
 
 def same_model(a: BinarySumRNN, b: BinarySumRNN) -> bool:

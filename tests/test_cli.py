@@ -1,8 +1,9 @@
-"""The ``binsum`` command, driven in a subprocess as a person runs it.
+"""The ``binsum`` command, run in-process through ``cli.main(argv)``.
 
-Runs that depend on the backend take the ``backend`` fixture and force it in
-the child's environment (BINSUM_NO_EXTENSIONS=1 for the twin); twin runs stay
-small. Argument parsing does not depend on the backend and runs once.
+The command does not depend on the backend (it uses the default one), so it
+runs once. A few tests start real processes, for what only a process shows:
+the console script and ``python -m binsum``, Ctrl-C and the progress bar on
+a terminal.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import random
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,28 +29,44 @@ from binsum import BinarySumRNN, cli
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _env(backend: str | None, **extra: str) -> dict[str, str]:
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Binsum = Callable[..., Result]
+
+
+@pytest.fixture
+def run_binsum(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Binsum:
+    """``binsum ARGS...`` in tmp_path: cli.main's status and what it printed."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BINSUM_DEBUG", raising=False)
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        code = cli.main(list(args))
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+def _env() -> dict[str, str]:
+    """A child's environment: the default backend, no debug tracebacks."""
     env = dict(os.environ)
     env.pop("BINSUM_DEBUG", None)
-    if backend == "python":
-        env["BINSUM_NO_EXTENSIONS"] = "1"
-    elif backend == "cython":
-        env.pop("BINSUM_NO_EXTENSIONS", None)
-    env.update(extra)
+    env.pop("BINSUM_NO_EXTENSIONS", None)
     return env
 
 
-def run(
-    args: Sequence[str], cwd: Path, backend: str | None = None, **extra: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "binsum", *args],
-        capture_output=True, text=True, cwd=cwd, env=_env(backend, **extra),
-        timeout=300,
-    )
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+def assert_one_line_error(proc: Result | subprocess.CompletedProcess[str]) -> str:
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()
@@ -58,29 +76,28 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
 
 
 # ------------------------------------------------------------------ train
-def test_train_writes_a_loadable_model(backend: str, tmp_path: Path) -> None:
-    args = ["train", "--bits", "4", "--hidden-size", "8", "--iterations", "300",
-            "--log-every", "100", "--seed", "3", "--out", "m.npz"]
-    proc = run(args, tmp_path, backend)
+def test_train_writes_a_loadable_model(run_binsum: Binsum, tmp_path: Path) -> None:
+    proc = run_binsum("train", "--bits", "4", "--hidden-size", "8", "--iterations",
+                      "300", "--log-every", "100", "--seed", "3", "--out", "m.npz")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
-    model = BinarySumRNN.load(tmp_path / "m.npz", backend=backend)
-    expected = BinarySumRNN(hidden_size=8, bits=4, seed=3, backend=backend).fit(300)
+    model = BinarySumRNN.load(tmp_path / "m.npz")
+    expected = BinarySumRNN(hidden_size=8, bits=4, seed=3).fit(300)
     for name, value in expected.weights.items():
         assert np.array_equal(model.weights[name], value), name
     out = proc.stdout
     for i in (0, 100, 200):  # the lecture's log, every --log-every iterations
         assert f"[{i}|300] Error: " in out
     assert out.count("\tTrue: [") == 3 and out.count("\tPred: [") == 3
-    assert f"({backend} backend)" in out
+    assert f"({binsum.backend} backend)" in out
     assert f"exact sums: {expected.score():.2%} of all 136 pairs" in out
-    # In a pipe there is no progress bar: no carriage returns, no rate.
+    # Not a terminal: no progress bar, no carriage returns, no rate.
     assert "\r" not in out and "it/s" not in out
 
 
-def test_train_log_every_zero_prints_no_log(tmp_path: Path) -> None:
-    proc = run(["train", "--bits", "3", "--iterations", "50", "--log-every", "0",
-                "--out", "m.npz"], tmp_path)
+def test_train_log_every_zero_prints_no_log(run_binsum: Binsum, tmp_path: Path) -> None:
+    proc = run_binsum("train", "--bits", "3", "--iterations", "50", "--log-every", "0",
+                      "--out", "m.npz")
     assert proc.returncode == 0, proc.stderr
     assert "Error:" not in proc.stdout and "exact sums:" in proc.stdout
     assert BinarySumRNN.load(tmp_path / "m.npz").iterations == 50
@@ -95,7 +112,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     master, slave = pty.openpty()
     with child(
         args, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
-        cwd=tmp_path, env=_env(None),
+        cwd=tmp_path, env=_env(),
     ) as proc:
         os.close(slave)
         chunks = []
@@ -112,18 +129,14 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     shown = b"".join(chunks).decode("utf-8", "replace")
     assert "training: 100%|" in shown and "3.00k/3.00k" in shown
     assert "[2000|3000] Error: " in shown  # the log still scrolls above it
-    # The same run in a pipe has no bar at all.
-    piped = run(args[3:], tmp_path)
-    assert piped.returncode == 0
-    assert "training:" not in piped.stdout and "\r" not in piped.stdout
 
 
-def test_plot_writes_a_png(tmp_path: Path) -> None:
+def test_plot_writes_a_png(run_binsum: Binsum, tmp_path: Path) -> None:
     optional_module("matplotlib")
     import matplotlib.image
 
-    proc = run(["train", "--bits", "4", "--iterations", "400", "--log-every", "50",
-                "--out", "m.npz", "--plot", "loss.png"], tmp_path)
+    proc = run_binsum("train", "--bits", "4", "--iterations", "400", "--log-every",
+                      "50", "--out", "m.npz", "--plot", "loss.png")
     assert proc.returncode == 0, proc.stderr
     assert "wrote loss.png" in proc.stdout
     png = tmp_path / "loss.png"
@@ -134,14 +147,12 @@ def test_plot_writes_a_png(tmp_path: Path) -> None:
     assert BinarySumRNN.load(tmp_path / "m.npz").iterations == 400
 
 
-def test_plot_without_matplotlib_hints_and_still_saves(tmp_path: Path) -> None:
-    fake = tmp_path / "fake"
-    (fake / "matplotlib").mkdir(parents=True)
-    (fake / "matplotlib" / "__init__.py").write_text(
-        "raise ImportError('No module named matplotlib (test)')\n"
-    )
-    proc = run(["train", "--bits", "4", "--iterations", "200", "--out", "m.npz",
-                "--plot", "loss.png"], tmp_path, PYTHONPATH=str(fake))
+def test_plot_without_matplotlib_hints_and_still_saves(
+    run_binsum: Binsum, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import raises
+    proc = run_binsum("train", "--bits", "4", "--iterations", "200", "--out", "m.npz",
+                      "--plot", "loss.png")
     assert proc.returncode == 0
     hint = proc.stderr.splitlines()
     assert len(hint) == 1 and 'pip install "binsum[plot]"' in hint[0]
@@ -157,8 +168,7 @@ def test_interrupt_exits_130_and_leaves_the_old_file(tmp_path: Path) -> None:
     with child(
         [sys.executable, "-m", "binsum", "train", "--iterations", "1000000000",
          "--log-every", "500", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
-        env=_env(None),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=_env(),
     ) as proc:
         assert proc.stdout is not None
         assert proc.stdout.readline().startswith("[0|")  # training has started
@@ -171,49 +181,53 @@ def test_interrupt_exits_130_and_leaves_the_old_file(tmp_path: Path) -> None:
 
 
 # -------------------------------------------------------------------- add
-def test_add_random_operands_in_every_notation(backend: str, tmp_path: Path) -> None:
+def test_add_random_operands_in_every_notation(
+    run_binsum: Binsum, tmp_path: Path
+) -> None:
     rng = random.Random(5)
     notations = {"decimal": str, "binary": bin, "hex": hex}
     for name, fmt in notations.items():
         a, b = rng.getrandbits(rng.randint(200, 400)), rng.getrandbits(300)
-        proc = run(["add", fmt(a), fmt(b)], tmp_path, backend)
+        proc = run_binsum("add", fmt(a), fmt(b))
         assert proc.returncode == 0, (name, proc.stderr)
         assert proc.stdout == f"{a + b}\n", name
     # --model: a network saved to a file; mixed notations, upper-case prefix.
     BinarySumRNN.pretrained().save(tmp_path / "t.npz")
     a, b = rng.getrandbits(500), rng.getrandbits(450)
-    proc = run(["add", "--model", "t.npz", hex(a).upper().replace("X", "x"),
-                "0B" + format(b, "b")], tmp_path, backend)
+    proc = run_binsum("add", "--model", "t.npz", hex(a).upper().replace("X", "x"),
+                      "0B" + format(b, "b"))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"{a + b}\n"
 
 
-def test_add_numbers_longer_than_str_digit_limit(tmp_path: Path) -> None:
+def test_add_numbers_longer_than_str_digit_limit(run_binsum: Binsum) -> None:
     # 20,000-bit operands: ~6,000 decimal digits, over Python's default limit
-    # of 4,300 (which the command lifts; this test lifts it for itself too).
+    # of 4,300 (the command converts them itself; this test lifts the limit
+    # for its own str() and restores it).
     rng = random.Random(6)
     a, b = rng.getrandbits(20_000), rng.getrandbits(20_000)
     old = getattr(sys, "get_int_max_str_digits", lambda: 0)()
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)
     try:
-        proc = run(["add", str(a), str(b)], tmp_path)
-        assert proc.returncode == 0, proc.stderr
-        assert proc.stdout == f"{a + b}\n"
+        a_text, b_text, want = str(a), str(b), f"{a + b}\n"
     finally:
         if hasattr(sys, "set_int_max_str_digits"):
             sys.set_int_max_str_digits(old)
+    proc = run_binsum("add", a_text, b_text)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == want
 
 
-def test_add_explain_shows_columns_and_confidence(backend: str, tmp_path: Path) -> None:
-    proc = run(["add", "--explain", "0b1101", "7"], tmp_path, backend)
+def test_add_explain_shows_columns_and_confidence(run_binsum: Binsum) -> None:
+    proc = run_binsum("add", "--explain", "0b1101", "7")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == "13 + 7 = 20 (exact)"
     assert "  a       0 1 1 0 1" in lines
     assert "+ b       0 0 1 1 1" in lines
     assert "= network 1 0 1 0 0" in lines
-    logits = BinarySumRNN.pretrained(backend=backend).logits(13, 7)
+    logits = BinarySumRNN.pretrained().logits(13, 7)
     rows = lines[lines.index(next(x for x in lines if x.startswith("column  a"))) + 1:]
     assert len(rows) == len(logits) == 5
     for t, (row, o) in enumerate(zip(rows, logits.tolist(), strict=True)):
@@ -226,68 +240,79 @@ def test_add_explain_shows_columns_and_confidence(backend: str, tmp_path: Path) 
         assert conf == f"{max(p, 1 - p):.1%}"
 
 
-def test_add_reports_a_wrong_network(tmp_path: Path) -> None:
+def test_add_reports_a_wrong_network(run_binsum: Binsum, tmp_path: Path) -> None:
     BinarySumRNN(bits=4, seed=0).save(tmp_path / "untrained.npz")
     model = BinarySumRNN.load(tmp_path / "untrained.npz")
     a, b = next(
         (a, b) for a in range(64) for b in range(64) if model.add(a, b) != a + b
     )
-    proc = run(["add", "--model", "untrained.npz", str(a), str(b)], tmp_path)
+    proc = run_binsum("add", "--model", "untrained.npz", str(a), str(b))
     assert proc.returncode == 0
     assert proc.stdout == f"{model.add(a, b)}\n"
     assert proc.stderr == f"binsum add: note: the network is wrong, a + b = {a + b}\n"
+    proc = run_binsum("add", "--explain", "--model", "untrained.npz", str(a), str(b))
+    assert f"(wrong, the true sum is {a + b})" in proc.stdout.splitlines()[0]
+    assert "<- wrong, the true bit is" in proc.stdout
 
 
 # ------------------------------------------------------------ eval / info
-def test_eval_prints_the_accuracy(backend: str, tmp_path: Path) -> None:
-    model = BinarySumRNN(bits=4, hidden_size=8, seed=1, backend=backend).fit(1500)
+def test_eval_prints_the_accuracy(run_binsum: Binsum, tmp_path: Path) -> None:
+    model = BinarySumRNN(bits=4, hidden_size=8, seed=1).fit(1500)
     model.save(tmp_path / "m.npz")
-    proc = run(["eval", "--model", "m.npz"], tmp_path, backend)
+    proc = run_binsum("eval", "--model", "m.npz")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == (
         f"exact sums: {model.score():.2%} of all 136 pairs with a + b < 2**4\n"
     )
-    proc = run(["eval", "--model", "m.npz", "--bits", "20", "--sample", "300",
-                "--seed", "5"], tmp_path, backend)
+    proc = run_binsum("eval", "--model", "m.npz", "--bits", "20", "--sample", "300",
+                      "--seed", "5")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == (
         f"exact sums: {model.score(20, sample=300, seed=5):.2%} of 300 random "
         "pairs with a + b < 2**20\n"
     )
+    proc = run_binsum("eval", "--model", "m.npz", "--bits", "13")  # sampled
+    assert proc.stdout.endswith(" of 100,000 random pairs with a + b < 2**13\n")
 
 
-def test_eval_defaults_to_the_shipped_network(backend: str, tmp_path: Path) -> None:
-    proc = run(["eval", "--bits", "6"], tmp_path, backend)
+def test_eval_defaults_to_the_shipped_network(run_binsum: Binsum) -> None:
+    proc = run_binsum("eval", "--bits", "6")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "exact sums: 100.00% of all 2,080 pairs with a + b < 2**6\n"
 
 
-def test_info(backend: str, tmp_path: Path) -> None:
-    proc = run(["info"], tmp_path, backend)
+def test_info(run_binsum: Binsum) -> None:
+    proc = run_binsum("info")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert out.startswith(f"binsum {binsum.__version__}\n")
-    assert f"\nbackend: {backend} (" in out
+    assert f"\nbackend: {binsum.backend} (" in out
     assert f"\nnumpy: {np.__version__}\n" in out
     assert f"\npython: {sys.version.split()[0]} " in out
+    assert "pretrained network: 16 hidden units, 8 bits, seed 0, 10,000" in out
 
 
-def test_console_script_matches_python_m(tmp_path: Path) -> None:
+def test_console_script_and_python_m(tmp_path: Path) -> None:
+    """The installed entry points run the command in a real process: output,
+    exit status and a one-line error."""
     name = "binsum.exe" if os.name == "nt" else "binsum"
     script = Path(sys.executable).parent / name
     if not script.exists():
         pytest.skip(f"no console script next to {sys.executable}")
     direct = subprocess.run([str(script), "info"], capture_output=True, text=True,
-                            env=_env(None), timeout=300)
+                            env=_env(), timeout=300)
     assert direct.returncode == 0
-    assert direct.stdout == run(["info"], tmp_path).stdout
+    module = subprocess.run([sys.executable, "-m", "binsum", "info"],
+                            capture_output=True, text=True, env=_env(), timeout=300)
+    assert direct.stdout == module.stdout
+    bad = subprocess.run([str(script), "add", "-5", "3"], capture_output=True,
+                         text=True, env=_env(), timeout=300, cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert "must be >= 0, got -5" in assert_one_line_error(bad)
 
 
-def test_no_subcommand_runs_the_demo(backend: str, tmp_path: Path) -> None:
-    if backend == "python":
-        pytest.skip("the demo trains 10k iterations and scores all 8-bit pairs: "
-                    "slow on the twin; the train test runs the twin")
-    proc = run([], tmp_path, backend)
+def test_no_subcommand_runs_the_demo(run_binsum: Binsum, tmp_path: Path) -> None:
+    proc = run_binsum()
     assert proc.returncode == 0, proc.stderr
     assert "[9000|10000] Error: " in proc.stdout
     assert "exact sums: 100.00% of all 32,896 pairs" in proc.stdout
@@ -296,12 +321,12 @@ def test_no_subcommand_runs_the_demo(backend: str, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # the demo saves nothing
 
 
-def test_help_and_version(tmp_path: Path) -> None:
-    proc = run(["--help"], tmp_path)
+def test_help_and_version(run_binsum: Binsum) -> None:
+    proc = run_binsum("--help")
     assert proc.returncode == 0
     for command in ("train", "add", "eval", "info", "demo"):
         assert command in proc.stdout
-    proc = run(["--version"], tmp_path)
+    proc = run_binsum("--version")
     assert (proc.returncode, proc.stdout) == (0, f"binsum {binsum.__version__}\n")
 
 
@@ -315,57 +340,67 @@ def _files(tmp_path: Path) -> None:
     (tmp_path / "a_dir").mkdir()
 
 
-# The issue's error paths, each in a real subprocess.
-SUBPROCESS_ERRORS = [
-    ["add", "12x3", "5"],  # malformed number
-    ["add", "-5", "3"],  # negative operand
-    ["add", "--model", "missing.npz", "1", "2"],  # missing model file
-    ["add", "--model", "corrupt.npz", "1", "2"],  # corrupt model file
-    ["eval", "--model", "truncated.npz"],  # truncated model file
-    ["train", "--iterations", "10", "--out", "a_file/m.npz"],  # unwritable output
-    ["train", "--hidden-size", "0"],  # out-of-range flag
-]
-
-
-@pytest.mark.parametrize("argv", SUBPROCESS_ERRORS, ids=" ".join)
-def test_errors_print_one_line(argv: list[str], tmp_path: Path) -> None:
-    _files(tmp_path)
-    proc = run(argv, tmp_path)
-    assert_one_line_error(proc)
-    assert proc.stdout == ""  # failed before any training or output
-
-
-# More error paths, through cli.main in-process (same code, no interpreter
-# start-up per case): main returns the status and never raises.
-MORE_ERRORS = [
+# Every error path: main returns the status, prints one line, never raises.
+ERRORS = [
+    (["add", "12x3", "5"], 2),  # malformed number
+    (["add", "-5", "3"], 2),  # negative operand
+    (["add", "--model", "missing.npz", "1", "2"], 1),  # missing model file
+    (["add", "--model", "corrupt.npz", "1", "2"], 1),  # corrupt model file
+    (["eval", "--model", "truncated.npz"], 1),  # truncated model file
+    (["train", "--iterations", "10", "--out", "a_file/m.npz"], 1),  # unwritable
+    (["train", "--hidden-size", "0"], 2),  # out-of-range flag
     (["add", "0x", "1"], 2), (["add", "", "1"], 2), (["add", "1.5", "2"], 2),
     (["add", "0b102", "1"], 2), (["add", "1"], 2), (["add", "1", "2", "3"], 2),
     (["add", "--model", "a_dir", "1", "2"], 1),
     (["eval", "--model", "corrupt.npz"], 1),
     (["eval", "--bits", "0"], 2), (["eval", "--bits", "63"], 2),
-    (["eval", "--sample", "0"], 2),
+    (["eval", "--sample", "0"], 2), (["eval", "--seed", "x"], 2),
     (["train", "--out", "no_dir/m.npz"], 1), (["train", "--out", "a_dir"], 1),
     (["train", "--plot", "no_dir/p.png"], 1),
     (["train", "--bits", "63"], 2), (["train", "--learning-rate", "-1"], 2),
     (["train", "--learning-rate", "nan"], 2), (["train", "--clip", "inf"], 2),
+    (["train", "--clip", "x"], 2),
     (["train", "--iterations", "-1"], 2), (["train", "--iterations", "ten"], 2),
     (["train", "--seed", "-1"], 2), (["train", "--log-every", "-1"], 2),
     (["train", "--bogus"], 2), (["bogus"], 2), (["info", "extra"], 2),
 ]
 
 
-@pytest.mark.parametrize(("argv", "status"), MORE_ERRORS, ids=lambda v: str(v))
-def test_more_errors_print_one_line(
-    argv: list[str], status: int, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize(("argv", "status"), ERRORS, ids=lambda v: str(v))
+def test_errors_print_one_line(
+    argv: list[str], status: int, run_binsum: Binsum, tmp_path: Path
 ) -> None:
     _files(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    assert cli.main(argv) == status
-    out, err = capsys.readouterr()
-    assert out == ""
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("binsum"), err
+    proc = run_binsum(*argv)
+    assert proc.returncode == status
+    assert proc.stdout == ""  # failed before any training or output
+    assert_one_line_error(proc)
+
+
+def test_unexpected_errors_are_one_line_unless_debugging(
+    run_binsum: Binsum, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: BinarySumRNN, a: int, b: int) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(BinarySumRNN, "logits", broken)
+    proc = run_binsum("add", "1", "2")
+    assert proc.returncode == 1
+    assert "internal error: KeyError" in assert_one_line_error(proc)
+    monkeypatch.setenv("BINSUM_DEBUG", "1")
+    with pytest.raises(KeyError):
+        cli.main(["add", "1", "2"])
+
+
+def test_interrupt_in_process_exits_130(
+    run_binsum: Binsum, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BinarySumRNN, "fit", interrupted)
+    proc = run_binsum("demo")
+    assert (proc.returncode, proc.stderr) == (130, "binsum demo: interrupted\n")
 
 
 @pytest.mark.parametrize(

@@ -26,9 +26,6 @@ Make = Callable[..., BinarySumRNN]
 CONFIG = dict(hidden_size=2, bits=5, learning_rate=0.2, clip=3.0, seed=21)
 PAIRS = np.random.default_rng(0).integers(0, 2**20, size=(2, 500))
 
-_SNAPSHOTS: dict[tuple[str, int], dict[str, object]] = {}
-
-
 def snapshot(model: BinarySumRNN) -> dict[str, object]:
     """Everything observable that training changes."""
     return {
@@ -39,13 +36,23 @@ def snapshot(model: BinarySumRNN) -> dict[str, object]:
     }
 
 
-def uninterrupted(backend: str, iterations: int) -> dict[str, object]:
-    """Snapshot of CONFIG after one fit(iterations) call (cached per session)."""
-    key = (backend, iterations)
-    if key not in _SNAPSHOTS:
-        model = BinarySumRNN(**CONFIG, backend=backend).fit(iterations)
-        _SNAPSHOTS[key] = snapshot(model)
-    return _SNAPSHOTS[key]
+Snapshots = Callable[[str, int], dict[str, object]]
+
+
+@pytest.fixture(scope="session")
+def uninterrupted() -> Snapshots:
+    """snapshot of CONFIG after one fit(iterations) call on a backend, each
+    computed once per session."""
+    cache: dict[tuple[str, int], dict[str, object]] = {}
+
+    def get(backend: str, iterations: int) -> dict[str, object]:
+        key = (backend, iterations)
+        if key not in cache:
+            model = BinarySumRNN(**CONFIG, backend=backend).fit(iterations)
+            cache[key] = snapshot(model)
+        return cache[key]
+
+    return get
 
 
 def assert_same(model: BinarySumRNN, want: dict[str, object]) -> None:
@@ -58,7 +65,7 @@ def assert_same(model: BinarySumRNN, want: dict[str, object]) -> None:
 
 
 def test_ten_fits_of_1000_equal_one_fit_of_10000(
-    backend: str, make_model: Make
+    backend: str, make_model: Make, uninterrupted: Snapshots
 ) -> None:
     model = make_model(**CONFIG)
     for _ in range(10):
@@ -68,7 +75,9 @@ def test_ten_fits_of_1000_equal_one_fit_of_10000(
     assert_same(model, uninterrupted(backend, 17_000))
 
 
-def test_uneven_chunks_equal_one_fit(backend: str, make_model: Make) -> None:
+def test_uneven_chunks_equal_one_fit(
+    backend: str, make_model: Make, uninterrupted: Snapshots
+) -> None:
     """Chunks that straddle sampling chunks (4096) and kernel blocks (8192)."""
     model = make_model(**CONFIG)
     for chunk in (1, 4095, 4097, 0, 8193, 614):
@@ -77,7 +86,7 @@ def test_uneven_chunks_equal_one_fit(backend: str, make_model: Make) -> None:
 
 
 def test_logging_and_callbacks_do_not_change_the_stream(
-    backend: str, make_model: Make
+    backend: str, make_model: Make, uninterrupted: Snapshots
 ) -> None:
     model = make_model(**CONFIG)
     log = io.StringIO()
@@ -87,7 +96,7 @@ def test_logging_and_callbacks_do_not_change_the_stream(
 
 
 def test_save_load_fit_equals_uninterrupted(
-    backend: str, make_model: Make, tmp_path: Path
+    backend: str, make_model: Make, tmp_path: Path, uninterrupted: Snapshots
 ) -> None:
     model = make_model(**CONFIG).fit(3000)  # mid-chunk: pending pairs are saved
     path = tmp_path / "model.npz"
@@ -112,7 +121,9 @@ def test_save_load_of_an_untrained_model(make_model: Make, tmp_path: Path) -> No
     assert_same(loaded.fit(500), snapshot(model.fit(500)))
 
 
-def test_pickle_round_trip_resumes_exactly(backend: str, make_model: Make) -> None:
+def test_pickle_round_trip_resumes_exactly(
+    backend: str, make_model: Make, uninterrupted: Snapshots
+) -> None:
     model = make_model(**CONFIG).fit(5000)
     clone = pickle.loads(pickle.dumps(model))
     assert clone.backend == backend
@@ -122,7 +133,7 @@ def test_pickle_round_trip_resumes_exactly(backend: str, make_model: Make) -> No
 
 
 def test_deepcopy_is_independent_and_resumes_exactly(
-    backend: str, make_model: Make
+    backend: str, make_model: Make, uninterrupted: Snapshots
 ) -> None:
     model = make_model(**CONFIG).fit(2500)
     clone = copy.deepcopy(model)

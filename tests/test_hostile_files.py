@@ -29,9 +29,18 @@ from typing import Any
 import numpy as np
 import pytest
 
+import binsum
 from binsum import BinarySumRNN, cli
 from binsum._atomic import atomic_write, check_target
 from binsum._modelfile import KEYS, MAX_DIRECTORY, ModelFileError
+
+
+@pytest.fixture
+def backend() -> str:
+    """Files, save targets and pickles are refused before any kernel runs:
+    these tests run once, on the default backend."""
+    return binsum.backend
+
 
 H = 3
 POSIX = pytest.mark.skipif(os.name != "posix", reason="POSIX file types")

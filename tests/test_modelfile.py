@@ -16,8 +16,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import binsum
 from binsum import BinarySumRNN
 from binsum._modelfile import KEYS, ModelFileError
+
+
+@pytest.fixture
+def backend() -> str:
+    """Reading and checking a model file does not depend on the kernel:
+    these tests run once, on the default backend."""
+    return binsum.backend
+
 
 H = 3  # hidden size of the model every attack starts from
 

@@ -20,6 +20,15 @@ import binsum
 from binsum import BinarySumRNN
 from binsum._backend import NO_EXTENSIONS
 
+
+@pytest.fixture
+def backend() -> str:
+    """A sweep's bookkeeping does not depend on the kernel: these tests run
+    once, on the default backend (test_backends_give_the_same_records
+    compares the backends' records)."""
+    return binsum.backend
+
+
 ITERATIONS = 2_000
 CHECK = 250
 

@@ -17,6 +17,14 @@ from binsum import BinarySumRNN
 from binsum._modelfile import KEYS
 from binsum._validate import MAX_ITERATIONS, plain
 
+
+@pytest.fixture
+def backend() -> str:
+    """Validation runs in Python before any kernel: these tests run once,
+    on the default backend."""
+    return binsum.backend
+
+
 Make = Callable[..., BinarySumRNN]
 
 NOT_INTEGERS = [2.0, 2.5, "16", True, False, np.bool_(True), None, 1 + 0j]
