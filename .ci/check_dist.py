@@ -22,10 +22,13 @@ import sys
 import tarfile
 import zipfile
 from email.parser import Parser
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
-MODULES = ["__init__.py", "_backend.py", "_model.py", "_pycore.py", "cli.py"]
-TYPING = ["_core.pyi", "_core_avx2.pyi", "py.typed"]
+# What every distribution must hold, read from the package's source folder:
+# each module, each stub, the PEP 561 marker and the shipped network.
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "binsum"
+MODULES = sorted(p.name for p in PACKAGE.glob("*.py")) + ["pretrained.npz"]
+TYPING = sorted(p.name for p in PACKAGE.glob("*.pyi")) + ["py.typed"]
 # The AVX2 build of the kernel exists only in x86-64 wheels (setup.py).
 X86_64 = ("x86_64", "amd64")
 COMPILED = (".so", ".pyd", ".dylib", ".dll")

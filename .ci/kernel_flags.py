@@ -4,6 +4,8 @@
     python .ci/kernel_flags.py --avx2                # + the AVX2 build's flags
     python .ci/kernel_flags.py --allow-contraction   # -ffp-contract=fast instead
                                                      # of =off (the teeth check)
+    python .ci/kernel_flags.py --cython              # cython's -X options: the
+                                                     # CYTHON_DIRECTIVES
 
 Read from setup.py's assignments (it calls setup() when imported), so the
 emulated and second-compiler builds in .ci/ use exactly the project's flags.
@@ -32,11 +34,16 @@ def constants() -> dict[str, object]:
 
 
 def main(argv: list[str]) -> int:
-    unknown = set(argv) - {"--avx2", "--allow-contraction"}
+    unknown = set(argv) - {"--avx2", "--allow-contraction", "--cython"}
     if unknown:
         print(__doc__, file=sys.stderr)
         return 2
     found = constants()
+    if "--cython" in argv:
+        directives = found["CYTHON_DIRECTIVES"]
+        assert isinstance(directives, dict)
+        print(" ".join(f"-X {k}={v}" for k, v in directives.items()))
+        return 0
     flags = list(found["UNIX_FLAGS"])  # type: ignore[call-overload]
     if "--avx2" in argv:
         flags += found["AVX2_FLAGS"]["unix"]  # type: ignore[index]

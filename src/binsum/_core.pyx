@@ -1,5 +1,3 @@
-# cython: language_level=3, boundscheck=False, wraparound=False
-# cython: initializedcheck=False, cdivision=True, freethreading_compatible=True
 """Compiled kernel of binsum: BPTT training and inference over C arrays.
 
 ``binsum._pycore`` mirrors it block by block (the same function names,
@@ -7,7 +5,8 @@ constants and loop nests, the same operations in the same order); the two
 must give bit-identical results, so any change to the arithmetic or its order
 is made in both: read them side by side. Its typing is the twin's
 (``_core.pyi`` re-exports the twin's signatures). Built with
--ffp-contract=off (no FMA) and never -ffast-math.
+-ffp-contract=off (no FMA) and never -ffast-math; its Cython directives
+(no bounds checks, C division) are set in setup.py, CYTHON_DIRECTIVES.
 Callers (binsum._model) validate every argument; each entry point still
 checks in O(1) that the shapes it is handed agree and reads each operand once
 into a local before range-checking it, so no call can make it read out of

@@ -1,5 +1,3 @@
-# cython: language_level=3, boundscheck=False, wraparound=False
-# cython: initializedcheck=False, cdivision=True, freethreading_compatible=True
 """binsum._core compiled for x86-64 CPUs with AVX2 (four doubles per vector).
 
 The same source as binsum._core, built with -mavx2 (/arch:AVX2 on MSVC) and
