@@ -14,24 +14,42 @@ Prints, as medians of N runs with their spread (min-max):
 - a table over hidden sizes x bits showing how the cost grows.
 
 Everything is measured in the same run. The targets are for one core, so
-numpy's BLAS and PyTorch run on one thread (--blas-threads changes that). The
-script re-executes itself with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed
-from the environment (they slow numpy down on some machines) and reports that
-it did; --keep-env measures the environment as it is.
+numpy's BLAS (limited with threadpoolctl) and PyTorch run on one thread
+(--blas-threads changes that). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE slow
+numpy down on some machines and act only when numpy loads: where they are
+set, main() runs the script again without them and says so; --keep-env
+measures the environment as it is. The targets and the README's tables are
+bench_report.py's.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import json
 import os
+import platform
+import statistics
 import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-SLOWING = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-MARKER = "BINSUM_BENCH_REEXEC"
+import bench_report  # beside this script, as is numpy_reference
+import numpy as np
+import numpy_reference as ref
+
+import binsum
+from binsum import BinarySumRNN
+
+SLOWING = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # read when numpy loads
+MARKER = "BINSUM_BENCH_REEXEC"  # set in the re-run: what was removed
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer, shorter runs")
     p.add_argument("--repeat", type=int, default=None, help="runs per measurement")
@@ -66,50 +84,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def reexec_if_needed(args: argparse.Namespace) -> None:
-    """Set the environment numpy reads at import, by running ourselves again."""
-    if os.environ.get(MARKER):
+def rerun_without_slowing_env(args: argparse.Namespace) -> None:
+    """Replace this process by the same command without SLOWING set (numpy
+    reads them when it loads, so only a new process can drop them)."""
+    if args.keep_env or os.environ.get(MARKER):
         return
     env = dict(os.environ)
-    removed = []
-    if not args.keep_env:
-        removed = [f"{k}={env.pop(k)}" for k in SLOWING if k in env]
-    for k in THREAD_VARS:
-        env[k] = str(args.blas_threads)
-    env[MARKER] = ";".join(removed) or "-"
-    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    removed = [f"{k}={env.pop(k)}" for k in SLOWING if k in env]
+    if removed:
+        env[MARKER] = ";".join(removed)
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 
-ARGS = parse_args(sys.argv[1:])
-reexec_if_needed(ARGS)
-
-# ---- from here on the environment is the one we measure in ------------------
-import inspect  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import numpy_reference as ref  # noqa: E402
-
-import binsum  # noqa: E402
-from binsum import BinarySumRNN  # noqa: E402
-
-try:
-    if ARGS.no_torch:
-        raise ImportError
-    import torch
-except ImportError:
-    torch = None
-
-RESULTS: dict[str, Any] = {}
+def load_torch(args: argparse.Namespace) -> ModuleType | None:
+    if args.no_torch:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(args.blas_threads)
+    return torch
 
 
 # ----------------------------------------------------------------- measuring
@@ -207,8 +202,9 @@ def train_reference(hidden: int, bits: int, n: int) -> Callable[[], Any]:
 
 
 def torch_train(
-    wi: Any, wh: Any, wo: Any, stream: Any, n: int, lr: float = 0.1, clip: float = 5.0
-) -> Any:
+    torch: ModuleType, wi: Any, wh: Any, wo: Any, stream: Any, n: int,
+    lr: float = 0.1, clip: float = 5.0,
+) -> Any:  # fmt: skip
     """The same algorithm in PyTorch: autograd BPTT, one sample per SGD step.
 
     A hook clips the gradient reaching each pre-activation a_t, which is the
@@ -243,18 +239,20 @@ def torch_train(
     return [p.detach().numpy() for p in params]
 
 
-def train_torch(hidden: int, bits: int, n: int) -> Callable[[], Any]:
+def train_torch(
+    torch: ModuleType, hidden: int, bits: int, n: int
+) -> Callable[[], Any]:
     dataset = ref.make_dataset(bits)
 
     def work() -> None:
         rng = np.random.Generator(np.random.PCG64(0))
         wi, wh, wo = ref.init_nn(2, hidden, 1, rng)
-        torch_train(wi, wh, wo, ref.samples(dataset, rng), n)
+        torch_train(torch, wi, wh, wo, ref.samples(dataset, rng), n)
 
     return work
 
 
-def torch_agrees_with_reference() -> float:
+def torch_agrees_with_reference(torch: ModuleType) -> float:
     """Largest relative weight difference after 50 identical samples."""
     dataset = ref.make_dataset(8)
     rng = np.random.Generator(np.random.PCG64(1))
@@ -262,14 +260,16 @@ def torch_agrees_with_reference() -> float:
     pairs = random_pairs(7, 50, 2)
     ws = [x.copy() for x in w]
     ref.train(*ws, 50, ref.samples_from_pairs(dataset, *pairs), 16)
-    wt = torch_train(*w, ref.samples_from_pairs(dataset, *pairs), 50)
+    wt = torch_train(torch, *w, ref.samples_from_pairs(dataset, *pairs), 50)
     return max(
         float(np.abs(p - q).max() / np.abs(q).max())
         for p, q in zip(wt, ws, strict=True)
     )
 
 
-def torch_forward(w: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray) -> Any:
+def torch_forward(
+    torch: ModuleType, w: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray
+) -> Any:
     wi, wh, wo = (torch.from_numpy(w[k]) for k in ("wi", "wh", "wo"))
     ta, tb = torch.from_numpy(a), torch.from_numpy(b)
     h = torch.zeros(len(a), wh.shape[0], dtype=torch.float64)
@@ -282,7 +282,7 @@ def torch_forward(w: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray) -> Any
 
 
 # ----------------------------------------------------------------- sections
-def machine() -> None:
+def machine(args: argparse.Namespace, torch: ModuleType | None) -> dict[str, Any]:
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -301,18 +301,18 @@ def machine() -> None:
         "binsum": binsum.__version__,
         "backend": binsum.backend,
         "torch": torch.__version__ if torch is not None else None,
-        "blas_threads": ARGS.blas_threads,
+        "blas_threads": args.blas_threads,
+        "repeat": args.repeat,
         "removed_env": [] if removed == "-" else removed.split(";"),
         "kept_env": [f"{k}={os.environ[k]}" for k in SLOWING if k in os.environ],
     }
-    RESULTS["machine"] = info
     print(f"machine: {cpu}, {info['cores']} cores, {info['os']}")
     print(
         f"python {info['python']}, numpy {info['numpy']}, binsum {info['binsum']}"
         f" (backend {info['backend']}), torch "
-        f"{info['torch'] or ('skipped' if ARGS.no_torch else 'not installed')}"
+        f"{info['torch'] or ('skipped' if args.no_torch else 'not installed')}"
     )
-    print(f"numpy BLAS / torch threads: {ARGS.blas_threads}")
+    print(f"numpy BLAS / torch threads: {args.blas_threads}")
     if info["removed_env"]:
         print(f"removed from the environment: {', '.join(info['removed_env'])}")
     if info["kept_env"]:
@@ -326,10 +326,13 @@ def machine() -> None:
         f"load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
         + ("  (busy: numbers will be low and noisy)" if load[0] > 0.5 else "")
     )
-    print(f"medians of {ARGS.repeat} runs, spread (min-max) in brackets")
+    print(f"medians of {args.repeat} runs, spread (min-max) in brackets")
+    return info
 
 
-def training(q: bool, r: int) -> None:
+def training(
+    q: bool, r: int, torch: ModuleType | None, results: dict[str, Any]
+) -> None:
     print("\n== training: one sample per SGD step (hidden 16, 8 bits)")
     n_bin, n_ref, n_torch = (30_000, 500, 150) if q else (200_000, 2_000, 600)
     jobs = {
@@ -337,24 +340,26 @@ def training(q: bool, r: int) -> None:
         "numpy reference": (train_reference(16, 8, n_ref), n_ref),
     }
     if torch is not None:
-        jobs["pytorch"] = (train_torch(16, 8, n_torch), n_torch)
+        jobs["pytorch"] = (train_torch(torch, 16, 8, n_torch), n_torch)
     rows = rates(jobs, r)
     base = rows["numpy reference"].median
-    RESULTS["training"] = {k: v.json() for k, v in rows.items()}
+    results["training"] = {k: v.json() for k, v in rows.items()}
     print(f"  {'':16} {'samples/s':>30} {'x numpy':>9}")
     for name, s in rows.items():
         print(f"  {name:16} {s.fmt():>30} {s.median / base:>9.1f}")
     if torch is not None:
-        diff = torch_agrees_with_reference()
-        RESULTS["torch_vs_reference_max_rel_diff"] = diff
+        diff = torch_agrees_with_reference(torch)
+        results["torch_vs_reference_max_rel_diff"] = diff
         print(f"  (pytorch and numpy weights after 50 samples agree to {diff:.1e})")
 
     fit = seconds(lambda: BinarySumRNN(seed=0).fit(10_000), r)
-    RESULTS["default_fit_seconds"] = fit.json()
+    results["default_fit_seconds"] = fit.json()
     print(f"  default fit, BinarySumRNN(seed=0).fit(10_000): {fit.fmt(1e3, 1)} ms")
 
 
-def inference(q: bool, r: int) -> None:
+def inference(
+    q: bool, r: int, torch: ModuleType | None, results: dict[str, Any]
+) -> None:
     count = 200_000 if q else 1_000_000
     print(f"\n== inference: {count:,} random 8-bit pairs (hidden 16)")
     model = BinarySumRNN(seed=0).fit(10_000)
@@ -373,19 +378,19 @@ def inference(q: bool, r: int) -> None:
         ),
     }
     if torch is not None:
-        jobs["pytorch vectorised"] = (lambda: torch_forward(w, a, b), count)
+        jobs["pytorch vectorised"] = (lambda: torch_forward(torch, w, a, b), count)
     rows = rates(jobs, r)
     base = rows["numpy vectorised"].median
-    RESULTS["inference"] = {k: v.json() for k, v in rows.items()}
-    RESULTS["inference_disagreements"] = wrong
-    RESULTS["inference_pairs"] = count
+    results["inference"] = {k: v.json() for k, v in rows.items()}
+    results["inference_disagreements"] = wrong
+    results["inference_pairs"] = count
     print(f"  {'':20} {'pairs/s':>34} {'x numpy':>9}")
     for name, s in rows.items():
         print(f"  {name:20} {s.fmt():>34} {s.median / base:>9.2f}")
     print(f"  (binsum and numpy disagree on {wrong} of {count:,} sums)")
 
 
-def threads(q: bool, r: int) -> None:
+def threads(q: bool, r: int, results: dict[str, Any]) -> None:
     print("\n== two threads")
     n = 30_000 if q else 200_000
 
@@ -408,7 +413,7 @@ def threads(q: bool, r: int) -> None:
         r,
     )
     one, two = both["1"], both["2"]
-    RESULTS["train_threads"] = {
+    results["train_threads"] = {
         "1": one.json(),
         "2": two.json(),
         "scaling": two.median / one.median,
@@ -421,7 +426,7 @@ def threads(q: bool, r: int) -> None:
     busy(two)
 
     if not predict_threads():
-        RESULTS["predict_threads"] = None
+        results["predict_threads"] = None
         print("  predict(threads=2): n/a (this binsum's predict has no threads=)")
         return
     count = 400_000 if q else 4_000_000
@@ -435,7 +440,7 @@ def threads(q: bool, r: int) -> None:
         r,
     )
     p1, p2 = both["1"], both["2"]
-    RESULTS["predict_threads"] = {
+    results["predict_threads"] = {
         "pairs": count,
         "1": p1.json(),
         "2": p2.json(),
@@ -463,7 +468,7 @@ def busy(two: Stat) -> None:
         )
 
 
-def table(q: bool, r: int) -> None:
+def table(q: bool, r: int, results: dict[str, Any]) -> None:
     hiddens, widths = (8, 16, 32, 64), (8, 16, 32)
     target = 0.05 if q else 0.25
     print(
@@ -485,7 +490,7 @@ def table(q: bool, r: int) -> None:
             rows[f"h{h}-b{bits}"] = {"train": tr.json(), "predict": pr.json()}
             cells.append(f"{tr.median:>12,.0f} | {pr.median:>12,.0f}")
         print(f"  {h:>6} " + " ".join(f"{c:>27}" for c in cells))
-    RESULTS["table"] = rows
+    results["table"] = rows
 
 
 def _probe(h: int, bits: int) -> float:
@@ -495,141 +500,48 @@ def _probe(h: int, bits: int) -> float:
     return time.perf_counter() - t
 
 
-def targets() -> None:
-    """The speed targets of the project (medians), met or missed."""
-    tr, inf = RESULTS["training"], RESULTS["inference"]
-    checks = [
-        (
-            "training >= 100x numpy",
-            ">=",
-            100.0,
-            tr["binsum"]["median"] / tr["numpy reference"]["median"],
-            "x",
-        ),
-        (
-            "default fit < 30 ms",
-            "<",
-            30.0,
-            RESULTS["default_fit_seconds"]["median"] * 1e3,
-            " ms",
-        ),
-        (
-            "predict >= 4x numpy",
-            ">=",
-            4.0,
-            inf["binsum predict"]["median"] / inf["numpy vectorised"]["median"],
-            "x",
-        ),
-        (
-            "2 training threads >= 1.8x",
-            ">=",
-            1.8,
-            RESULTS["train_threads"]["scaling"],
-            "x",
-        ),
-    ]
-    pt = RESULTS["predict_threads"]
-    checks.append(
-        (
-            "predict threads=2 >= 1.7x",
-            ">=",
-            1.7,
-            None if pt is None else pt["scaling"],
-            "x",
-        )
-    )
-    print("\n== targets (medians)")
-    RESULTS["targets"] = {}
-    for name, op, bound, value, unit in checks:
-        if value is None:
-            verdict, shown = "n/a", "n/a"
-        else:
-            ok = value >= bound if op == ">=" else value < bound
-            verdict, shown = ("met" if ok else "MISSED"), f"{value:,.1f}{unit}"
-        RESULTS["targets"][name] = {"value": value, "verdict": verdict}
-        print(f"  {name:28} {shown:>12}  {verdict}")
-
-
-def markdown() -> None:
-    """The README's performance tables, from RESULTS."""
-    m, tr, inf = RESULTS["machine"], RESULTS["training"], RESULTS["inference"]
-    print("\n== markdown for the README\n")
-    print(
-        f"Measured on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
-        f"numpy {m['numpy']}"
-        + (f", PyTorch {m['torch']}" if m["torch"] else "")
-        + f"; medians of {ARGS.repeat} runs; load average "
-        f"{m['load_average'][0]:.1f} at the start.\n"
-    )
-    print(
-        "| hidden 16, 8 bits, one core | binsum | numpy reference | "
-        + ("PyTorch | " if "pytorch" in tr else "")
-        + "binsum / numpy |"
-    )
-    print("|---|---:|---:|" + ("---:|" if "pytorch" in tr else "") + "---:|")
-    t_cells = [tr["binsum"], tr["numpy reference"]] + (
-        [tr["pytorch"]] if "pytorch" in tr else []
-    )
-    i_cells = [inf["binsum predict"], inf["numpy vectorised"]] + (
-        [inf["pytorch vectorised"]] if "pytorch vectorised" in inf else []
-    )
-    for label, cells in (
-        ("training, samples/s", t_cells),
-        (f"predict {RESULTS['inference_pairs']:,} 8-bit pairs, pairs/s", i_cells),
-    ):
-        row = " | ".join(f"{c['median']:,.0f}" for c in cells)
-        print(f"| {label} | {row} | {cells[0]['median'] / cells[1]['median']:.1f}x |")
-    fit = RESULTS["default_fit_seconds"]["median"] * 1e3
-    tt, pt = RESULTS["train_threads"], RESULTS["predict_threads"]
-    print(f"\n- default fit, `BinarySumRNN(seed=0).fit(10_000)`: {fit:.1f} ms")
-    print(
-        f"- two models trained by two threads at once: {tt['scaling']:.2f}x "
-        f"the samples/s of one (the process got {tt['2']['cores_used']:.2f} cores)"
-    )
-    if pt is not None:
-        print(
-            f"- `predict(a, b, threads=2)` on {pt['pairs']:,} pairs: "
-            f"{pt['scaling']:.2f}x `threads=1` "
-            f"(the process got {pt['2']['cores_used']:.2f} cores)"
-        )
-    print("\nbinsum, training samples/s | predict pairs/s:\n")
-    widths = sorted({int(k.split("-b")[1]) for k in RESULTS["table"]})
-    hiddens = sorted({int(k[1:].split("-")[0]) for k in RESULTS["table"]})
-    print("| hidden | " + " | ".join(f"{w} bits" for w in widths) + " |")
-    print("|---:|" + "---:|" * len(widths))
-    for h in hiddens:
-        cells = []
-        for w in widths:
-            c = RESULTS["table"][f"h{h}-b{w}"]
-            cells.append(
-                f"{c['train']['median']:,.0f} \\| {c['predict']['median']:,.0f}"
-            )
-        print(f"| {h} | " + " | ".join(cells) + " |")
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if binsum.backend != "cython":
-        sys.exit(
+        print(
             "the compiled extension is not available (BINSUM_NO_EXTENSIONS "
-            "set, or not built): this benchmark measures the compiled kernel"
+            "set, or not built): this benchmark measures the compiled kernel",
+            file=sys.stderr,
         )
-    q, r = ARGS.quick, ARGS.repeat
-    machine()
-    if ARGS.threads_only:
-        print(f"GIL enabled: {getattr(sys, '_is_gil_enabled', lambda: True)()}")
-        threads(q, r)
-        return
-    training(q, r)
-    inference(q, r)
-    threads(q, r)
-    table(q, r)
-    targets()
-    if ARGS.markdown:
-        markdown()
-    if ARGS.json:
-        Path(ARGS.json).write_text(json.dumps(RESULTS, indent=1) + "\n")
-        print(f"\nresults written to {ARGS.json}")
+        return 1
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        print(
+            'the benchmark needs threadpoolctl: pip install "binsum[bench]" '
+            "(or pip install threadpoolctl)",
+            file=sys.stderr,
+        )
+        return 1
+    rerun_without_slowing_env(args)
+    torch = load_torch(args)
+    q, r = args.quick, args.repeat
+    results: dict[str, Any] = {}
+    with threadpool_limits(limits=args.blas_threads):
+        results["machine"] = machine(args, torch)
+        if args.threads_only:
+            print(f"GIL enabled: {getattr(sys, '_is_gil_enabled', lambda: True)()}")
+            threads(q, r, results)
+            return 0
+        training(q, r, torch, results)
+        inference(q, r, torch, results)
+        threads(q, r, results)
+        table(q, r, results)
+    results["targets"] = bench_report.targets(results)
+    bench_report.print_targets(results)
+    if args.markdown:
+        print("\n== markdown for the README\n")
+        print(bench_report.markdown(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        print(f"\nresults written to {args.json}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
