@@ -8,12 +8,14 @@ a terminal.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import random
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,9 +155,9 @@ def test_plot_without_matplotlib_hints_and_still_saves(
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import raises
     proc = run_binsum("train", "--bits", "4", "--iterations", "200", "--out", "m.npz",
                       "--plot", "loss.png")
-    assert proc.returncode == 0
-    hint = proc.stderr.splitlines()
-    assert len(hint) == 1 and 'pip install "binsum[plot]"' in hint[0]
+    line = assert_one_line_error(proc)  # non-zero, after saving the model
+    assert 'pip install "binsum[plot]"' in line and "saved to m.npz" in line
+    assert "saved m.npz" in proc.stdout
     assert not (tmp_path / "loss.png").exists()
     assert BinarySumRNN.load(tmp_path / "m.npz").iterations == 200
 
@@ -411,3 +413,132 @@ def test_interrupt_in_process_exits_130(
 )
 def test_operand_notations(text: str, value: int) -> None:
     assert cli.operand(text) == value
+
+
+# ------------------------------------------------------- issue 12, point 4-5
+def test_train_resume_continues_and_replaces_out(
+    run_binsum: Binsum, tmp_path: Path
+) -> None:
+    first = run_binsum("train", "--bits", "4", "--iterations", "300", "--seed", "5",
+                       "--log-every", "0", "--out", "m.npz")
+    assert first.returncode == 0 and "replaced" not in first.stdout
+    proc = run_binsum("train", "--resume", "m.npz", "--iterations", "200",
+                      "--bits", "4", "--log-every", "100", "--out", "m.npz")
+    assert proc.returncode == 0, proc.stderr
+    assert "[0|200] Error: " in proc.stdout and "[100|200] Error: " in proc.stdout
+    assert "200 iterations more (500 in all)" in proc.stdout
+    assert "saved m.npz (replaced the existing file)" in proc.stdout
+    model = BinarySumRNN.load(tmp_path / "m.npz")
+    expected = BinarySumRNN(bits=4, seed=5).fit(500)
+    assert model.iterations == 500
+    assert np.array_equal(model.history, expected.history)
+    for name, value in expected.weights.items():
+        assert np.array_equal(model.weights[name], value), name
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--hidden-size", "8"), ("--bits", "5"),
+                                             ("--learning-rate", "0.2"),
+                                             ("--clip", "1"), ("--seed", "1")])
+def test_train_resume_refuses_conflicting_settings(
+    run_binsum: Binsum, tmp_path: Path, flag: str, value: str
+) -> None:
+    BinarySumRNN(bits=4, seed=0).save(tmp_path / "m.npz")
+    proc = run_binsum("train", "--resume", "m.npz", flag, value, "--out", "n.npz")
+    line = assert_one_line_error(proc)
+    shown = float(value) if flag in ("--clip", "--learning-rate") else value
+    assert f"{flag} {shown} conflicts with --resume m.npz" in line
+    assert not (tmp_path / "n.npz").exists()
+    missing = run_binsum("train", "--resume", "none.npz", "--out", "n.npz")
+    assert "cannot read --resume none.npz" in assert_one_line_error(missing)
+
+
+def test_train_no_history(run_binsum: Binsum, tmp_path: Path) -> None:
+    for out, extra in (("full.npz", ()), ("lean.npz", ("--no-history",))):
+        proc = run_binsum("train", "--iterations", "2000", "--log-every", "0",
+                          "--out", out, *extra)
+        assert proc.returncode == 0, proc.stderr
+    full, lean = (BinarySumRNN.load(tmp_path / n) for n in ("full.npz", "lean.npz"))
+    assert lean.history.shape == (0,) and lean.iterations == 2000
+    assert full.history.shape == (2000,)
+    sizes = [(tmp_path / n).stat().st_size for n in ("full.npz", "lean.npz")]
+    assert sizes[0] - sizes[1] >= 8 * 2000
+    for name, value in full.weights.items():
+        assert np.array_equal(lean.weights[name], value), name
+
+
+def test_eval_threads_and_sample(run_binsum: Binsum) -> None:
+    one = run_binsum("eval", "--bits", "16", "--sample", "3000")
+    two = run_binsum("eval", "--bits", "16", "--sample", "3000", "--threads", "2")
+    assert one.returncode == two.returncode == 0
+    assert one.stdout == two.stdout == (
+        f"exact sums: {BinarySumRNN.pretrained().score(16, sample=3000):.2%} of "
+        "3,000 random pairs with a + b < 2**16\n"
+    )
+    assert "threads must be in" in assert_one_line_error(
+        run_binsum("eval", "--threads", "0")
+    ) or "--threads" in run_binsum("eval", "--threads", "0").stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_moves_by_time_and_is_cleared() -> None:
+    """The bar follows the work from a thread (not only at log points), shows
+    the loss with 3 significant digits, and is gone once finished."""
+    from binsum import _progress
+
+    out = _Terminal()
+    state = {"done": 0}
+    with _progress.Progress(100, out=out, follow=lambda: (state["done"], 2.5e-06)) as p:
+        assert p.bar is not None
+        state["done"] = 40
+        deadline = time.monotonic() + 10
+        while p.bar.n < 40 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert p.bar.n == 40
+        p.bar.refresh()
+        assert "loss=2.5e-06" in out.getvalue()
+    assert _progress.loss_text(0.031234) == "0.0312"
+    assert _progress.loss_text(1.2e-7) == "1.2e-07"
+
+
+def test_eval_shows_a_bar_on_a_terminal(
+    run_binsum: Binsum, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from binsum import _progress
+
+    seen: list[int] = []
+    real = _progress.Progress.update_to
+
+    def spy(self: _progress.Progress, done: int, loss: float | None = None) -> None:
+        seen.append(done)
+        real(self, done, loss)
+
+    monkeypatch.setattr(_progress.Progress, "update_to", spy)
+    monkeypatch.setattr(cli, "EVAL_CHUNK", 1000)
+    proc = run_binsum("eval", "--bits", "7")
+    assert proc.returncode == 0
+    assert len(seen) > 5 and seen[-1] == 128 * 129 // 2  # every pair, in steps
+
+
+def test_info_shows_no_repository_paths(run_binsum: Binsum) -> None:
+    out = run_binsum("info").stdout
+    assert "src/" not in out and "docs/" not in out and ".npz" not in out
+
+
+def test_explain_summarises_wide_sums(run_binsum: Binsum) -> None:
+    a = 2**160 - 1
+    proc = run_binsum("add", "--explain", str(a), "1")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    drawing = [x for x in lines[1:] if x.startswith(("  a ", "+ b ", "= network"))]
+    assert len(drawing) == 3 and all(" ... " in x for x in drawing)
+    assert max(len(x) for x in lines[1:] if not x.startswith("column addition")) <= 80
+    assert "(161 columns: the lowest and highest 16 are drawn" in proc.stdout
+    header = "column  a  b  carry  network  sigmoid(o_t)  confidence"
+    table = lines[lines.index(header) + 1 :]
+    rows = [x for x in table if x.split()[0].isdigit()]
+    assert [int(r.split()[0]) for r in rows] == [*range(8), *range(153, 161)]
+    assert "   ..." in lines

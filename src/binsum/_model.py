@@ -170,8 +170,7 @@ class BinarySumRNN:
     @property
     def history(self) -> NDArray[np.float64]:
         """Per-iteration loss sum_t (y_hat_t - y_t)**2, one entry per iteration."""
-        st = self._state
-        return st.history[: st.iterations].copy()
+        return self._state.history.copy()
 
     @property
     def weights(self) -> dict[str, NDArray[np.float64]]:
@@ -260,13 +259,14 @@ class BinarySumRNN:
         state at once (or raise, keeping the last finite state)."""
         st = self._state
         end = st.iterations + len(pairs)
+        kept = len(st.history)  # the losses of the last ``kept`` iterations
         wi, wh, wo = st.wi.copy(), st.wh.copy(), st.wo.copy()
-        history = self._history_room(st, end)
+        history = self._history_room(st, kept + len(pairs))
         self._kernel.train(
             wi, wh, wo,
             np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]),
             self.bits, self.learning_rate, self.clip,
-            history[st.iterations : end], work,
+            history[kept : kept + len(pairs)], work,
         )  # fmt: skip
         if not all(np.isfinite(w).all() for w in (wi, wh, wo)):
             raise FloatingPointError(
@@ -280,7 +280,7 @@ class BinarySumRNN:
             wo=wo,
             rng_state=rng.bit_generator.state,
             pending=pending,
-            history=history[:end],
+            history=history[: kept + len(pairs)],
             iterations=end,
         )
 
@@ -313,7 +313,7 @@ class BinarySumRNN:
         buf = self._history_buffer
         if buf is None or len(buf) < need or not _views(st.history, buf):
             buf = np.empty(max(need, 2 * len(st.history)))
-            buf[: st.iterations] = st.history
+            buf[: len(st.history)] = st.history
             self._history_buffer = buf
         return buf
 
@@ -423,10 +423,7 @@ class BinarySumRNN:
             CHECK_SEED(seed),
         )
         threads = check.THREADS(threads)
-        correct = 0
-        for a, b in pairs.chunks():
-            exact = self.predict(a, b, threads=threads) == a + b
-            correct += int(np.count_nonzero(exact))
+        correct = pairs.count_exact(lambda a, b: self.predict(a, b, threads=threads))
         return correct / pairs.count
 
     def loss_and_gradients(
@@ -471,7 +468,7 @@ class BinarySumRNN:
             "wi": own(st.wi),
             "wh": own(st.wh),
             "wo": own(st.wo),
-            "history": own(st.history[: st.iterations]),
+            "history": own(st.history),
             "pending": own(st.pending),
             "rng_state": _state.pack_rng(st.rng_state),
         }
@@ -497,16 +494,35 @@ class BinarySumRNN:
         model._start(f.config, backend, state)
         return model
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model to one .npz file, atomically (never pickled).
+    def save(self, path: str | os.PathLike[str], *, history: bool = True) -> None:
+        """Write the model to one ``.npz`` file, atomically (never pickled).
 
-        A symlink is followed (the file it points to is replaced, the link
-        stays); an existing target keeps its permission bits; a target that
-        exists and is not a regular file (a directory, FIFO, device, socket)
-        is refused with an OSError and left untouched.
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write. A symlink is followed (the file it points to
+            is replaced, the link stays); an existing file keeps its
+            permission bits.
+        history : bool, default True
+            Whether to keep the loss history, 8 bytes per trained iteration
+            (16 MB after 2 million). Without it the file holds the weights,
+            settings and random state only: the loaded model has an empty
+            ``history`` (``iterations`` still counts every sample) and trains
+            on to exactly the same weights.
+
+        Raises
+        ------
+        OSError
+            If the file cannot be written, or the target exists and is not a
+            regular file (a directory, FIFO, device, socket; left untouched).
         """
         _check_path(path)
-        _modelfile.save(path, self._fields())
+        if not isinstance(history, bool | np.bool_):
+            raise TypeError(f"history must be True or False, got {history!r}")
+        fields = self._fields()
+        if not history:
+            fields["history"] = np.zeros(0)
+        _modelfile.save(path, fields)
 
     @classmethod
     def load(

@@ -36,8 +36,10 @@ from binsum._config import Config
 FORMAT_VERSION = 1
 
 # key -> dtype as written (little-endian); arrays also a shape spec: "H" is
-# hidden_size, "N" iterations, "M" any length (checked against the bytes
-# present), ints are fixed sizes.
+# hidden_size, "M" any length (checked against the bytes present), ints are
+# fixed sizes. The history holds the losses of the last iterations trained:
+# all of them, or fewer (none in a file saved with history=False), never more
+# than "iterations" (checked in check_fields).
 _SETTINGS: dict[str, str] = {
     "hidden_size": "<i8",
     "bits": "<i8",
@@ -50,7 +52,7 @@ _ARRAYS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "wi": ("<f8", (2, "H")),
     "wh": ("<f8", ("H", "H")),
     "wo": ("<f8", ("H", 1)),
-    "history": ("<f8", ("N",)),
+    "history": ("<f8", ("M",)),
     "pending": ("<i8", ("M", 2)),
     "rng_state": ("<u8", (6,)),
 }
@@ -376,7 +378,7 @@ def _load_fields(zf: zipfile.ZipFile, size: int) -> Fields:
     # header before its data is read.
     settings = _check_settings(raw, "model file")
     raw["seed"] = _read_member(zf, size, "seed", _SEED, ())
-    dims = {"H": settings["hidden_size"], "N": settings["iterations"], "M": None}
+    dims = {"H": settings["hidden_size"], "M": None}
     for key, (dtype, spec) in _ARRAYS.items():
         shape = tuple(dims[s] if isinstance(s, str) else s for s in spec)
         raw[key] = _read_member(zf, size, key, dtype, shape)
@@ -492,11 +494,16 @@ def check_fields(
         config = Config(
             **{key: settings[key] for key in _config.KEYS if key != "seed"}, seed=seed
         )
-    dims = {"H": size, "N": settings["iterations"], "M": None}
+    dims = {"H": size, "M": None}
     arrays: dict[str, NDArray[Any]] = {}
     for key, (dtype, spec) in _ARRAYS.items():
         shape = tuple(dims[s] if isinstance(s, str) else s for s in spec)
         arrays[key] = _array(source, key, raw[key], dtype, shape, copy)
+    if len(arrays["history"]) > settings["iterations"]:
+        raise ModelFileError(
+            f"{source} key 'history' holds {len(arrays['history'])} losses, "
+            f"more than its {settings['iterations']} iterations"
+        )
 
     for key in ("wi", "wh", "wo", "history"):
         if not _all_finite(arrays[key]):

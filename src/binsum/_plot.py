@@ -38,8 +38,11 @@ def write(
     checkpoints: Sequence[tuple[int, float]],
     title: str,
     accuracy_label: str,
+    first: int = 0,
 ) -> None:
-    """Loss per iteration (raw and smoothed, log scale) and accuracy at checkpoints."""
+    """Loss per iteration (raw and smoothed, log scale) and accuracy at
+    checkpoints; ``history`` holds the losses of iterations ``first + 1`` on.
+    The legend sits below the axes, where it can cover no curve."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import PercentFormatter
@@ -50,7 +53,7 @@ def write(
     n = len(history)
     if n:
         window = max(1, n // 100)
-        x = np.arange(1, n + 1)
+        x = np.arange(first + 1, first + n + 1)
         ax.plot(x, history, color="0.8", linewidth=0.5, label="loss per sample")
         ax.plot(
             x[window - 1 :],
@@ -71,7 +74,14 @@ def write(
     acc.set_ylabel("exact sums")
     lines = ax.get_legend_handles_labels()
     more = acc.get_legend_handles_labels()
-    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="center right", fontsize=8)
+    fig.legend(
+        lines[0] + more[0],
+        lines[1] + more[1],
+        loc="outside lower center",
+        ncols=3,
+        fontsize=8,
+        frameon=False,
+    )
 
     with atomic_write(path) as fh:
         fig.savefig(fh, format="png")

@@ -2,7 +2,10 @@
 
 In a pipe or a file there is no bar (it would only litter the output with
 carriage returns); the lecture's log goes straight to stdout. Under a bar,
-log lines are routed through ``tqdm.write`` so they scroll above it.
+log lines are routed through ``tqdm.write`` so they scroll above it. The bar
+moves by time: a thread reads the work done (``follow``) a few times a second,
+whatever the log's cadence. A finished bar is cleared, so the screen keeps
+the log and the results, as the README shows them.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import io
 import shutil
 import sys
+import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -30,35 +35,68 @@ class _AboveBar(io.StringIO):
         return len(s)
 
 
-class Progress:
-    """Bar (or nothing) for ``total`` iterations; ``log`` is where the log goes."""
+Follow = Callable[[], "tuple[int, float | None]"]
+REFRESH = 0.2  # seconds between the thread's updates of the bar
 
-    def __init__(self, total: int, out: TextIO | None = None) -> None:
+
+class Progress:
+    """Bar (or nothing) for ``total`` units; ``log`` is where the log goes.
+
+    ``follow()``, if given, returns (done, loss or None) and is read from a
+    thread every REFRESH seconds while the bar is shown.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        out: TextIO | None = None,
+        *,
+        desc: str = "training",
+        unit: str = "it",
+        follow: Follow | None = None,
+    ) -> None:
         self.out: TextIO = sys.stdout if out is None else out
         self.bar: tqdm[Any] | None = None
         self.log: TextIO = self.out
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # the follower thread and the callback
+        self._thread: threading.Thread | None = None
         if _is_terminal(self.out):
             size = shutil.get_terminal_size()
             bar: tqdm[Any] = tqdm(
                 total=total,
                 file=self.out,
-                unit="it",
+                unit=unit,
                 unit_scale=True,
                 # shutil falls back to 80x24 when the terminal reports 0x0
                 # (a fresh pty), where tqdm would draw nothing at all.
                 ncols=size.columns,
                 nrows=size.lines,
-                leave=True,
-                desc="training",
+                leave=False,
+                desc=desc,
             )
             self.bar, self.log = bar, _AboveBar(bar, self.out)
+            if follow is not None:
+                self._thread = threading.Thread(
+                    target=self._follow, args=(follow,), daemon=True
+                )
+                self._thread.start()
+
+    def _follow(self, follow: Follow) -> None:
+        while not self._stop.wait(REFRESH):
+            done, loss = follow()
+            self.update_to(done, loss)
 
     def update_to(self, done: int, loss: float | None = None) -> None:
-        if self.bar is None:
+        """Show ``done`` units (never moving back) and the loss, if given."""
+        bar = self.bar
+        if bar is None:
             return
-        if loss is not None:
-            self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
-        self.bar.update(done - self.bar.n)
+        with self._lock:
+            if loss is not None:
+                bar.set_postfix(loss=loss_text(loss), refresh=False)
+            if done > bar.n:
+                bar.update(done - bar.n)
 
     def __enter__(self) -> Progress:
         return self
@@ -69,8 +107,18 @@ class Progress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
         if self.bar is not None:
+            if kind is None:  # finished: draw 100 % once before clearing it
+                self.bar.refresh()
             self.bar.close()
+
+
+def loss_text(loss: float) -> str:
+    """Three significant digits at any size: 0.0312, 2.41e-06."""
+    return f"{loss:.3g}"
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -84,39 +84,76 @@ def sum_line(a: int, b: int, total: int) -> str:
     return f"{a_text} + {b_text} = {_decimal.to_text(total)} ({verdict})"
 
 
+WIDE = 32  # columns drawn in full (73 characters); wider sums show their ends
+ENDS = 16  # columns drawn at each end of a wider sum (79 characters)
+TABLE_ENDS = 8  # table rows at each end of a wider sum (and every wrong column)
+
+
+def _shown(n: int, ends: int, also: Sequence[int] = ()) -> list[int | None]:
+    """The columns to draw, most significant first, None where some are left
+    out: all of them up to WIDE, else the ``ends`` at each end and ``also``."""
+    if n <= WIDE:
+        return list(reversed(range(n)))
+    keep = sorted(set(range(ends)) | set(range(n - ends, n)) | set(also), reverse=True)
+    out: list[int | None] = []
+    for t in keep:
+        if out and out[-1] is not None and out[-1] != t + 1:
+            out.append(None)
+        out.append(t)
+    return out
+
+
 def column_addition(reading: Reading) -> list[str]:
-    """The column addition as the lecture draws it, with per-bit confidence."""
+    """The column addition as the lecture draws it, with per-bit confidence.
+
+    Up to WIDE columns everything is drawn; a wider sum shows its lowest and
+    highest columns (and every wrong one) with "..." for the rest, so each
+    line stays readable on a terminal."""
     a, b, n = reading.a, reading.b, reading.columns
     prob, pred = reading.probabilities, reading.predicted
     true = a + b
     carry = true ^ a ^ b  # bit t: the carry into column t
     wrong = [t for t in range(n) if pred[t] != (true >> t) & 1]
+    drawn = _shown(n, ENDS)
 
     def row(label: str, bits: Sequence[int]) -> str:
-        return f"{label:<10}" + " ".join(str(x) for x in reversed(bits))
+        return f"{label:<10}" + " ".join(
+            "..." if t is None else str(bits[t]) for t in drawn
+        )
 
+    width = len(row("", pred)) - 10
     lines = [
         sum_line(a, b, reading.total),
         "",
         "column addition, most significant bit on the left; the network reads "
         "the columns right to left, one per step:",
+    ]
+    if n > WIDE:
+        lines.append(
+            f"({n} columns: the lowest and highest {ENDS} are drawn, ... stands "
+            "for the others)"
+        )
+    lines += [
         "",
         row("  a", _bits(a, n)),
         row("+ b", _bits(b, n)),
         row("  carry", _bits(carry, n)),
-        " " * 10 + "-" * (2 * n - 1),
+        " " * 10 + "-" * width,
         row("= network", pred),
     ]
     if wrong:
-        lines.append(
-            " " * 10
-            + " ".join("^" if t in wrong else " " for t in reversed(range(n))).rstrip()
-        )
+        marks = [
+            "^" if t in wrong else (" " if t is not None else "   ") for t in drawn
+        ]
+        lines.append((" " * 10 + " ".join(marks)).rstrip())
     lines += [
         "",
         "column  a  b  carry  network  sigmoid(o_t)  confidence",
     ]
-    for t in range(n):
+    for t in reversed(_shown(n, TABLE_ENDS, wrong)):
+        if t is None:
+            lines.append(f"{'...':>6}")
+            continue
         conf = prob[t] if pred[t] else 1.0 - prob[t]
         mark = f"  <- wrong, the true bit is {(true >> t) & 1}" if t in wrong else ""
         lines.append(

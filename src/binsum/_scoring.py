@@ -6,7 +6,7 @@ when a sample size is given, that many uniform random pairs estimate it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,17 +47,36 @@ class ScorePairs:
         which = "all {:,} pairs" if self.sample is None else "{:,} random pairs"
         return f"{which.format(self.count)} with a + b < 2**{self.bits}"
 
-    def chunks(self) -> Iterator[tuple[Pairs, Pairs]]:
-        """The pairs (a, b), in chunks that bound predict's memory."""
+    def chunks(self, size: int = _CHUNK) -> Iterator[tuple[Pairs, Pairs]]:
+        """The pairs (a, b), in chunks of at most about ``size`` pairs (whole
+        values of a when every pair is checked) that bound predict's memory."""
         if self.sample is not None:
-            yield _sampling.random_pairs(self.bits, self.sample, self.seed)
+            a, b = _sampling.random_pairs(self.bits, self.sample, self.seed)
+            for start in range(0, len(a), size):
+                yield a[start : start + size], b[start : start + size]
             return
         top = 1 << self.bits
         start = 0
-        while start < top:  # chunks of about _CHUNK pairs, whole values of a
-            stop = min(top, start + max(1, _CHUNK // top))
+        while start < top:
+            stop = min(top, start + max(1, size // top))
             yield _sampling.all_pairs(self.bits, start, stop)
             start = stop
+
+    def count_exact(
+        self,
+        predict: Callable[[Pairs, Pairs], Pairs],
+        progress: Callable[[int], object] | None = None,
+        size: int = _CHUNK,
+    ) -> int:
+        """How many of the pairs ``predict(a, b)`` sums exactly: the one
+        scoring loop of ``score`` and ``binsum eval``. ``progress(n)`` is
+        called after each chunk of ``n`` pairs."""
+        correct = 0
+        for a, b in self.chunks(size):
+            correct += int(np.count_nonzero(predict(a, b) == a + b))
+            if progress is not None:
+                progress(len(a))
+        return correct
 
     def shuffled(self) -> tuple[Pairs, Pairs]:
         """All the pairs in a fixed random order: any prefix is a fair sample

@@ -30,12 +30,14 @@ from binsum._model import BinarySumRNN
 from binsum._modelfile import ModelFileError
 from binsum._progress import Progress
 from binsum._scoring import DEFAULT_SAMPLE, EXHAUSTIVE_BITS, ScorePairs
-from binsum._validate import ITERATIONS, SAMPLE, Integer, PositiveReal
+from binsum._validate import ITERATIONS, SAMPLE, THREADS, Integer, PositiveReal
 
 PROG = "binsum"
 DEMO_OPERANDS = (12345678901234567890, 98765432109876543210)
 PLOT_CHECKPOINTS = 20  # accuracy points drawn on the loss plot
 PLOT_SAMPLE = 2000  # pairs per accuracy checkpoint: cheap, ±1 % is plenty
+LOSS_WINDOW = 1000  # the bar's loss: the mean of the last this many iterations
+EVAL_CHUNK = 1 << 18  # pairs per step of eval's progress bar
 
 
 class CommandError(Exception):
@@ -130,8 +132,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_training_flags(train)
     train.add_argument(
+        "--resume", metavar="MODEL",
+        help="continue training the model saved in MODEL, with its settings "
+        "(a conflicting --hidden-size, --bits, --learning-rate, --clip or "
+        "--seed is an error); --out may name the same file",
+    )
+    train.add_argument(
         "--out", metavar="PATH", default="model.npz",
-        help="where to save the model (default: %(default)s)",
+        help="where to save the model (default: %(default)s; an existing file "
+        "is replaced, atomically, and the command says so)",
+    )
+    train.add_argument(
+        "--no-history", dest="history", action="store_false",
+        help="leave the loss history out of the saved model (it takes 8 bytes "
+        "per trained iteration)",
     )
     train.add_argument(
         "--plot", metavar="FILE.png",
@@ -179,6 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=_typed(seed), default=0,
         help=f"seed of the random pairs, {seed.range} (default: %(default)s)",
     )
+    ev.add_argument(
+        "--threads", metavar="T", type=_typed(THREADS), default=1,
+        help=f"threads predicting at once, {THREADS.range} (default: %(default)s)",
+    )
     ev.set_defaults(run=_cmd_eval)
 
     info = sub.add_parser(
@@ -219,9 +237,13 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
          "print the lecture's log every K iterations, 0 for none"),
     ]  # fmt: skip
     for flag, metavar, check, default, text in flags:
+        # The settings default to None: --resume takes them from the model.
+        setting = flag.lstrip("-").replace("-", "_") in _config.KEYS
         p.add_argument(
-            flag, metavar=metavar, type=_typed(check), default=default,
-            help=f"{text}; {check.range} (default: %(default)s)",
+            flag, metavar=metavar, type=_typed(check),
+            default=None if setting else default,
+            help=f"{text}; {check.range} (default: {default}"
+            + (", or the --resume model's)" if setting else ")"),
         )  # fmt: skip
 
 
@@ -235,15 +257,15 @@ def _add_model_flag(p: argparse.ArgumentParser) -> None:
 
 
 # ---------------------------------------------------------------- helpers
-def _load(path: str | None) -> BinarySumRNN:
+def _load(path: str | None, flag: str = "--model") -> BinarySumRNN:
     if path is None:
         return BinarySumRNN.pretrained()
     try:
         return BinarySumRNN.load(path)
     except ModelFileError as exc:
-        raise CommandError(f"cannot load --model {path}: {exc}") from None
+        raise CommandError(f"cannot load {flag} {path}: {exc}") from None
     except OSError as exc:
-        raise CommandError(f"cannot read --model {path}: {_os_reason(exc)}") from None
+        raise CommandError(f"cannot read {flag} {path}: {_os_reason(exc)}") from None
 
 
 def _os_reason(exc: OSError) -> str:
@@ -270,23 +292,34 @@ def _score_text(
 def _train(
     model: BinarySumRNN, iterations: int, log_every: int, plot: bool
 ) -> list[tuple[int, float]]:
-    """Fit with the log, the bar and (for the plot) accuracy at checkpoints."""
+    """Fit with the log, the bar and (for the plot) accuracy at checkpoints.
+
+    The bar follows the model from a thread (its iterations, and the mean loss
+    of the last LOSS_WINDOW), so it moves whatever --log-every is. Checkpoints
+    count the model's iterations (a resumed model's start where it was)."""
     every = log_every or max(1, iterations // 100)
     calls = max(1, iterations // every)
     score_every = max(1, math.ceil(calls / PLOT_CHECKPOINTS))
     checkpoints: list[tuple[int, float]] = []
+    start = model.iterations
 
     def accuracy() -> float:
         return model.score(sample=None if model.bits <= 5 else PLOT_SAMPLE)
 
+    def follow() -> tuple[int, float | None]:
+        history = model._state.history  # one immutable snapshot
+        tail = history[-LOSS_WINDOW:]
+        loss = float(tail.mean()) if tail.size else None
+        return model.iterations - start, loss
+
     if plot:
-        checkpoints.append((0, accuracy()))
-    with Progress(iterations) as progress:
+        checkpoints.append((start, accuracy()))
+    with Progress(iterations, follow=follow) as progress:
 
         def on_block(m: BinarySumRNN, done: int, loss: float) -> None:
             progress.update_to(done, loss)
             if plot and (done // every) % score_every == 0 and done < iterations:
-                checkpoints.append((done, accuracy()))
+                checkpoints.append((start + done, accuracy()))
 
         model.fit(
             iterations,
@@ -299,57 +332,80 @@ def _train(
     return checkpoints
 
 
+def _training_model(args: argparse.Namespace) -> BinarySumRNN:
+    """A new model from the flags, or the --resume model (whose settings must
+    not be contradicted by a flag)."""
+    names = [k for k in _config.KEYS]
+    given = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
+    if args.resume is None:
+        defaults = _pretrained.CONFIG
+        settings = {k: given.get(k, getattr(defaults, k)) for k in names}
+        return BinarySumRNN(**settings)
+    model = _load(args.resume, "--resume")
+    for key, value in given.items():
+        if value != getattr(model, key):
+            flag = "--" + key.replace("_", "-")
+            raise CommandError(
+                f"{flag} {value} conflicts with --resume {args.resume}, saved with "
+                f"{key} {getattr(model, key)} (a resumed model keeps its settings: "
+                f"leave {flag} out)"
+            )
+    return model
+
+
 # --------------------------------------------------------------- commands
 def _cmd_train(args: argparse.Namespace) -> None:
     _check_writable(args.out, "--out")
     plot = args.plot is not None
     if plot:
         _check_writable(args.plot, "--plot")
-        if not _plot.available():
-            print(
-                f"{PROG} train: --plot needs matplotlib, install it with "
-                f"{_plot.INSTALL_HINT} (training and saving anyway)",
-                file=sys.stderr,
-            )
-            plot = False
-    model = BinarySumRNN(
-        hidden_size=args.hidden_size,
-        bits=args.bits,
-        learning_rate=args.learning_rate,
-        clip=args.clip,
-        seed=args.seed,
-    )
+    model = _training_model(args)
     start = time.perf_counter()
-    checkpoints = _train(model, args.iterations, args.log_every, plot)
+    checkpoints = _train(
+        model, args.iterations, args.log_every, plot and _plot.available()
+    )
     elapsed = time.perf_counter() - start
+    replacing = os.path.lexists(args.out)
     try:
-        model.save(args.out)
+        model.save(args.out, history=args.history)
     except OSError as exc:
         reason = _os_reason(exc)
         raise CommandError(f"cannot write --out {args.out}: {reason}") from None
+    resumed = "" if args.resume is None else f" more ({model.iterations:,} in all)"
     print(
-        f"trained {args.iterations:,} iterations in {elapsed:.3f} s "
+        f"trained {args.iterations:,} iterations{resumed} in {elapsed:.3f} s "
         f"({model.backend} backend), saved {args.out}"
+        + (" (replaced the existing file)" if replacing else "")
     )
     print(_score_text(model, None, None))
-    if plot:
-        checkpoints.append((args.iterations, model.score()))
-        title = (
-            f"binsum train: {args.hidden_size} hidden units, {args.bits} bits, "
-            f"lr {args.learning_rate:g}, clip {args.clip:g}, seed {args.seed}"
+    if not plot:
+        return
+    if not _plot.available():
+        raise CommandError(
+            f"--plot needs matplotlib: install it with {_plot.INSTALL_HINT} (the "
+            f"model was saved to {args.out}; no plot was drawn)"
         )
-        label = (
-            "exact sums, all pairs"
-            if args.bits <= 5
-            else f"exact sums ({PLOT_SAMPLE:,} random pairs; last: all pairs)"
-        )
-        try:
-            _plot.write(args.plot, model.history, checkpoints, title, label)
-        except OSError as exc:
-            raise CommandError(
-                f"cannot write --plot {args.plot}: {_os_reason(exc)}"
-            ) from None
-        print(f"wrote {args.plot}")
+    checkpoints.append((model.iterations, model.score()))
+    title = (
+        f"binsum train: {model.hidden_size} hidden units, {model.bits} bits, "
+        f"lr {model.learning_rate:g}, clip {model.clip:g}, seed {model.seed}"
+    )
+    label = (
+        "exact sums, all pairs"
+        if model.bits <= 5
+        else f"exact sums ({PLOT_SAMPLE:,} random pairs; last: all pairs)"
+    )
+    history = model.history
+    try:
+        _plot.write(
+            args.plot, history, checkpoints, title, label,
+            first=model.iterations - len(history),
+        )  # fmt: skip
+    except OSError as exc:
+        raise CommandError(
+            f"cannot write --plot {args.plot}: {_os_reason(exc)}"
+        ) from None
+    print(f"wrote {args.plot}")
 
 
 def _cmd_add(args: argparse.Namespace) -> None:
@@ -370,7 +426,22 @@ def _cmd_add(args: argparse.Namespace) -> None:
 
 def _cmd_eval(args: argparse.Namespace) -> None:
     model = _load(args.model)
-    print(_score_text(model, args.bits, args.sample, args.seed))
+    pairs = ScorePairs.choose(
+        model.bits if args.bits is None else args.bits, args.sample, args.seed
+    )
+    with Progress(pairs.count, desc="evaluating", unit="pairs") as progress:
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            progress.update_to(done)
+
+        def predict(a: Any, b: Any) -> Any:
+            return model.predict(a, b, threads=args.threads)
+
+        correct = pairs.count_exact(predict, advance, EVAL_CHUNK)
+    print(f"exact sums: {correct / pairs.count:.2%} of {pairs.describe()}")
 
 
 def _cmd_info(args: argparse.Namespace) -> None:
@@ -393,8 +464,8 @@ def _cmd_info(args: argparse.Namespace) -> None:
     print(f"matplotlib: {mpl or 'not installed, ' + _plot.INSTALL_HINT} (for --plot)")
     print(
         f"pretrained network: {c.hidden_size} hidden units, {c.bits} bits, "
-        f"seed {c.seed}, {_pretrained.ITERATIONS:,} iterations "
-        f"({_pretrained.COMMAND})"
+        f"seed {c.seed}, {_pretrained.ITERATIONS:,} iterations (what "
+        "'binsum train' makes with its defaults; BinarySumRNN.pretrained())"
     )
 
 
