@@ -4,7 +4,8 @@
     python .ci/check_dist.py compiled wheelhouse/binsum-X-cp311-...manylinux....whl
     python .ci/check_dist.py pure     dist/binsum-X-py3-none-any.whl
 
-Every wheel: the package modules, the kernels' stubs and py.typed (PEP 561);
+Every wheel: the package modules, the kernels' stubs and py.typed (PEP 561),
+the C interface's .pxd files;
 no generated C, no Cython source, no build/ or src/ paths, no bytecode. The
 compiled wheel: one binsum._core (and on x86-64 one binsum._core_avx2), a
 repaired platform tag (never linux_*), on Linux no libraries grafted by
@@ -29,10 +30,13 @@ from pathlib import Path, PurePosixPath
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "binsum"
 MODULES = sorted(p.name for p in PACKAGE.glob("*.py")) + ["pretrained.npz"]
 TYPING = sorted(p.name for p in PACKAGE.glob("*.pyi")) + ["py.typed"]
+# The C interface for other Cython extensions (kernel.pxd, and the kernels'
+# own .pxd files that export it): in every wheel, so cimport finds it.
+CYTHON_API = sorted(p.name for p in PACKAGE.glob("*.pxd"))
 # The AVX2 build of the kernel exists only in x86-64 wheels (setup.py).
 X86_64 = ("x86_64", "amd64")
 COMPILED = (".so", ".pyd", ".dylib", ".dll")
-LEFTOVERS = (".c", ".pyx", ".pxd", ".h", ".o", ".obj", ".pyc", ".pyo")
+LEFTOVERS = (".c", ".pyx", ".h", ".o", ".obj", ".pyc", ".pyo")
 
 
 def bad_paths(names: list[str]) -> list[str]:
@@ -59,7 +63,7 @@ def check_wheel(path: str, kind: str) -> list[str]:
         metadata = Parser().parsestr(zf.read(f"{dist_info}/METADATA").decode())
         record = zf.read(f"{dist_info}/RECORD").decode()
     problems = bad_paths(names)
-    for module in MODULES + TYPING:
+    for module in MODULES + TYPING + CYTHON_API:
         if f"binsum/{module}" not in names:
             problems.append(f"missing binsum/{module}")
     recorded = {line.split(",")[0] for line in record.splitlines() if line}
@@ -123,7 +127,8 @@ def check_sdist(path: str) -> list[str]:
         "docs/index.md",
         "docs/algorithm.md",
         "docs/api.md",
-    ] + [f"src/binsum/{m}" for m in MODULES + TYPING]:
+        "examples/embed/pyproject.toml",  # the C interface's worked example
+    ] + [f"src/binsum/{m}" for m in MODULES + TYPING + CYTHON_API]:
         if needed not in names:
             problems.append(f"sdist lacks {needed}")
     for name in names:

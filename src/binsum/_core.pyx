@@ -14,10 +14,18 @@ bounds or shift past 63 bits, whatever the caller passes.
 Loops run without the GIL; there is no module-level mutable state. In the
 main thread they check for signals every SIGNAL_WORK multiply-adds (a few
 milliseconds), so Ctrl-C interrupts even one sample of the largest network.
+
+Other Cython extensions call the same functions through binsum's C interface
+(kernel.pxd, included by _core.pxd): exponential, logistic, forward_step,
+sequence_logits, predict_pair, predict_pairs, scratch_size, sample_gradients
+and train_pairs, defined below. The Python entry points (train, predict, ...)
+check their arguments and call the same internal functions, with a signal
+ticker where the C interface passes none.
 """
 
 import threading
 
+from libc.math cimport NAN
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
 
@@ -79,7 +87,8 @@ cdef inline void _ticker_init(Ticker* tk) noexcept:
 
 cdef inline bint _tick(Ticker* tk, Py_ssize_t work) noexcept nogil:
     # Count ``work`` multiply-adds; True once a signal handler has raised.
-    if not tk.enabled:
+    # NULL (the C interface): never check, never stop.
+    if tk == NULL or not tk.enabled:
         return False
     tk.left -= work
     if tk.left > 0:
@@ -216,11 +225,6 @@ cdef void _work_init(Work* w, double* block, Py_ssize_t size,
     w.gwh = w.gwo + size
 
 
-def work_size(Py_ssize_t size, Py_ssize_t bits):
-    """Doubles of scratch that train() needs for hidden size H and ``bits``."""
-    return _work_size(size, bits)
-
-
 cdef inline double _sample_gradients(const double* wi, const double* wh,
                                      const double* wo, Py_ssize_t size,
                                      i64 a, i64 b, Py_ssize_t bits,
@@ -308,133 +312,6 @@ cdef inline void _sgd(double* wv, const double* g, Py_ssize_t n,
         wv[i] = wv[i] - lr * g[i]
 
 
-def train(double[:, ::1] wi, double[:, ::1] wh, double[:, ::1] wo,
-          const i64[::1] a, const i64[::1] b, Py_ssize_t bits,
-          double learning_rate, double clip, double[::1] loss,
-          double[::1] work):
-    """Train on the pairs (a[i], b[i]) in order, one SGD step per pair.
-
-    Updates wi, wh, wo in place and writes each pair's loss into loss[i].
-    ``work`` is scratch of at least work_size(H, bits) doubles, so a caller
-    training block after block allocates it once. A pair outside the training
-    range (a, b >= 0, a + b < 2**bits) stops training before it: the weights
-    then hold the pairs before it, and ValueError is raised.
-    """
-    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
-    cdef Py_ssize_t n = a.shape[0]
-    cdef Py_ssize_t i
-    cdef i64 ai, bi
-    cdef Work w
-    cdef Ticker tk
-    cdef bint bad = False
-    _check_bits(bits)
-    _same_length("a and b", n, b.shape[0])
-    _same_length("a and loss", n, loss.shape[0])
-    if n == 0:
-        return
-    if work.shape[0] < _work_size(size, bits):
-        raise ValueError(f"work must hold work_size({size}, {bits}) doubles")
-    cdef double* pwi = &wi[0, 0]
-    cdef double* pwh = &wh[0, 0]
-    cdef double* pwo = &wo[0, 0]
-    cdef const i64* pa = &a[0]
-    cdef const i64* pb = &b[0]
-    cdef double* pl = &loss[0]
-    _ticker_init(&tk)
-    with nogil:
-        _work_init(&w, &work[0], size, bits)
-        for i in range(n):
-            ai = pa[i]  # read once: checked values are the values used
-            bi = pb[i]
-            if not _pair_ok(ai, bi, bits):
-                bad = True
-                break
-            pl[i] = _sample_gradients(pwi, pwh, pwo, size, ai, bi,
-                                      bits, clip, &w, &tk)
-            if tk.stopped:
-                break
-            _sgd(pwi, w.gwi, 2 * size, learning_rate)
-            _sgd(pwh, w.gwh, size * size, learning_rate)
-            _sgd(pwo, w.gwo, size, learning_rate)
-    if tk.stopped:
-        _raise_pending()
-    if bad:
-        raise ValueError(f"pair {i} is outside the training range of "
-                         f"bits={bits}: ({ai}, {bi})")
-
-
-def loss_and_gradients(const double[:, ::1] wi, const double[:, ::1] wh,
-                       const double[:, ::1] wo, i64 a, i64 b, Py_ssize_t bits,
-                       double clip, double[:, ::1] gwi, double[:, ::1] gwh,
-                       double[:, ::1] gwo):
-    """Loss of the pair (a, b) over ``bits`` steps; gradients into gwi, gwh, gwo."""
-    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
-    cdef Work w
-    cdef Ticker tk
-    cdef double loss = 0.0
-    cdef double* block
-    _check_bits(bits)
-    if not _pair_ok(a, b, bits):
-        raise ValueError(f"({a}, {b}) is outside the training range of "
-                         f"bits={bits}")
-    if _hidden_size(gwi, gwh, gwo) != size:
-        raise ValueError("gradients must have the weights' shapes")
-    _ticker_init(&tk)
-    with nogil:
-        block = <double*>malloc(_work_size(size, bits) * sizeof(double))
-        if block != NULL:
-            _work_init(&w, block, size, bits)
-            loss = _sample_gradients(&wi[0, 0], &wh[0, 0], &wo[0, 0], size,
-                                     a, b, bits, clip, &w, &tk)
-            if not tk.stopped:
-                memcpy(&gwi[0, 0], w.gwi, 2 * size * sizeof(double))
-                memcpy(&gwh[0, 0], w.gwh, size * size * sizeof(double))
-                memcpy(&gwo[0, 0], w.gwo, size * sizeof(double))
-            free(block)
-    if tk.stopped:
-        _raise_pending()
-    if block == NULL:
-        raise MemoryError()
-    return loss
-
-
-def forward_logits(const double[:, ::1] wi, const double[:, ::1] wh,
-                   const double[:, ::1] wo, const i64[::1] xa,
-                   const i64[::1] xb, double[::1] logits):
-    """Run the network over bit sequences xa, xb (LSB first); o_t into logits."""
-    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
-    cdef Py_ssize_t steps = xa.shape[0]
-    cdef Py_ssize_t t
-    cdef Ticker tk
-    cdef double* h
-    cdef double* tmp
-    cdef double* hp
-    cdef double* hc
-    _same_length("xa and xb", steps, xb.shape[0])
-    _same_length("xa and logits", steps, logits.shape[0])
-    if steps == 0:
-        return
-    _ticker_init(&tk)
-    with nogil:
-        h = <double*>malloc(2 * size * sizeof(double))
-        if h != NULL:
-            hp = h  # not read at the first step (h_0 = 0)
-            hc = h + size
-            for t in range(steps):
-                if _tick(&tk, size * size):
-                    break
-                logits[t] = _step(&wi[0, 0], &wh[0, 0], &wo[0, 0], size,
-                                  <double>xa[t], <double>xb[t], hp, hc, t == 0)
-                tmp = hp
-                hp = hc
-                hc = tmp
-            free(h)
-    if tk.stopped:
-        _raise_pending()
-    if h == NULL:
-        raise MemoryError()
-
-
 cdef inline Py_ssize_t _bit_length(i64 v) noexcept nogil:
     cdef Py_ssize_t n = 0
     while v > 0:
@@ -494,95 +371,347 @@ cdef double* _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
     return prev
 
 
-def predict(const double[:, ::1] wi, const double[:, ::1] wh,
-            const double[:, ::1] wo, const i64[::1] a, const i64[::1] b,
-            i64[::1] out):
-    """The network's sum of each pair; a pair runs max bit length + 1 steps.
+# ------------------------------------------------------------ inner loops
+# Each takes a Ticker (NULL from the C interface) and is shared by the C
+# interface and the Python entry points below.
 
-    The first D steps of a pair depend only on the D lowest bits of its
-    operands, so for large batches they are computed once per prefix (a table
-    of 4**D states, the same operations) and each pair continues from there.
-    """
-    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
-    cdef Py_ssize_t n = a.shape[0]
-    cdef Py_ssize_t i, t, steps, lb, depth, states, e
+cdef inline i64 _run_pair(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
+                          i64 a, i64 b, Py_ssize_t start, i64 total,
+                          const double* hp, double* hc, double* other,
+                          Ticker* tk) noexcept nogil:
+    # Steps start .. max bit length of the pair: from hidden state hp (not
+    # read when start == 0) and the output bits ``total`` of steps < start.
+    # Returns the sum, or -1 if tk stopped it.
+    cdef Py_ssize_t t, steps, lb
+    cdef double* tmp
+    steps = _bit_length(a)
+    lb = _bit_length(b)
+    if lb > steps:
+        steps = lb
+    steps += 1
+    if steps < start:
+        total &= (<i64>1 << steps) - 1
+    for t in range(start, steps):
+        if _tick(tk, size * size):
+            return -1
+        if _step(wi, wh, wo, size, <double>((a >> t) & 1),
+                 <double>((b >> t) & 1), hp, hc, t == 0) > 0.0:
+            total |= (<i64>1) << t
+        hp = hc
+        tmp = other
+        other = hc
+        hc = tmp
+    return total
+
+
+cdef inline bint _operand_ok(i64 v) noexcept nogil:
+    return v >= 0 and v < (<i64>1 << MAX_BITS)
+
+
+cdef int _predict_pairs(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
+                        const i64* a, const i64* b, Py_ssize_t n, i64* out,
+                        Ticker* tk, Py_ssize_t* where) noexcept nogil:
+    # The first D steps of a pair depend only on the D lowest bits of its
+    # operands, so for large batches they are computed once per prefix (a
+    # table of 4**D states, the same operations) and each pair continues
+    # from there. Returns 0; -1 for a pair out of range (*where = its
+    # index); -2 without memory; -3 if tk stopped it.
+    cdef Py_ssize_t i, depth, states, e
     cdef i64 ai, bi, total, low
-    cdef Ticker tk
-    cdef bint bad = False
-    cdef double* h = NULL
     cdef double* table
     cdef double* steps_buf
     cdef i64* mask = NULL
-    cdef const double* hp
-    cdef double* hc
-    cdef double* other
+    cdef int status = 0
+    depth = _prefix_bits(size, n)
+    states = <Py_ssize_t>1 << (2 * depth)
+    # two state tables, two step buffers, two mask tables (i64 = double)
+    cdef double* h = <double*>malloc((2 * states * size + 2 * size + 2 * states)
+                                     * sizeof(double))
+    if h == NULL:
+        return -2
+    steps_buf = h + 2 * states * size
+    table = h
+    if depth > 0:
+        table = _build_prefixes(
+            wi, wh, wo, size, depth, h, h + states * size,
+            <i64*>(steps_buf + 2 * size),
+            <i64*>(steps_buf + 2 * size) + states, &mask)
+    low = (<i64>1 << depth) - 1
+    for i in range(n):
+        ai = a[i]  # read once: checked values are the values used
+        bi = b[i]
+        if not (_operand_ok(ai) and _operand_ok(bi)):
+            where[0] = i
+            status = -1
+            break
+        if depth > 0:
+            e = <Py_ssize_t>((ai & low) | ((bi & low) << depth))
+            total = _run_pair(wi, wh, wo, size, ai, bi, depth, mask[e],
+                              table + e * size, steps_buf, steps_buf + size, tk)
+        else:
+            total = _run_pair(wi, wh, wo, size, ai, bi, 0, 0, steps_buf + size,
+                              steps_buf, steps_buf + size, tk)
+        if total < 0:
+            status = -3
+            break
+        out[i] = total
+    free(h)
+    return status
+
+
+cdef void _sequence_logits(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
+                           const i64* xa, const i64* xb, Py_ssize_t steps,
+                           double* logits, double* scratch,
+                           Ticker* tk) noexcept nogil:
+    cdef Py_ssize_t t
+    cdef double* hp = scratch  # not read at the first step (h_0 = 0)
+    cdef double* hc = scratch + size
     cdef double* tmp
-    cdef const double* pwi = &wi[0, 0]
-    cdef const double* pwh = &wh[0, 0]
-    cdef const double* pwo = &wo[0, 0]
+    for t in range(steps):
+        if _tick(tk, size * size):
+            return
+        logits[t] = _step(wi, wh, wo, size, <double>xa[t], <double>xb[t],
+                          hp, hc, t == 0)
+        tmp = hp
+        hp = hc
+        hc = tmp
+
+
+cdef void _gradients_into(const double* wi, const double* wh, const double* wo,
+                          Py_ssize_t size, i64 a, i64 b, Py_ssize_t bits,
+                          double clip, double* gwi, double* gwh, double* gwo,
+                          double* work, double* loss, Ticker* tk) noexcept nogil:
+    # sample_gradients of a checked pair; the gradients are written only if
+    # tk did not stop it.
+    cdef Work w
+    _work_init(&w, work, size, bits)
+    loss[0] = _sample_gradients(wi, wh, wo, size, a, b, bits, clip, &w, tk)
+    if tk != NULL and tk.stopped:
+        return
+    memcpy(gwi, w.gwi, 2 * size * sizeof(double))
+    memcpy(gwh, w.gwh, size * size * sizeof(double))
+    memcpy(gwo, w.gwo, size * sizeof(double))
+
+
+cdef Py_ssize_t _train_pairs(double* wi, double* wh, double* wo,
+                             Py_ssize_t size, const i64* a, const i64* b,
+                             Py_ssize_t n, Py_ssize_t bits,
+                             double learning_rate, double clip, double* loss,
+                             double* work, Ticker* tk) noexcept nogil:
+    # Returns the pairs trained: n, or the index of the first pair out of
+    # range; if tk stopped it, the pair in progress is not applied.
+    cdef Py_ssize_t i
+    cdef i64 ai, bi
+    cdef double l
+    cdef Work w
+    _work_init(&w, work, size, bits)
+    for i in range(n):
+        ai = a[i]  # read once: checked values are the values used
+        bi = b[i]
+        if not _pair_ok(ai, bi, bits):
+            return i
+        l = _sample_gradients(wi, wh, wo, size, ai, bi, bits, clip, &w, tk)
+        if tk != NULL and tk.stopped:
+            return i
+        loss[i] = l
+        _sgd(wi, w.gwi, 2 * size, learning_rate)
+        _sgd(wh, w.gwh, size * size, learning_rate)
+        _sgd(wo, w.gwo, size, learning_rate)
+    return n
+
+
+# ---------------------------------------------------------- C interface
+# Declared, with each argument's meaning, in kernel.pxd.
+
+cdef double exponential(double x) noexcept nogil:
+    return _exp(x)
+
+
+cdef double logistic(double z) noexcept nogil:
+    return _sigmoid(z)
+
+
+cdef double forward_step(const double* wi, const double* wh, const double* wo,
+                         Py_ssize_t size, double x0, double x1,
+                         const double* h_prev, double* h) noexcept nogil:
+    return _step(wi, wh, wo, size, x0, x1, h_prev, h, h_prev == NULL)
+
+
+cdef void sequence_logits(const double* wi, const double* wh, const double* wo,
+                          Py_ssize_t size, const long long* xa, const long long* xb,
+                          Py_ssize_t steps, double* logits,
+                          double* scratch) noexcept nogil:
+    _sequence_logits(wi, wh, wo, size, xa, xb, steps, logits, scratch, NULL)
+
+
+cdef long long predict_pair(const double* wi, const double* wh, const double* wo,
+                      Py_ssize_t size, long long a, long long b,
+                      double* scratch) noexcept nogil:
+    if not (_operand_ok(a) and _operand_ok(b)):
+        return -1
+    return _run_pair(wi, wh, wo, size, a, b, 0, 0, scratch + size, scratch,
+                     scratch + size, NULL)
+
+
+cdef int predict_pairs(const double* wi, const double* wh, const double* wo,
+                       Py_ssize_t size, const long long* a, const long long* b,
+                       Py_ssize_t n, long long* out) noexcept nogil:
+    cdef Py_ssize_t where = 0
+    if n <= 0:
+        return 0
+    return _predict_pairs(wi, wh, wo, size, a, b, n, out, NULL, &where)
+
+
+cdef Py_ssize_t scratch_size(Py_ssize_t size, Py_ssize_t bits) noexcept nogil:
+    return _work_size(size, bits)
+
+
+cdef double sample_gradients(const double* wi, const double* wh,
+                             const double* wo, Py_ssize_t size, long long a, long long b,
+                             Py_ssize_t bits, double clip, double* gwi,
+                             double* gwh, double* gwo,
+                             double* work) noexcept nogil:
+    cdef double loss
+    if bits < 1 or bits > MAX_BITS or not _pair_ok(a, b, bits):
+        return NAN
+    _gradients_into(wi, wh, wo, size, a, b, bits, clip, gwi, gwh, gwo, work,
+                    &loss, NULL)
+    return loss
+
+
+cdef Py_ssize_t train_pairs(double* wi, double* wh, double* wo,
+                            Py_ssize_t size, const long long* a, const long long* b,
+                            Py_ssize_t n, Py_ssize_t bits,
+                            double learning_rate, double clip, double* loss,
+                            double* work) noexcept nogil:
+    if bits < 1 or bits > MAX_BITS:
+        return 0
+    return _train_pairs(wi, wh, wo, size, a, b, n, bits, learning_rate, clip,
+                        loss, work, NULL)
+
+
+# ------------------------------------------------------ Python interface
+# The twin's functions (binsum._pycore), checked in O(1) and run without the
+# GIL through the inner loops above.
+
+def work_size(Py_ssize_t size, Py_ssize_t bits):
+    """Doubles of scratch that train() needs for hidden size H and ``bits``."""
+    return _work_size(size, bits)
+
+
+def train(double[:, ::1] wi, double[:, ::1] wh, double[:, ::1] wo,
+          const i64[::1] a, const i64[::1] b, Py_ssize_t bits,
+          double learning_rate, double clip, double[::1] loss,
+          double[::1] work):
+    """Train on the pairs (a[i], b[i]) in order, one SGD step per pair.
+
+    Updates wi, wh, wo in place and writes each pair's loss into loss[i].
+    ``work`` is scratch of at least work_size(H, bits) doubles, so a caller
+    training block after block allocates it once. A pair outside the training
+    range (a, b >= 0, a + b < 2**bits) stops training before it: the weights
+    then hold the pairs before it, and ValueError is raised.
+    """
+    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
+    cdef Py_ssize_t n = a.shape[0]
+    cdef Py_ssize_t done
+    cdef Ticker tk
+    _check_bits(bits)
+    _same_length("a and b", n, b.shape[0])
+    _same_length("a and loss", n, loss.shape[0])
+    if n == 0:
+        return
+    if work.shape[0] < _work_size(size, bits):
+        raise ValueError(f"work must hold work_size({size}, {bits}) doubles")
+    _ticker_init(&tk)
+    with nogil:
+        done = _train_pairs(&wi[0, 0], &wh[0, 0], &wo[0, 0], size, &a[0], &b[0],
+                            n, bits, learning_rate, clip, &loss[0], &work[0],
+                            &tk)
+    if tk.stopped:
+        _raise_pending()
+    if done < n:
+        raise ValueError(f"pair {done} is outside the training range of "
+                         f"bits={bits}: ({a[done]}, {b[done]})")
+
+
+def loss_and_gradients(const double[:, ::1] wi, const double[:, ::1] wh,
+                       const double[:, ::1] wo, i64 a, i64 b, Py_ssize_t bits,
+                       double clip, double[:, ::1] gwi, double[:, ::1] gwh,
+                       double[:, ::1] gwo):
+    """Loss of the pair (a, b) over ``bits`` steps; gradients into gwi, gwh, gwo."""
+    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
+    cdef Ticker tk
+    cdef double loss = 0.0
+    cdef double* block
+    _check_bits(bits)
+    if not _pair_ok(a, b, bits):
+        raise ValueError(f"({a}, {b}) is outside the training range of "
+                         f"bits={bits}")
+    if _hidden_size(gwi, gwh, gwo) != size:
+        raise ValueError("gradients must have the weights' shapes")
+    _ticker_init(&tk)
+    with nogil:
+        block = <double*>malloc(_work_size(size, bits) * sizeof(double))
+        if block != NULL:
+            _gradients_into(&wi[0, 0], &wh[0, 0], &wo[0, 0], size, a, b, bits,
+                            clip, &gwi[0, 0], &gwh[0, 0], &gwo[0, 0], block,
+                            &loss, &tk)
+            free(block)
+    if tk.stopped:
+        _raise_pending()
+    if block == NULL:
+        raise MemoryError()
+    return loss
+
+
+def forward_logits(const double[:, ::1] wi, const double[:, ::1] wh,
+                   const double[:, ::1] wo, const i64[::1] xa,
+                   const i64[::1] xb, double[::1] logits):
+    """Run the network over bit sequences xa, xb (LSB first); o_t into logits."""
+    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
+    cdef Py_ssize_t steps = xa.shape[0]
+    cdef Ticker tk
+    cdef double* h
+    _same_length("xa and xb", steps, xb.shape[0])
+    _same_length("xa and logits", steps, logits.shape[0])
+    if steps == 0:
+        return
+    _ticker_init(&tk)
+    with nogil:
+        h = <double*>malloc(2 * size * sizeof(double))
+        if h != NULL:
+            _sequence_logits(&wi[0, 0], &wh[0, 0], &wo[0, 0], size, &xa[0],
+                             &xb[0], steps, &logits[0], h, &tk)
+            free(h)
+    if tk.stopped:
+        _raise_pending()
+    if h == NULL:
+        raise MemoryError()
+
+
+def predict(const double[:, ::1] wi, const double[:, ::1] wh,
+            const double[:, ::1] wo, const i64[::1] a, const i64[::1] b,
+            i64[::1] out):
+    """The network's sum of each pair; a pair runs max bit length + 1 steps."""
+    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
+    cdef Py_ssize_t n = a.shape[0]
+    cdef Py_ssize_t where = 0
+    cdef int status
+    cdef Ticker tk
     _same_length("a and b", n, b.shape[0])
     _same_length("a and out", n, out.shape[0])
     if n == 0:
         return
     _ticker_init(&tk)
     with nogil:
-        depth = _prefix_bits(size, n)
-        states = <Py_ssize_t>1 << (2 * depth)
-        # two state tables, two step buffers, two mask tables (i64 = double)
-        h = <double*>malloc((2 * states * size + 2 * size + 2 * states)
-                            * sizeof(double))
-        if h != NULL:
-            steps_buf = h + 2 * states * size
-            table = h
-            if depth > 0:
-                table = _build_prefixes(
-                    pwi, pwh, pwo, size, depth, h, h + states * size,
-                    <i64*>(steps_buf + 2 * size),
-                    <i64*>(steps_buf + 2 * size) + states, &mask)
-            low = (<i64>1 << depth) - 1
-            for i in range(n):
-                ai = a[i]  # read once: checked values are the values used
-                bi = b[i]
-                if ai < 0 or bi < 0 or ai >= (<i64>1 << MAX_BITS) \
-                        or bi >= (<i64>1 << MAX_BITS):
-                    bad = True
-                    break
-                steps = _bit_length(ai)
-                lb = _bit_length(bi)
-                if lb > steps:
-                    steps = lb
-                steps += 1
-                hc = steps_buf
-                other = steps_buf + size
-                if depth > 0:
-                    e = <Py_ssize_t>((ai & low) | ((bi & low) << depth))
-                    hp = table + e * size
-                    total = mask[e]
-                    if steps < depth:
-                        total &= (<i64>1 << steps) - 1
-                else:
-                    hp = other  # not read at the first step (h_0 = 0)
-                    total = 0
-                for t in range(depth, steps):
-                    if _tick(&tk, size * size):
-                        break
-                    if _step(pwi, pwh, pwo, size, <double>((ai >> t) & 1),
-                             <double>((bi >> t) & 1), hp, hc, t == 0) > 0.0:
-                        total |= (<i64>1) << t
-                    hp = hc
-                    tmp = other
-                    other = hc
-                    hc = tmp
-                if tk.stopped:
-                    break
-                out[i] = total
-            free(h)
+        status = _predict_pairs(&wi[0, 0], &wh[0, 0], &wo[0, 0], size, &a[0],
+                                &b[0], n, &out[0], &tk, &where)
     if tk.stopped:
         _raise_pending()
-    if bad:
+    if status == -1:
         raise ValueError(f"operands must be in 0..2**{MAX_BITS} - 1, got "
-                         f"({ai}, {bi}) at index {i}")
-    if h == NULL:
+                         f"({a[where]}, {b[where]}) at index {where}")
+    if status == -2:
         raise MemoryError()
 
 
