@@ -11,12 +11,17 @@ from binsum._backend import HAS_EXTENSION as has_extension
 from binsum._model import BinarySumRNN
 from binsum._modelfile import ModelFileError
 from binsum._sweep import sweep
+from binsum._types import Backend, SweepRecord, Weights, WeightsUpdate
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Backend",
     "BinarySumRNN",
     "ModelFileError",
+    "SweepRecord",
+    "Weights",
+    "WeightsUpdate",
     "__version__",
     "backend",
     "has_extension",

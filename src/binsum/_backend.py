@@ -14,8 +14,9 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from binsum import _pycore
+from binsum._types import Backend
 
-BACKENDS = ("cython", "python")
+BACKENDS: tuple[Backend, ...] = ("cython", "python")
 
 NO_EXTENSIONS = os.environ.get("BINSUM_NO_EXTENSIONS", "") not in ("", "0")
 
@@ -58,10 +59,10 @@ if (
 HAS_EXTENSION = _compiled is not None
 #: Name of the compiled module in use ("binsum._core" or "binsum._core_avx2").
 COMPILED_MODULE = _compiled.__name__ if _compiled is not None else None
-DEFAULT = "cython" if HAS_EXTENSION else "python"
+DEFAULT: Backend = "cython" if HAS_EXTENSION else "python"
 
 
-def kernel(name: str | None) -> tuple[str, ModuleType]:
+def kernel(name: str | None) -> tuple[Backend, ModuleType]:
     """Return (backend name, kernel module) for name "cython", "python" or None."""
     if name is None:
         name = DEFAULT
@@ -70,7 +71,7 @@ def kernel(name: str | None) -> tuple[str, ModuleType]:
             f"backend must be 'cython', 'python' or None, got {type(name).__name__}"
         )
     if name == "python":
-        return name, _pycore
+        return "python", _pycore
     if name == "cython":
         if _compiled is None:
             why = (
@@ -79,7 +80,7 @@ def kernel(name: str | None) -> tuple[str, ModuleType]:
                 else f"the extension binsum._core is not built ({_import_error})"
             )
             raise ImportError(f"backend='cython' is unavailable: {why}")
-        return name, _compiled
+        return "cython", _compiled
     raise ValueError(f"backend must be 'cython', 'python' or None, got {name!r}")
 
 

@@ -16,7 +16,7 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, TextIO
@@ -39,6 +39,7 @@ from binsum._config import (
 )
 from binsum._scoring import ScorePairs
 from binsum._state import State
+from binsum._types import Backend, Weights, WeightsUpdate
 
 __all__ = ["BinarySumRNN"]
 
@@ -119,14 +120,14 @@ class BinarySumRNN:
         learning_rate: float = LEARNING_RATE,
         clip: float = CLIP,
         seed: int | None = None,
-        backend: str | None = None,
+        backend: Backend | None = None,
     ) -> None:
         if seed is None:
             seed = fresh_seed()
         config = Config(hidden_size, bits, learning_rate, clip, seed)
         self._start(config, backend, _state.initial(config))
 
-    def _start(self, config: Config, backend: str | None, state: State) -> None:
+    def _start(self, config: Config, backend: Backend | None, state: State) -> None:
         """Set up a model (new, loaded or unpickled) from checked parts."""
         self._config = config
         self._backend_request = backend
@@ -158,7 +159,7 @@ class BinarySumRNN:
         return self._config.seed
 
     @property
-    def backend(self) -> str:
+    def backend(self) -> Backend:
         """The kernel in use: "cython" (compiled) or "python" (the twin)."""
         return self._backend
 
@@ -173,13 +174,13 @@ class BinarySumRNN:
         return self._state.history.copy()
 
     @property
-    def weights(self) -> dict[str, NDArray[np.float64]]:
+    def weights(self) -> Weights:
         """Copies of the weights: wi (2, H), wh (H, H), wo (H, 1)."""
         st = self._state
         return {"wi": st.wi.copy(), "wh": st.wh.copy(), "wo": st.wo.copy()}
 
     @weights.setter
-    def weights(self, new: Mapping[str, ArrayLike]) -> None:
+    def weights(self, new: WeightsUpdate) -> None:
         self.set_weights(**new)
 
     def set_weights(
@@ -426,9 +427,7 @@ class BinarySumRNN:
         correct = pairs.count_exact(lambda a, b: self.predict(a, b, threads=threads))
         return correct / pairs.count
 
-    def loss_and_gradients(
-        self, a: int, b: int
-    ) -> tuple[float, dict[str, NDArray[np.float64]]]:
+    def loss_and_gradients(self, a: int, b: int) -> tuple[float, Weights]:
         """Loss and BPTT gradients (with the model's clip) for one pair.
 
         The pair is a training sample: a + b < 2**bits, run over ``bits`` steps.
@@ -442,7 +441,11 @@ class BinarySumRNN:
             )
         st = self._state
         h = self.hidden_size
-        grads = {"wi": np.zeros((2, h)), "wh": np.zeros((h, h)), "wo": np.zeros((h, 1))}
+        grads: Weights = {
+            "wi": np.zeros((2, h)),
+            "wh": np.zeros((h, h)),
+            "wo": np.zeros((h, 1)),
+        }
         loss = self._kernel.loss_and_gradients(
             st.wi, st.wh, st.wo, a, b, self.bits, self.clip,
             grads["wi"], grads["wh"], grads["wo"],
@@ -474,7 +477,9 @@ class BinarySumRNN:
         }
 
     @classmethod
-    def _from_fields(cls, f: _modelfile.Fields, backend: str | None) -> BinarySumRNN:
+    def _from_fields(
+        cls, f: _modelfile.Fields, backend: Backend | None
+    ) -> BinarySumRNN:
         """A model from fields that passed _modelfile.check_fields (the only
         maker of Fields): nothing unchecked reaches the kernel."""
         if not isinstance(f, _modelfile.Fields):
@@ -526,7 +531,7 @@ class BinarySumRNN:
 
     @classmethod
     def load(
-        cls, path: str | os.PathLike[str], backend: str | None = None
+        cls, path: str | os.PathLike[str], backend: Backend | None = None
     ) -> BinarySumRNN:
         """Read a model written by save(); training resumes exactly.
 
@@ -537,7 +542,7 @@ class BinarySumRNN:
         return cls._from_fields(_modelfile.load(path), backend)
 
     @classmethod
-    def pretrained(cls, backend: str | None = None) -> BinarySumRNN:
+    def pretrained(cls, backend: Backend | None = None) -> BinarySumRNN:
         """The network shipped inside binsum: ``binsum train`` with its defaults.
 
         Its recipe is recorded in ``binsum._pretrained``; a fresh

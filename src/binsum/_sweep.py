@@ -24,11 +24,11 @@ from binsum import _backend
 from binsum._config import KEYS, Config
 from binsum._model import BinarySumRNN
 from binsum._scoring import ScorePairs
+from binsum._types import SweepRecord
 from binsum._validate import Integer
 
 __all__ = ["sweep"]
 
-Record = dict[str, Any]
 ALLOWED = (*KEYS, "backend")  # BinarySumRNN's keyword arguments
 _ITERATIONS = Integer("iterations", 0)
 _CHECK_EVERY = Integer("check_every", 1)
@@ -78,7 +78,9 @@ def _perfect(model: BinarySumRNN, a: NDArray[np.int64], b: NDArray[np.int64]) ->
     return True
 
 
-def _train_one(config: dict[str, Any], iterations: int, check_every: int) -> Record:
+def _train_one(
+    config: dict[str, Any], iterations: int, check_every: int
+) -> SweepRecord:
     """Train one configuration; return its record (plain data only)."""
     model = BinarySumRNN(**config)
     a, b = ScorePairs.choose(model.bits).shuffled()
@@ -94,7 +96,12 @@ def _train_one(config: dict[str, Any], iterations: int, check_every: int) -> Rec
         solved_at.append(iterations)  # the final iteration is a checkpoint too
     tail = model.history[-check_every:]
     return {
-        **config,
+        "hidden_size": config["hidden_size"],
+        "bits": config["bits"],
+        "learning_rate": config["learning_rate"],
+        "clip": config["clip"],
+        "seed": config["seed"],
+        "backend": config["backend"],
         "iterations": iterations,
         "score": score,
         "solved_at": solved_at[0] if solved_at else None,
@@ -108,7 +115,7 @@ def sweep(
     executor: Executor | None = None,
     *,
     check_every: int = 500,
-) -> list[Record]:
+) -> list[SweepRecord]:
     """Train every configuration for ``iterations`` samples; one record each.
 
     ``configs`` are dicts of BinarySumRNN keyword arguments (``hidden_size``,
@@ -151,8 +158,8 @@ def _run(
     configs: list[dict[str, Any]],
     iterations: int,
     check_every: int,
-) -> list[Record]:
-    futures: list[Future[Record]] = [
+) -> list[SweepRecord]:
+    futures: list[Future[SweepRecord]] = [
         executor.submit(_train_one, c, iterations, check_every) for c in configs
     ]
     try:

@@ -1,0 +1,57 @@
+"""The public types: what a type checker uses to catch misspelt keys and names.
+
+``Weights`` (the ``weights`` property and ``loss_and_gradients``),
+``WeightsUpdate`` (what ``weights = ...`` accepts), ``Backend`` (the
+``backend`` arguments and attributes) and ``SweepRecord`` (what
+``binsum.sweep`` returns). At run time they are plain dicts and strings.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["Backend", "SweepRecord", "Weights", "WeightsUpdate"]
+
+#: A kernel's name: ``"cython"`` (the compiled kernel) or ``"python"`` (its twin).
+Backend = Literal["cython", "python"]
+
+
+class Weights(TypedDict):
+    """A network's weight matrices, float64 arrays for hidden size H."""
+
+    wi: NDArray[np.float64]
+    """Input to hidden, shape (2, H)."""
+    wh: NDArray[np.float64]
+    """Hidden to hidden, shape (H, H)."""
+    wo: NDArray[np.float64]
+    """Hidden to output, shape (H, 1)."""
+
+
+class WeightsUpdate(TypedDict, total=False):
+    """Some or all weights to set (``model.weights = {...}``); any array-like."""
+
+    wi: ArrayLike
+    wh: ArrayLike
+    wo: ArrayLike
+
+
+class SweepRecord(TypedDict):
+    """One trained configuration of ``binsum.sweep``: plain Python values."""
+
+    hidden_size: int
+    bits: int
+    learning_rate: float
+    clip: float
+    seed: int
+    backend: Backend | None
+    """The backend asked for (None: the default)."""
+    iterations: int
+    score: float
+    """The final ``score()``."""
+    solved_at: int | None
+    """The first checkpoint where every pair was exact, or None."""
+    final_loss: float | None
+    """The mean loss of the last ``check_every`` iterations (None if none)."""
