@@ -19,13 +19,14 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from binsum import _backend, _modelfile, _pretrained, _report, _sampling, _state
 from binsum import _validate as check
+from binsum._backend import Kernel
 from binsum._config import (
     BITS,
     CHECK_BITS,
@@ -107,11 +108,65 @@ class BinarySumRNN:
 
     Trained one sample at a time with backpropagation through time, clipped
     hidden deltas and plain SGD, as in the lecture (with its two wrong update
-    lines corrected). docs/algorithm.md has the equations.
+    lines corrected). The equations are in the documentation's "Algorithm"
+    page, https://binsum.readthedocs.io/.
+
+    Parameters
+    ----------
+    hidden_size : int, default 16
+        Hidden units H, 1..4096.
+    bits : int, default 8
+        Width of the training sums: samples are pairs with
+        ``a + b < 2**bits``, trained over ``bits`` steps; 1..62.
+    learning_rate : float, default 0.1
+        SGD step size; finite and > 0.
+    clip : float, default 5.0
+        Hidden deltas are clipped to ``[-clip, clip]``; finite and > 0.
+    seed : int or None, default None
+        Seeds the initial weights and the training samples, ``0..2**128-1``.
+        With None a seed is drawn from the operating system, so every model
+        differs: pass a seed (the examples use 0) to be reproducible. The seed
+        used is the ``seed`` property.
+    backend : {"cython", "python"} or None, default None
+        The kernel: ``"cython"`` (compiled) or ``"python"`` (the
+        pure-Python twin, same bits, much slower); None uses
+        ``binsum.backend``.
+
+    Raises
+    ------
+    ValueError
+        If a setting is outside its range, or ``backend`` is unknown.
+    TypeError
+        If a setting has the wrong type (a float hidden size, a bool, ...).
+    ImportError
+        If ``backend="cython"`` and the compiled kernel is not available.
+
+    Notes
+    -----
+    A model depends only on its settings, seed and iterations trained:
+    ``fit(1000)`` ten times equals ``fit(10000)`` once, bit for bit, and
+    save/load, pickling and copying resume exactly. One model may be shared
+    between threads (concurrent ``fit`` calls run one after the other).
+
+    Examples
+    --------
+    >>> from binsum import BinarySumRNN
+    >>> model = BinarySumRNN(seed=0).fit(10_000)
+    >>> model.add(12345, 67890)
+    80235
+    >>> model.score()
+    1.0
     """
 
-    _writer: int | None = None  # the thread inside fit/set_weights, if any
-    _history_buffer: NDArray[np.float64] | None = None  # fit's loss buffer
+    if TYPE_CHECKING:  # instance attributes, set by _start (not in help())
+        _config: Config
+        _backend_request: Backend | None  # as asked: None follows the default
+        _backend: Backend
+        _kernel: Kernel
+        _lock: threading.Lock
+        _state: State  # one immutable snapshot, replaced whole
+        _writer: int | None  # the thread inside fit/set_weights, if any
+        _history_buffer: NDArray[np.float64] | None  # fit's loss buffer
 
     def __init__(
         self,
@@ -125,57 +180,65 @@ class BinarySumRNN:
         if seed is None:
             seed = fresh_seed()
         config = Config(hidden_size, bits, learning_rate, clip, seed)
-        self._start(config, backend, _state.initial(config))
+        _start(self, config, backend, _state.initial(config))
 
-    def _start(self, config: Config, backend: Backend | None, state: State) -> None:
-        """Set up a model (new, loaded or unpickled) from checked parts."""
-        self._config = config
-        self._backend_request = backend
-        self._backend, module = _backend.kernel(backend)
-        self._kernel = _backend.Kernel(module)
-        self._lock = threading.Lock()
-        self._state = state
-
-    # ----------------------------------------------------------- properties
     @property
     def hidden_size(self) -> int:
+        """Hidden units H (the constructor's ``hidden_size``)."""
         return self._config.hidden_size
 
     @property
     def bits(self) -> int:
+        """Width of the training sums: ``a + b < 2**bits``, ``bits`` steps."""
         return self._config.bits
 
     @property
     def learning_rate(self) -> float:
+        """The SGD step size."""
         return self._config.learning_rate
 
     @property
     def clip(self) -> float:
+        """Hidden deltas are clipped to ``[-clip, clip]`` during training."""
         return self._config.clip
 
     @property
     def seed(self) -> int:
-        """The seed of the random generator (drawn from the OS if none was given)."""
+        """The seed of the weights and samples (drawn from the OS if none was
+        given to the constructor)."""
         return self._config.seed
 
     @property
     def backend(self) -> Backend:
-        """The kernel in use: "cython" (compiled) or "python" (the twin)."""
+        """The kernel in use: ``"cython"`` (compiled) or ``"python"`` (the twin)."""
         return self._backend
 
     @property
     def iterations(self) -> int:
-        """Samples trained so far, across all calls to fit."""
+        """Samples trained so far, across all calls to ``fit`` (and before a
+        save/load or pickling)."""
         return self._state.iterations
 
     @property
     def history(self) -> NDArray[np.float64]:
-        """Per-iteration loss sum_t (y_hat_t - y_t)**2, one entry per iteration."""
+        """The loss ``sum_t (y_hat_t - y_t)**2`` of each trained iteration (a copy).
+
+        One entry per iteration trained by this model and by those it was
+        saved or pickled from, except that a file saved with
+        ``save(path, history=False)`` holds no history: a model loaded from it
+        starts with an empty history and appends from there, so it may have
+        fewer entries than ``iterations``. The lecture's printed "Error"
+        (``fit(verbose=True)``) is another quantity, not this loss.
+        """
         return self._state.history.copy()
 
     @property
     def weights(self) -> Weights:
-        """Copies of the weights: wi (2, H), wh (H, H), wo (H, 1)."""
+        """Copies of the weights: ``wi`` (2, H), ``wh`` (H, H), ``wo`` (H, 1).
+
+        Assigning a dict (``model.weights = {"wo": ...}``) replaces the weights
+        it names, as ``set_weights`` does.
+        """
         st = self._state
         return {"wi": st.wi.copy(), "wh": st.wh.copy(), "wo": st.wo.copy()}
 
@@ -189,9 +252,25 @@ class BinarySumRNN:
         wh: ArrayLike | None = None,
         wo: ArrayLike | None = None,
     ) -> None:
-        """Replace some or all weights (validated: shape, finite real values)."""
+        """Replace some or all weights.
+
+        Parameters
+        ----------
+        wi, wh, wo : array_like or None, default None
+            New input (2, H), recurrent (H, H) and output (H, 1) weights,
+            converted to float64; None keeps that matrix.
+
+        Raises
+        ------
+        ValueError
+            If a shape is wrong or a value is not finite.
+        TypeError
+            If a value is not real numbers.
+        RuntimeError
+            If called from inside this model's own ``fit`` (a callback).
+        """
         h = self.hidden_size
-        with self._writing("set_weights"):
+        with _writing(self, "set_weights"):
             st = self._state
             self._state = replace(
                 st,
@@ -209,7 +288,6 @@ class BinarySumRNN:
             f"# {self.iterations} iterations trained"
         )
 
-    # ------------------------------------------------------------- training
     def fit(
         self,
         iterations: int = ITERATIONS,
@@ -221,17 +299,48 @@ class BinarySumRNN:
     ) -> BinarySumRNN:
         """Train on ``iterations`` fresh samples, one SGD step each.
 
-        verbose prints the lecture's log (to ``file``, default stdout) every
-        ``log_every`` iterations. ``callback(model, iteration, loss)`` is called
-        after every ``log_every`` iterations of this call with the mean loss of
-        those iterations; returning False stops training there.
+        Parameters
+        ----------
+        iterations : int, default 10000
+            Samples to train, ``0..2**40``.
+        verbose : bool, default False
+            Print the lecture's log every ``log_every`` iterations.
+        log_every : int, default 1000
+            Iterations between log lines and callback calls, >= 1.
+        callback : callable or None, default None
+            ``callback(model, iteration, loss)``, called after every
+            ``log_every`` iterations of this call with the mean loss of those
+            iterations (``iteration`` counts this call's samples). Returning
+            ``False`` stops training there.
+        file : object with a ``write`` method, or None, default None
+            Where the log goes; None is ``sys.stdout``.
+
+        Returns
+        -------
+        BinarySumRNN
+            This model, trained.
+
+        Raises
+        ------
+        FloatingPointError
+            If training diverges (the weights overflow): the model keeps its
+            last finite state.
+        RuntimeError
+            If called from inside this model's own ``fit`` (a callback).
+
+        Notes
+        -----
+        The log's "Error" is the lecture's ``sum_t |2 (y_hat_t - y_t)|`` of the
+        one sample it prints, not the loss that ``history`` and the callback
+        hold. An interrupt (Ctrl-C) or an exception from the callback leaves
+        the model consistent, at a block boundary.
         """
         total = check.ITERATIONS(iterations)
         log_every = check.LOG_EVERY(log_every)
         out = _check_fit_options(verbose, callback, file)
         pause = log_every if verbose or callback is not None else None
         block = block_size(self.hidden_size, self.bits)
-        with self._writing("fit"):
+        with _writing(self, "fit"):
             rng = _state.generator(self._state.rng_state)
             work = np.empty(self._kernel.work_size(self.hidden_size, self.bits))
             for done, step in _blocks(total, block, pause):
@@ -239,8 +348,8 @@ class BinarySumRNN:
                     rng, self._state.pending, self.bits, step
                 )
                 if verbose and done % log_every == 0:
-                    self._log(out, done, total, pairs[0])
-                self._train_block(pairs, rng, pending, work)
+                    _log(self, out, done, total, pairs[0])
+                _train_block(self, pairs, rng, pending, work)
                 trained = done + step
                 if callback is not None and trained % log_every == 0:
                     # the mean loss of this call's last log_every iterations
@@ -249,102 +358,44 @@ class BinarySumRNN:
                         break
         return self
 
-    def _train_block(
-        self,
-        pairs: _sampling.Pairs,
-        rng: np.random.Generator,
-        pending: _sampling.Pairs,
-        work: NDArray[np.float64],
-    ) -> None:
-        """Train one block on copies of the weights, then publish the new
-        state at once (or raise, keeping the last finite state)."""
-        st = self._state
-        end = st.iterations + len(pairs)
-        kept = len(st.history)  # the losses of the last ``kept`` iterations
-        wi, wh, wo = st.wi.copy(), st.wh.copy(), st.wo.copy()
-        history = self._history_room(st, kept + len(pairs))
-        self._kernel.train(
-            wi, wh, wo,
-            np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]),
-            self.bits, self.learning_rate, self.clip,
-            history[kept : kept + len(pairs)], work,
-        )  # fmt: skip
-        if not all(np.isfinite(w).all() for w in (wi, wh, wo)):
-            raise FloatingPointError(
-                f"training diverged within iterations {st.iterations}..{end}: "
-                "weights became non-finite; lower learning_rate or clip (the "
-                "model keeps its last finite state)"
-            )
-        self._state = State(
-            wi=wi,
-            wh=wh,
-            wo=wo,
-            rng_state=rng.bit_generator.state,
-            pending=pending,
-            history=history[: kept + len(pairs)],
-            iterations=end,
-        )
-
-    @contextlib.contextmanager
-    def _writing(self, what: str) -> Iterator[None]:
-        """Hold the model's lock to change it; from inside its own fit (a
-        callback, the log's file), where waiting would deadlock, raise."""
-        me = threading.get_ident()
-        if self._writer == me:
-            raise RuntimeError(
-                f"{what} was called on this model from inside its own fit "
-                "(a callback or the log's file.write); reading calls such as "
-                "predict, score, save and pickling work there, changing the "
-                "model does not"
-            )
-        with self._lock:
-            self._writer = me
-            try:
-                yield
-            finally:
-                self._writer = None
-
-    def _history_room(self, st: State, need: int) -> NDArray[np.float64]:
-        """A writable loss buffer holding st's history and room up to ``need``.
-
-        It grows geometrically with what has been trained (many small fits stay
-        linear in time), never to a whole call's length up front: fit(2**40)
-        starts at once. Entries past a state's iterations belong to no state.
-        """
-        buf = self._history_buffer
-        if buf is None or len(buf) < need or not _views(st.history, buf):
-            buf = np.empty(max(need, 2 * len(st.history)))
-            buf[: len(st.history)] = st.history
-            self._history_buffer = buf
-        return buf
-
-    def _log(self, out: TextIO, i: int, total: int, pair: NDArray[np.int64]) -> None:
-        """The lecture's log lines for the sample about to be trained."""
-        a, b = int(pair[0]), int(pair[1])
-        reading = self._read(self._state, a, b, self.bits)
-        out.write(_report.lecture_log(reading, i, total))
-
-    # ------------------------------------------------------------ inference
-    def _read(self, st: State, a: int, b: int, steps: int) -> _report.Reading:
-        """The output logits of a + b over ``steps`` steps."""
-        logits = np.empty(steps)
-        self._kernel.forward_logits(
-            st.wi, st.wh, st.wo,
-            _sampling.to_bits(a, steps), _sampling.to_bits(b, steps), logits,
-        )  # fmt: skip
-        return _report.Reading(a, b, logits)
-
     def predict(
         self, a: ArrayLike, b: ArrayLike, *, threads: int = 1
     ) -> NDArray[np.int64]:
-        """The sums the network computes for array-likes of operands < 2**62.
+        """The sums the network computes, for arrays of operands.
 
-        a and b broadcast together; each pair runs as many steps as its larger
-        operand has bits, plus one for the carry. Returns an int64 ndarray of
-        the broadcast shape. ``threads`` > 1 splits the batch over that many
-        threads (the compiled kernel runs without the GIL); the result is the
-        same. Beyond the output, memory use does not grow with the batch: the
-        operands are copied and checked a chunk at a time.
+        Parameters
+        ----------
+        a, b : array_like of int
+            Non-negative integers below ``2**62`` (any integer dtype, shape or
+            layout; bools and floats are refused); they broadcast together.
+        threads : int, default 1
+            Split the batch over this many threads, 1..1024 (the compiled
+            kernel runs without the GIL); the result is the same.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            The network's sums, of the broadcast shape.
+
+        Raises
+        ------
+        ValueError
+            If an operand is negative or too large, or the shapes do not
+            broadcast.
+        TypeError
+            If the operands are not integers.
+
+        Notes
+        -----
+        Each pair runs as many steps as its larger operand has bits, plus one
+        for the carry. Beyond the output, memory use does not grow with the
+        batch: the operands are copied and checked a chunk at a time.
+
+        Examples
+        --------
+        >>> model = BinarySumRNN.pretrained()
+        >>> model.predict([1, 2, 3], 10).tolist()
+        [11, 12, 13]
         """
         av = check.operand_array("a", a)
         bv = check.operand_array("b", b)
@@ -389,19 +440,45 @@ class BinarySumRNN:
         return out
 
     def add(self, a: int, b: int) -> int:
-        """The network's sum of two non-negative ints of any size, bit by bit."""
+        """The network's sum of two non-negative integers of any size.
+
+        Parameters
+        ----------
+        a, b : int
+            Non-negative integers, of any number of bits.
+
+        Returns
+        -------
+        int
+            The sum the network computes, bit by bit (as many steps as the
+            larger operand has bits, plus one for the carry).
+
+        Examples
+        --------
+        >>> BinarySumRNN.pretrained().add(2**100 + 1, 2**100 - 1) == 2**101
+        True
+        """
         return _sampling.from_bits(self.logits(a, b) > 0.0)
 
     def logits(self, a: int, b: int) -> NDArray[np.float64]:
-        """The output logits o_t of ``add(a, b)``, least significant bit first.
+        """The output logits ``o_t`` of ``add(a, b)``, least significant bit first.
 
-        One per step: as many as the larger operand has bits, plus one for the
-        carry. sigmoid(o_t) is the network's probability that bit t is 1.
+        Parameters
+        ----------
+        a, b : int
+            Non-negative integers, of any number of bits.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+            One logit per step: as many as the larger operand has bits, plus
+            one for the carry. ``sigmoid(o_t)`` is the network's probability
+            that bit t is 1 (``o_t > 0`` predicts 1).
         """
         a = check.Integer("a", 0)(a)
         b = check.Integer("b", 0)(b)
         steps = max(a.bit_length(), b.bit_length()) + 1
-        return self._read(self._state, a, b, steps).logits
+        return _read(self, self._state, a, b, steps).logits
 
     def score(
         self,
@@ -411,12 +488,24 @@ class BinarySumRNN:
         seed: int = 0,
         threads: int = 1,
     ) -> float:
-        """Fraction of exact sums over all pairs with a + b < 2**bits.
+        """Fraction of exact sums over the pairs with ``a + b < 2**bits``.
 
-        bits defaults to the model's. Up to 12 bits every pair is checked;
-        beyond, or when ``sample`` is given, ``sample`` uniform random pairs
-        (default 100,000, drawn with ``seed``) estimate it. ``threads`` is
-        passed to predict().
+        Parameters
+        ----------
+        bits : int or None, default None
+            Width of the sums checked, 1..62; None is the model's ``bits``.
+        sample : int or None, default None
+            Estimate from this many uniform random pairs, ``1..10**8``. None
+            checks every pair up to 12 bits and samples 100,000 beyond.
+        seed : int, default 0
+            Seed of the sampled pairs.
+        threads : int, default 1
+            Passed to ``predict``.
+
+        Returns
+        -------
+        float
+            Exact sums divided by pairs checked, in [0, 1].
         """
         pairs = ScorePairs.choose(
             self.bits if bits is None else CHECK_BITS(bits),
@@ -428,9 +517,26 @@ class BinarySumRNN:
         return correct / pairs.count
 
     def loss_and_gradients(self, a: int, b: int) -> tuple[float, Weights]:
-        """Loss and BPTT gradients (with the model's clip) for one pair.
+        """Loss and backpropagation-through-time gradients for one pair.
 
-        The pair is a training sample: a + b < 2**bits, run over ``bits`` steps.
+        Parameters
+        ----------
+        a, b : int
+            A training sample: non-negative, ``a + b < 2**bits``; run over
+            ``bits`` steps.
+
+        Returns
+        -------
+        loss : float
+            ``sum_t (y_hat_t - y_t)**2`` of the pair.
+        gradients : Weights
+            The gradients of the loss for ``wi``, ``wh`` and ``wo`` (with the
+            model's ``clip`` applied to the hidden deltas, as in training).
+
+        Raises
+        ------
+        ValueError
+            If ``a + b`` does not fit in ``bits`` bits.
         """
         largest = (1 << self.bits) - 1
         a = check.Integer("a", 0, largest)(a)
@@ -451,53 +557,6 @@ class BinarySumRNN:
             grads["wi"], grads["wh"], grads["wo"],
         )  # fmt: skip
         return float(loss), grads
-
-    # ---------------------------------------------------------- persistence
-    def _fields(self, copy: bool = False) -> dict[str, Any]:
-        """The model's fields (see _modelfile.FIELDS) from one state snapshot;
-        the arrays are the state's own unless ``copy``."""
-        st, c = self._state, self._config
-
-        def own(arr: NDArray[Any]) -> NDArray[Any]:
-            return arr.copy() if copy else arr
-
-        return {
-            "hidden_size": np.int64(c.hidden_size),
-            "bits": np.int64(c.bits),
-            "learning_rate": np.float64(c.learning_rate),
-            "clip": np.float64(c.clip),
-            "iterations": np.int64(st.iterations),
-            "seed": np.array(str(c.seed), dtype="<U64"),
-            "wi": own(st.wi),
-            "wh": own(st.wh),
-            "wo": own(st.wo),
-            "history": own(st.history),
-            "pending": own(st.pending),
-            "rng_state": _state.pack_rng(st.rng_state),
-        }
-
-    @classmethod
-    def _from_fields(
-        cls, f: _modelfile.Fields, backend: Backend | None
-    ) -> BinarySumRNN:
-        """A model from fields that passed _modelfile.check_fields (the only
-        maker of Fields): nothing unchecked reaches the kernel."""
-        if not isinstance(f, _modelfile.Fields):
-            raise TypeError(f"expected checked Fields, got {type(f).__name__}")
-        model = cls.__new__(cls)
-        # The arrays are check_fields' own (fresh copies or just read): the
-        # state may keep them as they are.
-        state = State(
-            wi=f.wi,
-            wh=f.wh,
-            wo=f.wo,
-            rng_state=_state.unpack_rng(f.rng_state),
-            pending=f.pending,
-            history=f.history,
-            iterations=f.iterations,
-        )
-        model._start(f.config, backend, state)
-        return model
 
     def save(self, path: str | os.PathLike[str], *, history: bool = True) -> None:
         """Write the model to one ``.npz`` file, atomically (never pickled).
@@ -524,7 +583,7 @@ class BinarySumRNN:
         _check_path(path)
         if not isinstance(history, bool | np.bool_):
             raise TypeError(f"history must be True or False, got {history!r}")
-        fields = self._fields()
+        fields = _fields(self)
         if not history:
             fields["history"] = np.zeros(0)
         _modelfile.save(path, fields)
@@ -533,27 +592,55 @@ class BinarySumRNN:
     def load(
         cls, path: str | os.PathLike[str], backend: Backend | None = None
     ) -> BinarySumRNN:
-        """Read a model written by save(); training resumes exactly.
+        """Read a model written by ``save``; training resumes exactly.
 
-        Only a regular file is read: anything else (a FIFO, device, socket,
-        directory) raises ModelFileError, as does any invalid content.
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The model file (binsum's ``.npz`` layout; never unpickled).
+        backend : {"cython", "python"} or None, default None
+            The kernel of the loaded model; None uses ``binsum.backend``.
+
+        Returns
+        -------
+        BinarySumRNN
+            The saved model: settings, weights, random state and iterations
+            (and its loss history, unless saved with ``history=False``).
+
+        Raises
+        ------
+        ModelFileError
+            If the path is not a regular file (a FIFO, device, socket,
+            directory) or its content is not a valid binsum model.
+        OSError
+            If the file cannot be opened.
         """
         _check_path(path)
-        return cls._from_fields(_modelfile.load(path), backend)
+        return _from_fields(cls, _modelfile.load(path), backend)
 
     @classmethod
     def pretrained(cls, backend: Backend | None = None) -> BinarySumRNN:
         """The network shipped inside binsum: ``binsum train`` with its defaults.
 
-        Its recipe is recorded in ``binsum._pretrained``; a fresh
-        copy is loaded on every call, so training it never changes the file.
+        The lecture's settings, seed 0, trained 10,000 iterations. A fresh
+        copy is loaded on every call, so training it changes nothing shared.
+
+        Parameters
+        ----------
+        backend : {"cython", "python"} or None, default None
+            The kernel of the model; None uses ``binsum.backend``.
+
+        Returns
+        -------
+        BinarySumRNN
+            A trained model.
         """
         with _pretrained.path() as file:
             return cls.load(file, backend)
 
     def __getstate__(self) -> dict[str, Any]:
         # Copies: the pickled state shares no array with the live model.
-        return {"fields": self._fields(copy=True), "backend": self._backend_request}
+        return {"fields": _fields(self, copy=True), "backend": self._backend_request}
 
     def __setstate__(self, state: Any) -> None:
         # A pickle is data from outside: checked exactly as a model file is,
@@ -569,10 +656,164 @@ class BinarySumRNN:
                 f"got {got}"
             )
         fields = _modelfile.check_fields(state["fields"], source="pickled model")
-        other = self._from_fields(fields, state["backend"])
+        other = _from_fields(type(self), fields, state["backend"])
         if "_lock" not in self.__dict__:  # unpickling: a fresh object
             self.__dict__.update(other.__dict__)
             return
-        with self._writing("__setstate__"):  # replacing a live model's state
+        with _writing(self, "__setstate__"):  # replacing a live model's state
             del other.__dict__["_lock"]
             self.__dict__.update(other.__dict__)
+
+
+def _start(
+    model: BinarySumRNN, config: Config, backend: Backend | None, state: State
+) -> None:
+    """Set up a model (new, loaded or unpickled) from checked parts."""
+    model._config = config
+    model._writer = None
+    model._history_buffer = None
+    model._backend_request = backend
+    model._backend, module = _backend.kernel(backend)
+    model._kernel = Kernel(module)
+    model._lock = threading.Lock()
+    model._state = state
+
+
+def _train_block(
+    model: BinarySumRNN,
+    pairs: _sampling.Pairs,
+    rng: np.random.Generator,
+    pending: _sampling.Pairs,
+    work: NDArray[np.float64],
+) -> None:
+    """Train one block on copies of the weights, then publish the new
+    state at once (or raise, keeping the last finite state)."""
+    st = model._state
+    end = st.iterations + len(pairs)
+    kept = len(st.history)  # the losses of the last ``kept`` iterations
+    wi, wh, wo = st.wi.copy(), st.wh.copy(), st.wo.copy()
+    history = _history_room(model, st, kept + len(pairs))
+    model._kernel.train(
+        wi, wh, wo,
+        np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]),
+        model.bits, model.learning_rate, model.clip,
+        history[kept : kept + len(pairs)], work,
+    )  # fmt: skip
+    if not all(np.isfinite(w).all() for w in (wi, wh, wo)):
+        raise FloatingPointError(
+            f"training diverged within iterations {st.iterations}..{end}: "
+            "weights became non-finite; lower learning_rate or clip (the "
+            "model keeps its last finite state)"
+        )
+    model._state = State(
+        wi=wi,
+        wh=wh,
+        wo=wo,
+        rng_state=rng.bit_generator.state,
+        pending=pending,
+        history=history[: kept + len(pairs)],
+        iterations=end,
+    )
+
+
+@contextlib.contextmanager
+def _writing(model: BinarySumRNN, what: str) -> Iterator[None]:
+    """Hold the model's lock to change it; from inside its own fit (a
+    callback, the log's file), where waiting would deadlock, raise."""
+    me = threading.get_ident()
+    if model._writer == me:
+        raise RuntimeError(
+            f"{what} was called on this model from inside its own fit "
+            "(a callback or the log's file.write); reading calls such as "
+            "predict, score, save and pickling work there, changing the "
+            "model does not"
+        )
+    with model._lock:
+        model._writer = me
+        try:
+            yield
+        finally:
+            model._writer = None
+
+
+def _history_room(model: BinarySumRNN, st: State, need: int) -> NDArray[np.float64]:
+    """A writable loss buffer holding st's history and room up to ``need``.
+
+    It grows geometrically with what has been trained (many small fits stay
+    linear in time), never to a whole call's length up front: fit(2**40)
+    starts at once. Entries past a state's iterations belong to no state.
+    """
+    buf = model._history_buffer
+    if buf is None or len(buf) < need or not _views(st.history, buf):
+        buf = np.empty(max(need, 2 * len(st.history)))
+        buf[: len(st.history)] = st.history
+        model._history_buffer = buf
+    return buf
+
+
+def _log(
+    model: BinarySumRNN, out: TextIO, i: int, total: int, pair: NDArray[np.int64]
+) -> None:
+    """The lecture's log lines for the sample about to be trained."""
+    a, b = int(pair[0]), int(pair[1])
+    reading = _read(model, model._state, a, b, model.bits)
+    out.write(_report.lecture_log(reading, i, total))
+
+
+def _read(
+    model: BinarySumRNN, st: State, a: int, b: int, steps: int
+) -> _report.Reading:
+    """The output logits of a + b over ``steps`` steps."""
+    logits = np.empty(steps)
+    model._kernel.forward_logits(
+        st.wi, st.wh, st.wo,
+        _sampling.to_bits(a, steps), _sampling.to_bits(b, steps), logits,
+    )  # fmt: skip
+    return _report.Reading(a, b, logits)
+
+
+def _fields(model: BinarySumRNN, copy: bool = False) -> dict[str, Any]:
+    """The model's fields (see _modelfile.FIELDS) from one state snapshot;
+    the arrays are the state's own unless ``copy``."""
+    st, c = model._state, model._config
+
+    def own(arr: NDArray[Any]) -> NDArray[Any]:
+        return arr.copy() if copy else arr
+
+    return {
+        "hidden_size": np.int64(c.hidden_size),
+        "bits": np.int64(c.bits),
+        "learning_rate": np.float64(c.learning_rate),
+        "clip": np.float64(c.clip),
+        "iterations": np.int64(st.iterations),
+        "seed": np.array(str(c.seed), dtype="<U64"),
+        "wi": own(st.wi),
+        "wh": own(st.wh),
+        "wo": own(st.wo),
+        "history": own(st.history),
+        "pending": own(st.pending),
+        "rng_state": _state.pack_rng(st.rng_state),
+    }
+
+
+def _from_fields(
+    cls: type[BinarySumRNN], f: _modelfile.Fields, backend: Backend | None
+) -> BinarySumRNN:
+    """A model from fields that passed _modelfile.check_fields (the only
+    maker of Fields): nothing unchecked reaches the kernel."""
+    if not isinstance(f, _modelfile.Fields):
+        raise TypeError(f"expected checked Fields, got {type(f).__name__}")
+    model = cls.__new__(cls)
+    # The arrays are check_fields' own (fresh copies or just read): the
+    # state may keep them as they are.
+    state = State(
+        wi=f.wi,
+        wh=f.wh,
+        wo=f.wo,
+        rng_state=_state.unpack_rng(f.rng_state),
+        pending=f.pending,
+        history=f.history,
+        iterations=f.iterations,
+    )
+    _start(model, f.config, backend, state)
+    return model

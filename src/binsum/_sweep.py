@@ -118,21 +118,52 @@ def sweep(
 ) -> list[SweepRecord]:
     """Train every configuration for ``iterations`` samples; one record each.
 
-    ``configs`` are dicts of BinarySumRNN keyword arguments (``hidden_size``,
-    ``bits``, ``learning_rate``, ``clip``, ``backend``) and must each give a
-    ``seed``. Records come back in input order, each a dict of plain Python
-    values: the configuration with defaults filled in, ``iterations``,
-    ``score`` (the final ``model.score()``), ``solved_at`` (the first
-    checkpoint, every ``check_every`` iterations and at the end, where
-    ``score()`` was 1.0; None if none was) and ``final_loss`` (the mean loss
-    of the last ``check_every`` iterations; None when ``iterations`` is 0).
-    Training always runs all ``iterations``. A checkpoint checks score()'s
-    pairs in a shuffled order and stops at the first wrong sum, so it costs
-    little until a network is nearly solved.
+    Parameters
+    ----------
+    configs : iterable of dict
+        ``BinarySumRNN`` keyword arguments (``hidden_size``, ``bits``,
+        ``learning_rate``, ``clip``, ``seed``, ``backend``); each must give a
+        ``seed``.
+    iterations : int
+        Samples each configuration is trained, >= 0 (always all of them).
+    executor : concurrent.futures.Executor or None, default None
+        Runs the training: a ``ProcessPoolExecutor``, a dask
+        ``Client.get_executor()``, mpi4py's ``MPIPoolExecutor``, ... (not
+        shut down). None uses a thread pool over all cores. The records do not
+        depend on the executor.
+    check_every : int, default 500
+        Iterations between checkpoints, >= 1.
 
-    ``executor`` may be any ``concurrent.futures.Executor``; by default a
-    thread pool over all cores runs the sweep. A given executor is not shut
-    down. The records do not depend on the executor.
+    Returns
+    -------
+    list of SweepRecord
+        One dict of plain Python values per configuration, in input order:
+        the configuration with defaults filled in, ``iterations``, ``score``
+        (the final ``score()``), ``solved_at`` (the first checkpoint, every
+        ``check_every`` iterations and at the end, where ``score()`` was 1.0;
+        None if none was) and ``final_loss`` (the mean loss of the last
+        ``check_every`` iterations; None when ``iterations`` is 0).
+
+    Raises
+    ------
+    ValueError
+        If a configuration has no seed, an unknown key or a value out of
+        range (the message names ``configs[i]``).
+    TypeError
+        If ``configs`` is not an iterable of mappings, or ``executor`` not an
+        Executor.
+
+    Notes
+    -----
+    A checkpoint checks ``score()``'s pairs in a shuffled order and stops at
+    the first wrong sum, so it costs little until a network is nearly solved.
+
+    Examples
+    --------
+    >>> import binsum
+    >>> records = binsum.sweep([{"hidden_size": 8, "seed": s} for s in (0, 1)], 1000)
+    >>> [r["seed"] for r in records]
+    [0, 1]
     """
     iterations = _ITERATIONS(iterations)
     check_every = _CHECK_EVERY(check_every)
