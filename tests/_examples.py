@@ -46,8 +46,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # is skipped when it starts with a prefix; test_examples checks every entry
 # still matches a command somewhere, so the list cannot go stale.
 SKIP: list[tuple[str, str]] = [
-    ("pip install \".[test]\" && python -m pytest",
-     "the test suite itself: .ci/run step 1 runs this exact line in a fresh venv"),
+    ("python -m pip install \"pip>=25.1\" && pip install --group test && ",
+     "the test suite itself: .ci/run step 1 runs this exact line in a fresh venv "
+     "after pip install ."),
     ("mpiexec ",
      "needs an MPI installation: .ci/mpi runs this exact command with Open MPI"),
     ("pip install . && python benchmarks/bench.py",

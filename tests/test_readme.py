@@ -99,3 +99,25 @@ def test_no_accidental_bold() -> None:
     prose = re.sub(r"`[^`\n]*`", "", text)
     bad = [line for line in prose.splitlines() if re.search(r"\w\*\*\w", line)]
     assert not bad, f"README.md: '**' between word characters outside code: {bad}"
+
+
+@needs_readme
+def test_test_command_installs_the_test_requirements_only() -> None:
+    """The README's test command installs the ``test`` dependency group, which
+    lists exactly the test extra's requirements: binsum itself (installed by
+    the main command) is not built a second time."""
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    pyproject = ROOT / "pyproject.toml"
+    if not pyproject.exists():
+        pytest.skip(f"no pyproject.toml beside the tests ({ROOT})")
+    with pyproject.open("rb") as f:
+        meta = tomllib.load(f)
+    group = meta["dependency-groups"]["test"]
+    assert group == meta["project"]["optional-dependencies"]["test"]
+    assert not any(r.startswith("binsum") for r in group)
+    commands = [c.cmd for c in parse(README).commands()]
+    test_cmds = [c for c in commands if "python -m pytest" in c]
+    assert test_cmds == [
+        'python -m pip install "pip>=25.1" && pip install --group test '
+        "&& python -m pytest"
+    ]
