@@ -312,7 +312,7 @@ WRONG_SHAPES = {
     "wi": np.zeros((3, 3)),
     "wh": np.zeros((3, 4)),
     "wo": np.zeros(3),
-    "history": np.zeros(11),
+    "history": np.zeros((10, 1)),  # 1-D; more losses than iterations: below
     "pending": np.zeros((4, 3), dtype=np.int64),
     "rng_state": np.zeros(5, dtype=np.uint64),
     "hidden_size": np.array([3]),
@@ -325,6 +325,13 @@ def test_model_file_wrong_shape(backend: str, tmp_path: Path, key: str) -> None:
     fields = saved_fields(tmp_path, backend)
     fields[key] = WRONG_SHAPES[key]
     with pytest.raises(ValueError, match=rf"model file key '{key}' must have shape"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+def test_model_file_more_losses_than_iterations(backend: str, tmp_path: Path) -> None:
+    fields = saved_fields(tmp_path, backend)
+    fields["history"] = np.zeros(fields["iterations"] + 1)
+    with pytest.raises(ValueError, match=r"losses, more than its \d+ iterations"):
         BinarySumRNN.load(write(tmp_path, fields), backend=backend)
 
 
