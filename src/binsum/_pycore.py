@@ -177,11 +177,6 @@ def _work_init(size: int, bits: int) -> Work:
     )
 
 
-def work_size(size: int, bits: int) -> int:
-    """Doubles of scratch that train() needs for hidden size H and ``bits``."""
-    return _work_size(size, bits)
-
-
 def _sample_gradients(
     wi: Floats, wh: Floats, wo: Floats, size: int, a: int, b: int, bits: int,
     clip: float, w: Work,
@@ -262,116 +257,6 @@ def _store(arr: NDArray[np.float64], values: Floats) -> None:
     arr[...] = np.reshape(values, arr.shape)
 
 
-def train(
-    wi: NDArray[np.float64],
-    wh: NDArray[np.float64],
-    wo: NDArray[np.float64],
-    a: NDArray[np.int64],
-    b: NDArray[np.int64],
-    bits: int,
-    learning_rate: float,
-    clip: float,
-    loss: NDArray[np.float64],
-    work: NDArray[np.float64],
-) -> None:
-    """Train on the pairs (a[i], b[i]) in order, one SGD step per pair.
-
-    Updates wi, wh, wo in place and writes each pair's loss into loss[i].
-    ``work`` is scratch of at least work_size(H, bits) doubles (checked as
-    the kernel does; the twin's scratch is Python lists). A pair outside the
-    training range (a, b >= 0, a + b < 2**bits) stops training before it: the
-    weights then hold the pairs before it, and ValueError is raised.
-    """
-    size = _hidden_size(wi, wh, wo)
-    n = len(a)
-    _check_bits(bits)
-    _same_length("a and b", n, len(b))
-    _same_length("a and loss", n, len(loss))
-    if n == 0:
-        return
-    if len(work) < _work_size(size, bits):
-        raise ValueError(f"work must hold work_size({size}, {bits}) doubles")
-    pwi, pwh, pwo = _flat(wi), _flat(wh), _flat(wo)
-    pa, pb = a.tolist(), b.tolist()
-    lr, clip = float(learning_rate), float(clip)
-    w = _work_init(size, bits)
-    bad = False
-    i, ai, bi = 0, 0, 0
-    for i in range(n):
-        ai = pa[i]
-        bi = pb[i]
-        if not _pair_ok(ai, bi, bits):
-            bad = True
-            break
-        loss[i] = _sample_gradients(pwi, pwh, pwo, size, ai, bi, bits, clip, w)
-        _sgd(pwi, w.gwi, 2 * size, lr)
-        _sgd(pwh, w.gwh, size * size, lr)
-        _sgd(pwo, w.gwo, size, lr)
-    _store(wi, pwi)
-    _store(wh, pwh)
-    _store(wo, pwo)
-    if bad:
-        raise ValueError(
-            f"pair {i} is outside the training range of bits={bits}: ({ai}, {bi})"
-        )
-
-
-def loss_and_gradients(
-    wi: NDArray[np.float64],
-    wh: NDArray[np.float64],
-    wo: NDArray[np.float64],
-    a: int,
-    b: int,
-    bits: int,
-    clip: float,
-    gwi: NDArray[np.float64],
-    gwh: NDArray[np.float64],
-    gwo: NDArray[np.float64],
-) -> float:
-    """Loss of the pair (a, b) over ``bits`` steps; gradients into gwi, gwh, gwo."""
-    size = _hidden_size(wi, wh, wo)
-    _check_bits(bits)
-    if not _pair_ok(a, b, bits):
-        raise ValueError(f"({a}, {b}) is outside the training range of bits={bits}")
-    if _hidden_size(gwi, gwh, gwo) != size:
-        raise ValueError("gradients must have the weights' shapes")
-    w = _work_init(size, bits)
-    loss = _sample_gradients(
-        _flat(wi), _flat(wh), _flat(wo), size, int(a), int(b), int(bits),
-        float(clip), w,
-    )  # fmt: skip
-    _store(gwi, w.gwi)
-    _store(gwh, w.gwh)
-    _store(gwo, w.gwo)
-    return loss
-
-
-def forward_logits(
-    wi: NDArray[np.float64],
-    wh: NDArray[np.float64],
-    wo: NDArray[np.float64],
-    xa: NDArray[np.int64],
-    xb: NDArray[np.int64],
-    logits: NDArray[np.float64],
-) -> None:
-    """Run the network over bit sequences xa, xb (LSB first); o_t into logits."""
-    size = _hidden_size(wi, wh, wo)
-    steps = len(xa)
-    _same_length("xa and xb", steps, len(xb))
-    _same_length("xa and logits", steps, len(logits))
-    if steps == 0:
-        return
-    pwi, pwh, pwo = _flat(wi), _flat(wh), _flat(wo)
-    pxa, pxb = xa.tolist(), xb.tolist()
-    hp = [0.0] * size  # not read at the first step (h_0 = 0)
-    hc = [0.0] * size
-    for t in range(steps):
-        logits[t] = _step(
-            pwi, pwh, pwo, size, float(pxa[t]), float(pxb[t]), hp, hc, t == 0
-        )
-        hp, hc = hc, hp
-
-
 def _bit_length(v: int) -> int:
     return v.bit_length()
 
@@ -420,6 +305,209 @@ def _build_prefixes(
     return prev, pmask
 
 
+# ------------------------------------------------------------ inner loops
+# The kernel's, shared by its C interface and its Python entry points. The
+# kernel's Ticker (signal checks without the GIL) has no twin: Python checks
+# for signals by itself.
+
+
+def _run_pair(
+    wi: Floats, wh: Floats, wo: Floats, size: int, a: int, b: int, start: int,
+    total: int, hp: Floats, hc: Floats, other: Floats,
+) -> int:  # fmt: skip
+    # Steps start .. max bit length of the pair: from hidden state hp (not
+    # read when start == 0) and the output bits ``total`` of steps < start.
+    steps = _bit_length(a)
+    lb = _bit_length(b)
+    if lb > steps:
+        steps = lb
+    steps += 1
+    if steps < start:
+        total &= (1 << steps) - 1
+    for t in range(start, steps):
+        if _step(wi, wh, wo, size, float((a >> t) & 1),
+                 float((b >> t) & 1), hp, hc, t == 0) > 0.0:  # fmt: skip
+            total |= 1 << t
+        hp = hc
+        other, hc = hc, other
+    return total
+
+
+def _operand_ok(v: int) -> bool:
+    return v >= 0 and v < (1 << MAX_BITS)
+
+
+def _predict_pairs(
+    wi: Floats, wh: Floats, wo: Floats, size: int, a: list[int], b: list[int],
+    n: int, out: NDArray[np.int64],
+) -> tuple[int, int]:  # fmt: skip
+    # The first D steps of a pair depend only on the D lowest bits of its
+    # operands, so for large batches they are computed once per prefix (a
+    # table of 4**D states, the same operations) and each pair continues
+    # from there. Returns (0, 0), or (-1, index) for a pair out of range.
+    depth = _prefix_bits(size, n)
+    table: list[Floats] = []
+    mask: list[int] = []
+    if depth > 0:
+        table, mask = _build_prefixes(wi, wh, wo, size, depth)
+    steps_buf = [0.0] * size, [0.0] * size
+    low = (1 << depth) - 1
+    for i in range(n):
+        ai = a[i]
+        bi = b[i]
+        if not (_operand_ok(ai) and _operand_ok(bi)):
+            return -1, i
+        if depth > 0:
+            e = (ai & low) | ((bi & low) << depth)
+            total = _run_pair(wi, wh, wo, size, ai, bi, depth, mask[e],
+                              table[e], steps_buf[0], steps_buf[1])  # fmt: skip
+        else:
+            total = _run_pair(wi, wh, wo, size, ai, bi, 0, 0, steps_buf[1],
+                              steps_buf[0], steps_buf[1])  # fmt: skip
+        out[i] = total
+    return 0, 0
+
+
+def _sequence_logits(
+    wi: Floats, wh: Floats, wo: Floats, size: int, xa: list[int], xb: list[int],
+    steps: int, logits: NDArray[np.float64],
+) -> None:  # fmt: skip
+    hp = [0.0] * size  # not read at the first step (h_0 = 0)
+    hc = [0.0] * size
+    for t in range(steps):
+        logits[t] = _step(wi, wh, wo, size, float(xa[t]), float(xb[t]),
+                          hp, hc, t == 0)  # fmt: skip
+        hp, hc = hc, hp
+
+
+def _gradients_into(
+    wi: Floats, wh: Floats, wo: Floats, size: int, a: int, b: int, bits: int,
+    clip: float, gwi: NDArray[np.float64], gwh: NDArray[np.float64],
+    gwo: NDArray[np.float64],
+) -> float:  # fmt: skip
+    # sample_gradients of a checked pair; returns its loss.
+    w = _work_init(size, bits)
+    loss = _sample_gradients(wi, wh, wo, size, a, b, bits, clip, w)
+    _store(gwi, w.gwi)
+    _store(gwh, w.gwh)
+    _store(gwo, w.gwo)
+    return loss
+
+
+def _train_pairs(
+    wi: Floats, wh: Floats, wo: Floats, size: int, a: list[int], b: list[int],
+    n: int, bits: int, learning_rate: float, clip: float,
+    loss: NDArray[np.float64],
+) -> int:  # fmt: skip
+    # Returns the pairs trained: n, or the index of the first pair out of range.
+    w = _work_init(size, bits)
+    for i in range(n):
+        ai = a[i]
+        bi = b[i]
+        if not _pair_ok(ai, bi, bits):
+            return i
+        loss[i] = _sample_gradients(wi, wh, wo, size, ai, bi, bits, clip, w)
+        _sgd(wi, w.gwi, 2 * size, learning_rate)
+        _sgd(wh, w.gwh, size * size, learning_rate)
+        _sgd(wo, w.gwo, size, learning_rate)
+    return n
+
+
+# ------------------------------------------------------ Python interface
+# (The kernel's C interface, kernel.pxd, wraps the same inner loops for other
+# Cython extensions; it has no Python twin.)
+
+
+def work_size(size: int, bits: int) -> int:
+    """Doubles of scratch that train() needs for hidden size H and ``bits``."""
+    return _work_size(size, bits)
+
+
+def train(
+    wi: NDArray[np.float64],
+    wh: NDArray[np.float64],
+    wo: NDArray[np.float64],
+    a: NDArray[np.int64],
+    b: NDArray[np.int64],
+    bits: int,
+    learning_rate: float,
+    clip: float,
+    loss: NDArray[np.float64],
+    work: NDArray[np.float64],
+) -> None:
+    """Train on the pairs (a[i], b[i]) in order, one SGD step per pair.
+
+    Updates wi, wh, wo in place and writes each pair's loss into loss[i].
+    ``work`` is scratch of at least work_size(H, bits) doubles (checked as
+    the kernel does; the twin's scratch is Python lists). A pair outside the
+    training range (a, b >= 0, a + b < 2**bits) stops training before it: the
+    weights then hold the pairs before it, and ValueError is raised.
+    """
+    size = _hidden_size(wi, wh, wo)
+    n = len(a)
+    _check_bits(bits)
+    _same_length("a and b", n, len(b))
+    _same_length("a and loss", n, len(loss))
+    if n == 0:
+        return
+    if len(work) < _work_size(size, bits):
+        raise ValueError(f"work must hold work_size({size}, {bits}) doubles")
+    pwi, pwh, pwo = _flat(wi), _flat(wh), _flat(wo)
+    pa, pb = a.tolist(), b.tolist()
+    done = _train_pairs(pwi, pwh, pwo, size, pa, pb, n, bits,
+                        float(learning_rate), float(clip), loss)  # fmt: skip
+    _store(wi, pwi)
+    _store(wh, pwh)
+    _store(wo, pwo)
+    if done < n:
+        raise ValueError(f"pair {done} is outside the training range of "
+                         f"bits={bits}: ({pa[done]}, {pb[done]})")  # fmt: skip
+
+
+def loss_and_gradients(
+    wi: NDArray[np.float64],
+    wh: NDArray[np.float64],
+    wo: NDArray[np.float64],
+    a: int,
+    b: int,
+    bits: int,
+    clip: float,
+    gwi: NDArray[np.float64],
+    gwh: NDArray[np.float64],
+    gwo: NDArray[np.float64],
+) -> float:
+    """Loss of the pair (a, b) over ``bits`` steps; gradients into gwi, gwh, gwo."""
+    size = _hidden_size(wi, wh, wo)
+    _check_bits(bits)
+    if not _pair_ok(a, b, bits):
+        raise ValueError(f"({a}, {b}) is outside the training range of bits={bits}")
+    if _hidden_size(gwi, gwh, gwo) != size:
+        raise ValueError("gradients must have the weights' shapes")
+    return _gradients_into(
+        _flat(wi), _flat(wh), _flat(wo), size, int(a), int(b), int(bits),
+        float(clip), gwi, gwh, gwo,
+    )  # fmt: skip
+
+
+def forward_logits(
+    wi: NDArray[np.float64],
+    wh: NDArray[np.float64],
+    wo: NDArray[np.float64],
+    xa: NDArray[np.int64],
+    xb: NDArray[np.int64],
+    logits: NDArray[np.float64],
+) -> None:
+    """Run the network over bit sequences xa, xb (LSB first); o_t into logits."""
+    size = _hidden_size(wi, wh, wo)
+    steps = len(xa)
+    _same_length("xa and xb", steps, len(xb))
+    _same_length("xa and logits", steps, len(logits))
+    if steps == 0:
+        return
+    _sequence_logits(_flat(wi), _flat(wh), _flat(wo), size, xa.tolist(),
+                     xb.tolist(), steps, logits)  # fmt: skip
+
+
 def predict(
     wi: NDArray[np.float64],
     wh: NDArray[np.float64],
@@ -428,55 +516,19 @@ def predict(
     b: NDArray[np.int64],
     out: NDArray[np.int64],
 ) -> None:
-    """The network's sum of each pair; a pair runs max bit length + 1 steps.
-
-    The first D steps of a pair depend only on the D lowest bits of its
-    operands, so for large batches they are computed once per prefix (a table
-    of 4**D states, the same operations) and each pair continues from there.
-    """
+    """The network's sum of each pair; a pair runs max bit length + 1 steps."""
     size = _hidden_size(wi, wh, wo)
     n = len(a)
     _same_length("a and b", n, len(b))
     _same_length("a and out", n, len(out))
     if n == 0:
         return
-    pwi, pwh, pwo = _flat(wi), _flat(wh), _flat(wo)
     pa, pb = a.tolist(), b.tolist()
-    depth = _prefix_bits(size, n)
-    table: list[Floats] = []
-    mask: list[int] = []
-    if depth > 0:
-        table, mask = _build_prefixes(pwi, pwh, pwo, size, depth)
-    steps_buf = [0.0] * size, [0.0] * size
-    low = (1 << depth) - 1
-    for i in range(n):
-        ai = pa[i]
-        bi = pb[i]
-        if ai < 0 or bi < 0 or ai >= (1 << MAX_BITS) or bi >= (1 << MAX_BITS):
-            raise ValueError(f"operands must be in 0..2**{MAX_BITS} - 1, got "
-                             f"({ai}, {bi}) at index {i}")  # fmt: skip
-        steps = _bit_length(ai)
-        lb = _bit_length(bi)
-        if lb > steps:
-            steps = lb
-        steps += 1
-        hc, other = steps_buf
-        if depth > 0:
-            e = (ai & low) | ((bi & low) << depth)
-            hp = table[e]
-            total = mask[e]
-            if steps < depth:
-                total &= (1 << steps) - 1
-        else:
-            hp = other  # not read at the first step (h_0 = 0)
-            total = 0
-        for t in range(depth, steps):
-            if _step(pwi, pwh, pwo, size, float((ai >> t) & 1),
-                     float((bi >> t) & 1), hp, hc, t == 0) > 0.0:  # fmt: skip
-                total |= 1 << t
-            hp = hc
-            other, hc = hc, other
-        out[i] = total
+    status, where = _predict_pairs(_flat(wi), _flat(wh), _flat(wo), size, pa, pb,
+                                   n, out)  # fmt: skip
+    if status == -1:
+        raise ValueError(f"operands must be in 0..2**{MAX_BITS} - 1, got "
+                         f"({pa[where]}, {pb[where]}) at index {where}")  # fmt: skip
 
 
 def exp(x: float) -> float:
