@@ -51,7 +51,7 @@ SKIP: list[tuple[str, str]] = [
      "after pip install ."),
     ("mpiexec ",
      "needs an MPI installation: .ci/mpi runs this exact command with Open MPI"),
-    ("pip install . && python benchmarks/bench.py",
+    ("pip install \".[bench]\" && python benchmarks/bench.py",
      "the benchmark takes minutes and needs a quiet machine"),
 ]
 
