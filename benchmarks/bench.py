@@ -41,6 +41,7 @@ from typing import Any
 import bench_report  # beside this script, as is numpy_reference
 import numpy as np
 import numpy_reference as ref
+import roofline
 
 import binsum
 from binsum import BinarySumRNN
@@ -344,9 +345,12 @@ def training(
     rows = rates(jobs, r)
     base = rows["numpy reference"].median
     results["training"] = {k: v.json() for k, v in rows.items()}
-    print(f"  {'':16} {'samples/s':>30} {'x numpy':>9}")
+    bound = roofline.training_bound(16, 8)
+    results["training_bound"] = bound_json(bound, rows["binsum"].median)
+    print(f"  {'':16} {'samples/s':>30} {'x numpy':>9}  fraction of bound")
     for name, s in rows.items():
-        print(f"  {name:16} {s.fmt():>30} {s.median / base:>9.1f}")
+        share = roofline.fraction(s.median, bound) if name == "binsum" else ""
+        print(f"  {name:16} {s.fmt():>30} {s.median / base:>9.1f}  {share}")
     if torch is not None:
         diff = torch_agrees_with_reference(torch)
         results["torch_vs_reference_max_rel_diff"] = diff
@@ -384,9 +388,16 @@ def inference(
     results["inference"] = {k: v.json() for k, v in rows.items()}
     results["inference_disagreements"] = wrong
     results["inference_pairs"] = count
-    print(f"  {'':20} {'pairs/s':>34} {'x numpy':>9}")
+    bound = roofline.predict_bound(16, 8, count)
+    results["inference_bound"] = bound_json(bound, rows["binsum predict"].median)
+    print(f"  {'':20} {'pairs/s':>34} {'x numpy':>9}  fraction of bound")
     for name, s in rows.items():
-        print(f"  {name:20} {s.fmt():>34} {s.median / base:>9.2f}")
+        share = roofline.fraction(s.median, bound) if name == "binsum predict" else ""
+        print(f"  {name:20} {s.fmt():>34} {s.median / base:>9.2f}  {share}")
+    lock = roofline.predict_bound(16, 8, count, lockstep=True)
+    if lock.rate > bound.rate:
+        share = roofline.fraction(rows["binsum predict"].median, lock)
+        print(f"  (pairs in lockstep: bound by the work alone; binsum is at {share})")
     print(f"  (binsum and numpy disagree on {wrong} of {count:,} sums)")
 
 
@@ -468,35 +479,58 @@ def busy(two: Stat) -> None:
         )
 
 
+def bound_json(bound: roofline.Bound, measured: float) -> dict[str, Any]:
+    return {
+        "ops": bound.ops,
+        "work_ns": bound.work_ns,
+        "chain_ns": bound.chain_ns,
+        "rate": bound.rate,
+        "binding": bound.binding,
+        "fraction": measured / bound.rate,
+    }
+
+
 def table(q: bool, r: int, results: dict[str, Any]) -> None:
-    hiddens, widths = (8, 16, 32, 64), (8, 16, 32)
+    hiddens, widths = (8, 16, 32, 64, 128, 256), (8, 16, 32)
     target = 0.05 if q else 0.25
     print(
         "\n== binsum cost by size: training samples/s | predict pairs/s "
-        "(random pairs of that width)"
+        "(random pairs of that width)\n"
+        "   [fraction of the bound: benchmarks/roofline.py, docs/performance.md]"
     )
-    print(f"  {'hidden':>6} " + " ".join(f"{f'{w} bits':>27}" for w in widths))
+    print(f"  {'hidden':>6} " + " ".join(f"{f'{w} bits':>35}" for w in widths))
     rows: dict[str, Any] = {}
     for h in hiddens:
         cells = []
         for bits in widths:
             # size each run from a short calibration so it takes ~target s
-            n = sized(2_000 / _probe(h, bits), target, 200)
+            probe = max(20, 512_000 // (h * h))  # 2,000 at hidden 16
+            n = sized(probe / _probe(h, bits, probe), target, 20)
             tr = rate(train_binsum(h, bits, n), n, r)
-            m = BinarySumRNN(hidden_size=h, bits=bits, seed=0).fit(1_000)
+            m = BinarySumRNN(hidden_size=h, bits=bits, seed=0).fit(min(1_000, n))
             count = sized(3 * tr.median, target, 1_000)  # forward only: ~3x
             a, b = random_pairs(bits, count, 4)
             pr = rate(lambda m=m, a=a, b=b: m.predict(a, b), count, r)
-            rows[f"h{h}-b{bits}"] = {"train": tr.json(), "predict": pr.json()}
-            cells.append(f"{tr.median:>12,.0f} | {pr.median:>12,.0f}")
-        print(f"  {h:>6} " + " ".join(f"{c:>27}" for c in cells))
+            tb = roofline.training_bound(h, bits)
+            pb = roofline.predict_bound(h, bits, count)
+            rows[f"h{h}-b{bits}"] = {
+                "train": tr.json(),
+                "predict": pr.json(),
+                "train_bound": bound_json(tb, tr.median),
+                "predict_bound": bound_json(pb, pr.median),
+            }
+            cells.append(
+                f"{tr.median:>10,.0f} [{100 * tr.median / tb.rate:>2.0f}%] |"
+                f" {pr.median:>10,.0f} [{100 * pr.median / pb.rate:>2.0f}%]"
+            )
+        print(f"  {h:>6} " + " ".join(f"{c:>35}" for c in cells))
     results["table"] = rows
 
 
-def _probe(h: int, bits: int) -> float:
-    """Seconds to train 2,000 samples (a rough calibration)."""
+def _probe(h: int, bits: int, n: int) -> float:
+    """Seconds to train n samples (a rough calibration)."""
     t = time.perf_counter()
-    BinarySumRNN(hidden_size=h, bits=bits, seed=0).fit(2_000)
+    BinarySumRNN(hidden_size=h, bits=bits, seed=0).fit(n)
     return time.perf_counter() - t
 
 

@@ -64,6 +64,7 @@ def markdown(results: Results) -> str:
         + ("PyTorch | " if torch else "") + "binsum / numpy |",
         "|---|---:|---:|" + ("---:|" if torch else "") + "---:|",
     ]  # fmt: skip
+    bounds: list[str] = []
     t_cells = [tr["binsum"], tr["numpy reference"]] + ([tr["pytorch"]] if torch else [])
     i_cells = [inf["binsum predict"], inf["numpy vectorised"]]
     i_cells += [inf["pytorch vectorised"]] if "pytorch vectorised" in inf else []
@@ -74,6 +75,19 @@ def markdown(results: Results) -> str:
         row = " | ".join(f"{c['median']:,.0f}" for c in cells)
         ratio = cells[0]["median"] / cells[1]["median"]
         lines.append(f"| {label} | {row} | {ratio:.1f}x |")
+    for label, key in (("training", "training_bound"), ("predict", "inference_bound")):
+        if key in results:
+            b = results[key]
+            bounds.append(
+                f"{label}: {100 * b['fraction']:.0f}% of {b['rate']:,.0f}/s "
+                f"({b['binding']})"
+            )
+    if bounds:
+        lines += [
+            "",
+            "Fraction of the kernel's bound reached by binsum (docs/performance.md): "
+            + "; ".join(bounds) + ".",
+        ]  # fmt: skip
     fit = results["default_fit_seconds"]["median"] * 1e3
     tt, pt = results["train_threads"], results["predict_threads"]
     lines += [
@@ -88,7 +102,12 @@ def markdown(results: Results) -> str:
             f"{pt['scaling']:.2f}x `threads=1` "
             f"(the process got {pt['2']['cores_used']:.2f} cores)"
         )
-    lines += ["", "binsum, training samples/s | predict pairs/s:", ""]
+    lines += [
+        "",
+        "binsum, training samples/s | predict pairs/s, each with [its fraction "
+        "of the bound]:",
+        "",
+    ]
     cells_by_size = results["table"]
     widths = sorted({int(k.split("-b")[1]) for k in cells_by_size})
     hiddens = sorted({int(k[1:].split("-")[0]) for k in cells_by_size})
@@ -98,8 +117,13 @@ def markdown(results: Results) -> str:
         cells = []
         for w in widths:
             c = cells_by_size[f"h{h}-b{w}"]
+            tf = pf = ""
+            if "train_bound" in c:
+                tf = f" [{100 * c['train_bound']['fraction']:.0f}%]"
+                pf = f" [{100 * c['predict_bound']['fraction']:.0f}%]"
             cells.append(
-                f"{c['train']['median']:,.0f} \\| {c['predict']['median']:,.0f}"
+                f"{c['train']['median']:,.0f}{tf} \\| "
+                f"{c['predict']['median']:,.0f}{pf}"
             )
         lines.append(f"| {h} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

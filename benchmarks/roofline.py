@@ -1,0 +1,165 @@
+"""The kernel's roofline: the fastest it can train or predict for (H, bits).
+
+Operations are counted from the loops of src/binsum/_core.pyx (docs/
+performance.md derives each term); times come from MACHINE, measured with
+benchmarks/machine_peak.c. Two limits:
+
+- work: operations / peak, the vector units' rate without FMA (AVX2: 4
+  doubles per instruction, adds and multiplies on separate ports);
+- chain: the dependent operations in the current summation order (each
+  hidden unit sums k = 0..H-1 serially), at their latencies.
+
+A training sample's SGD step feeds the next sample, so training is bound by
+max(work, chain). predict's pairs are independent: one pair at a time (the
+kernel today) is bound by max(work, chain); pairs in lockstep by work only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SIGMOID_OPS = 39  # _sigmoid: negate, 2 clamps, 7 (reduction), 2 (r2, r4), 24
+# (Estrin polynomial), 1 (scaling), 1 + e and 1 / (...): 37 flops, 2 compares
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Latencies (ns) and peak of the machine (benchmarks/machine_peak.c)."""
+
+    add_ns: float = 0.485  # vaddsd latency (2 cycles at ~4.1 GHz)
+    mul_ns: float = 0.725  # vmulsd latency (3 cycles)
+    div_ns: float = 4.1  # vdivsd latency
+    peak_gflops: float = 49.0  # AVX2 vaddpd + vmulpd, no FMA, one core
+
+    @property
+    def sigmoid_ns(self) -> float:
+        # exp: 7 multiplies and 6 adds in a row (reduction, Estrin's tree,
+        # scaling; the clamp counted as an add), then 1 + e and the divide.
+        return 7 * self.mul_ns + 8 * self.add_ns + self.div_ns
+
+
+MACHINE = Machine()
+
+
+def training_ops(hidden: int, bits: int) -> int:
+    """Operations of one training sample (forward, backward, gradients, SGD)."""
+    h, b = hidden, bits
+    square = (6 * b - 4) * h * h  # forward, delta, gwh: 2H^2 x (b-1); SGD 2H^2
+    forward = b * ((3 + SIGMOID_OPS + 2) * h + SIGMOID_OPS + 3)
+    backward = b * (5 + (6 + 2 + 1) * h)  # per k: s, d, clip; gwo; gwi ~H
+    return square + forward + backward + 6 * h
+
+
+def training_chain_ns(hidden: int, bits: int, m: Machine = MACHINE) -> float:
+    """Dependent operations from one sample's start to the next's, in ns."""
+    a, mu, s = m.add_ns, m.mul_ns, m.sigmoid_ns
+    first = mu + a + s  # step 0: x0 * wi + x1 * wi, sigmoid
+    step = mu + hidden * a + s  # steps 1..bits-1: H serial adds, sigmoid
+    out = mu + hidden * a + s  # o = h . wo (H serial adds), yhat
+    last_back = 3 * a + 5 * mu  # do, s = do * wo, d, clip
+    back = 2 * mu + (hidden + 2) * a  # H serial adds per unit, d, clip
+    tail = 2 * a + mu  # gwi += da at t = 0, then w -= lr * g
+    return first + (bits - 1) * step + out + last_back + (bits - 1) * back + tail
+
+
+def pair_steps(bits: int, depth: int) -> float:
+    """Expected steps _run_pair runs for a random pair of ``bits``-bit
+    operands after a prefix table of ``depth`` steps: max bit length + 1
+    steps in all, minus the depth (none if the pair is shorter)."""
+    total = 0.0
+    for length in range(bits + 1):  # P(max bit length == length)
+        p = 4.0 ** (length - bits) - (4.0 ** (length - 1 - bits) if length else 0)
+        total += p * max(0, length + 1 - depth)
+    return total
+
+
+def prefix_depth(hidden: int, n: int) -> int:
+    """_core._prefix_bits: the prefix table's depth for a batch of n pairs."""
+    d, states = 0, 4
+    while d < 6 and states * hidden * 8 <= 262144 and states * 4 <= n:
+        d += 1
+        states *= 4
+    return d
+
+
+def predict_step_ops(hidden: int) -> int:
+    """One _step after the first: input, H x H recurrence, sigmoids, output."""
+    return 2 * hidden * hidden + (3 + SIGMOID_OPS + 2) * hidden + 1
+
+
+def predict_ops(hidden: int, bits: int, n: int = 1_000_000) -> float:
+    """Operations per pair of a batch of n random pairs (the table amortised)."""
+    depth = prefix_depth(hidden, n)
+    table_steps = sum(4**d for d in range(1, depth + 1))
+    steps = pair_steps(bits, depth) + table_steps / n
+    return steps * predict_step_ops(hidden)
+
+
+def predict_chain_ns(
+    hidden: int, bits: int, n: int = 1_000_000, m: Machine = MACHINE
+) -> float:
+    """One pair's dependent operations (the kernel runs one pair at a time)."""
+    steps = pair_steps(bits, prefix_depth(hidden, n))
+    step = m.mul_ns + hidden * m.add_ns + m.sigmoid_ns
+    return steps * step + m.mul_ns + hidden * m.add_ns  # + the last output
+
+
+@dataclass(frozen=True)
+class Bound:
+    ops: float  # operations per sample or pair
+    work_ns: float  # ops at the peak
+    chain_ns: float  # dependent chain (0: not binding, pairs in lockstep)
+
+    @property
+    def ns(self) -> float:
+        return max(self.work_ns, self.chain_ns)
+
+    @property
+    def rate(self) -> float:
+        """Samples or pairs per second at the bound."""
+        return 1e9 / self.ns
+
+    @property
+    def binding(self) -> str:
+        return "chain" if self.chain_ns > self.work_ns else "work"
+
+
+def training_bound(hidden: int, bits: int, m: Machine = MACHINE) -> Bound:
+    ops = training_ops(hidden, bits)
+    return Bound(ops, ops / m.peak_gflops, training_chain_ns(hidden, bits, m))
+
+
+def predict_bound(
+    hidden: int, bits: int, n: int = 1_000_000, lockstep: bool = False,
+    m: Machine = MACHINE,
+) -> Bound:  # fmt: skip
+    ops = predict_ops(hidden, bits, n)
+    chain = 0.0 if lockstep else predict_chain_ns(hidden, bits, n, m)
+    return Bound(ops, ops / m.peak_gflops, chain)
+
+
+def fraction(measured_rate: float, bound: Bound) -> str:
+    """The measured rate as a share of the bound: "12% of 3.41M (chain)"."""
+    r = bound.rate
+    shown = f"{r / 1e6:.2f}M" if r >= 1e6 else f"{r / 1e3:.0f}k"
+    return f"{100 * measured_rate / r:.0f}% of {shown} ({bound.binding})"
+
+
+def main() -> None:
+    print(f"machine: {MACHINE}, sigmoid chain {MACHINE.sigmoid_ns:.1f} ns")
+    print(f"{'H':>4} {'bits':>4} {'train ops':>10} {'chain ns':>9} {'work ns':>8}"
+          f" {'bound/s':>10} | {'pair ops':>9} {'chain ns':>9} {'bound/s':>10}"
+          f" {'lockstep/s':>11}")  # fmt: skip
+    for h in (8, 16, 32, 64, 128, 256):
+        for bits in (8, 16, 32):
+            t, p = training_bound(h, bits), predict_bound(h, bits)
+            ls = predict_bound(h, bits, lockstep=True)
+            print(
+                f"{h:>4} {bits:>4} {t.ops:>10,.0f} {t.chain_ns:>9,.0f} "
+                f"{t.work_ns:>8,.0f} {t.rate:>10,.0f} | {p.ops:>9,.0f} "
+                f"{p.chain_ns:>9,.0f} {p.rate:>10,.0f} {ls.rate:>11,.0f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
