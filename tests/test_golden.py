@@ -70,14 +70,7 @@ def test_backend_reproduces_golden_functions(
     check(f"{backend}/functions", got, golden["functions"])
 
 
-def _builds() -> list[str]:
-    names = ["binsum._core"]
-    if _backend._cpu_has_avx2():
-        names.append("binsum._core_avx2")
-    return names
-
-
-@pytest.fixture(params=_builds())
+@pytest.fixture(params=_backend.compiled_builds())
 def build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Make backend="cython" use this build of the kernel (not only the default)."""
     if _backend.NO_EXTENSIONS:

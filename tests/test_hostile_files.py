@@ -312,6 +312,16 @@ def test_malformed_headers_are_model_file_errors(
     assert peak < 1 << 20
 
 
+def load_measured(path: Path, backend: str) -> tuple[BinarySumRNN, int]:
+    """The loaded model and the peak memory (bytes) that loading it took."""
+    tracemalloc.start()
+    try:
+        model = BinarySumRNN.load(path, backend=backend)
+        return model, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_load_needs_about_the_file_size_in_memory(
     members: dict[str, bytes], tmp_path: Path, backend: str
 ) -> None:
@@ -321,12 +331,7 @@ def test_load_needs_about_the_file_size_in_memory(
     members["history"] = npy(np.linspace(0.0, 1.0, n))
     path = write_zip(tmp_path / "big.npz", members)
     size = path.stat().st_size
-    tracemalloc.start()
-    try:
-        model = BinarySumRNN.load(path, backend=backend)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    model, peak = load_measured(path, backend)
     assert model.iterations == n and model.history[-1] == 1.0
     assert peak < 1.05 * size + (4 << 20), (peak, size)
 
@@ -345,12 +350,7 @@ def test_fortran_order_member_loads_without_a_second_copy(
     members["wo"] = npy(rng.random((h, 1)))
     path = write_zip(tmp_path / "f.npz", members)
     size = path.stat().st_size
-    tracemalloc.start()
-    try:
-        model = BinarySumRNN.load(path, backend=backend)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    model, peak = load_measured(path, backend)
     assert np.array_equal(model.weights["wh"], wh)
     assert peak < 1.05 * size + (4 << 20), (peak, size)
 

@@ -21,14 +21,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _builds() -> list[str]:
-    names = ["binsum._core"]
-    if _backend._cpu_has_avx2():
-        names.append("binsum._core_avx2")
-    return names
-
-
-@pytest.fixture(params=_builds())
+@pytest.fixture(params=_backend.compiled_builds())
 def build(request: pytest.FixtureRequest) -> ModuleType:
     name: str = request.param
     try:

@@ -44,6 +44,12 @@ def _cpu_has_avx2() -> bool:
     return False
 
 
+def compiled_builds() -> list[str]:
+    """The compiled builds this CPU can run: the baseline, and the AVX2 build
+    where the CPU has AVX2 (whether or not they are installed)."""
+    return ["binsum._core"] + (["binsum._core_avx2"] if _cpu_has_avx2() else [])
+
+
 # The same kernel built for AVX2 (binsum._core_avx2) gives the same bits and
 # is faster; BINSUM_NO_AVX2=1 keeps the baseline build (for testing both).
 if (

@@ -73,6 +73,8 @@ def _blocks(total: int, block: int, pause: int | None) -> Iterator[tuple[int, in
 
 
 def _views(view: NDArray[Any], buffer: NDArray[Any]) -> bool:
+    # Whether ``view`` is a slice of fit's buffer (a function, not an inline
+    # ``is``: mypy would narrow the buffer's type to the view's base).
     return view.base is buffer
 
 

@@ -396,14 +396,23 @@ def _load_fields(zf: zipfile.ZipFile, size: int) -> Fields:
     # header before its data is read.
     settings = _check_settings(raw, "model file")
     raw["seed"] = _read_member(zf, size, "seed", _SEED, ())
-    dims = {"H": settings["hidden_size"], "M": None}
-    for key, (dtype, spec) in _ARRAYS.items():
-        shape = tuple(dims[s] if isinstance(s, str) else s for s in spec)
+    for key, (dtype, shape) in _array_specs(settings["hidden_size"]).items():
         raw[key] = _read_member(zf, size, key, dtype, shape)
     return check_fields(raw, copy=False)  # the arrays just read are private
 
 
 # ---------------------------------------------------------------- validation
+def _array_specs(
+    hidden_size: int,
+) -> dict[str, tuple[str, tuple[int | None, ...]]]:
+    """Each array's dtype and shape for this hidden size (None: any length)."""
+    dims = {"H": hidden_size, "M": None}
+    return {
+        key: (dtype, tuple(dims[d] if isinstance(d, str) else d for d in spec))
+        for key, (dtype, spec) in _ARRAYS.items()
+    }
+
+
 def _array(
     source: str,
     key: str,
@@ -512,11 +521,10 @@ def check_fields(
         config = Config(
             **{key: settings[key] for key in _config.KEYS if key != "seed"}, seed=seed
         )
-    dims = {"H": size, "M": None}
-    arrays: dict[str, NDArray[Any]] = {}
-    for key, (dtype, spec) in _ARRAYS.items():
-        shape = tuple(dims[s] if isinstance(s, str) else s for s in spec)
-        arrays[key] = _array(source, key, raw[key], dtype, shape, copy)
+    arrays = {
+        key: _array(source, key, raw[key], dtype, shape, copy)
+        for key, (dtype, shape) in _array_specs(size).items()
+    }
     if len(arrays["history"]) > settings["iterations"]:
         raise ModelFileError(
             f"{source} key 'history' holds {len(arrays['history'])} losses, "

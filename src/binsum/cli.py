@@ -52,7 +52,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ------------------------------------------------------------- value parsers
-def _typed(check: Integer | PositiveReal) -> Callable[[str], Any]:
+def _typed(
+    check: Integer | PositiveReal, *, noun: str | None = None, hint: str = ""
+) -> Callable[[str], Any]:
     """An argument type: the text as a number, checked by the API's own check
     (so the range reads the same here as in a ValueError)."""
 
@@ -60,8 +62,10 @@ def _typed(check: Integer | PositiveReal) -> Callable[[str], Any]:
         try:
             value = _integer(text) if isinstance(check, Integer) else float(text)
         except ValueError:
-            kind = "an integer" if isinstance(check, Integer) else "a number"
-            raise argparse.ArgumentTypeError(f"not {kind}: {_clip(text)!r}") from None
+            kind = noun or ("an integer" if isinstance(check, Integer) else "a number")
+            raise argparse.ArgumentTypeError(
+                f"not {kind}: {_clip(text)!r}{hint}"
+            ) from None
         problem = check.problem(value)  # type: ignore[arg-type]
         if problem:
             raise argparse.ArgumentTypeError(problem)
@@ -87,21 +91,12 @@ def _integer(text: str) -> int:
     return int(cleaned, 0)  # 0b/0o/0x: no digit limit for these bases
 
 
-def operand(text: str) -> int:
-    """A non-negative integer in decimal, 0b..., 0o... or 0x... of any size."""
-    try:
-        value = _integer(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a number: {_clip(text)!r} (use decimal, 0b..., 0o... or 0x...)"
-        ) from None
-    problem = _OPERAND.problem(value)
-    if problem:
-        raise argparse.ArgumentTypeError(problem)
-    return value
-
-
-_OPERAND = Integer("operand", 0)  # of any size
+#: A non-negative integer in decimal, 0b..., 0o... or 0x... of any size.
+operand = _typed(
+    Integer("operand", 0),
+    noun="a number",
+    hint=" (use decimal, 0b..., 0o... or 0x...)",
+)
 
 
 def _clip(text: str, limit: int = 60) -> str:
