@@ -24,8 +24,7 @@ import pytest
 from _children import child, popen_kwargs
 
 import binsum
-from binsum import BinarySumRNN, cli
-from binsum import _model
+from binsum import BinarySumRNN, _model, cli
 from binsum._model import BLOCK, BLOCK_WORK, block_size
 
 Make = Callable[..., BinarySumRNN]
