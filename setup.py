@@ -67,6 +67,10 @@ class BuildExt(build_ext):
             ) from exc
 
 
+# The kernel's vector loops (a C header next to the .pyx that includes it).
+LANES = ["src/binsum/_lanes.h"]
+
+
 def extensions() -> list:
     if os.environ.get("BINSUM_NO_EXTENSIONS", "") not in ("", "0"):
         return []
@@ -74,8 +78,10 @@ def extensions() -> list:
 
     return cythonize(
         [
-            Extension("binsum._core", ["src/binsum/_core.pyx"]),
-            Extension("binsum._core_avx2", ["src/binsum/_core_avx2.pyx"]),
+            Extension("binsum._core", ["src/binsum/_core.pyx"], depends=LANES),
+            Extension(
+                "binsum._core_avx2", ["src/binsum/_core_avx2.pyx"], depends=LANES
+            ),
         ],
         compiler_directives=CYTHON_DIRECTIVES,
     )

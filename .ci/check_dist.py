@@ -116,6 +116,7 @@ def check_sdist(path: str) -> list[str]:
         "PKG-INFO",
         "src/binsum/_core.pyx",
         "src/binsum/_core_avx2.pyx",
+        "src/binsum/_lanes.h",  # the kernel's vector loops, which it includes
         "tests/conftest.py",
         "tests/run_both.py",
         "tests/golden.json",  # the golden bits every wheel's tests compare with

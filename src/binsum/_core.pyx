@@ -3,7 +3,10 @@
 ``binsum._pycore`` mirrors it block by block (the same function names,
 constants and loop nests, the same operations in the same order); the two
 must give bit-identical results, so any change to the arithmetic or its order
-is made in both: read them side by side. Its typing is the twin's
+is made in both: read them side by side. The two matrix loops run with vector
+lanes here (``_lanes.h``: many sums side by side, each still adding its terms
+in order), and predict() advances pairs in lockstep; the twin computes the
+same sums one at a time. Its typing is the twin's
 (``_core.pyi`` re-exports the twin's signatures). Built with
 -ffp-contract=off (no FMA) and never -ffast-math; its Cython directives
 (no bounds checks, C division) are set in setup.py, CYTHON_DIRECTIVES.
@@ -43,6 +46,18 @@ cdef extern from *:
     # values in registers and vectorise the innermost loops.
     ctypedef double* dptr "double * BINSUM_RESTRICT"
     ctypedef const double* cdptr "const double * BINSUM_RESTRICT"
+
+cdef extern from "_lanes.h" nogil:
+    # The vector-matrix and outer-product loops, with vector lanes and
+    # register-held sums; each sum still adds its terms in order.
+    void _rows_into "binsum_rows_into" (double* acc, const double* x,
+                                        const double* m, Py_ssize_t rows,
+                                        Py_ssize_t stride, Py_ssize_t cols)
+    void _transpose "binsum_transpose" (double* dst, const double* src,
+                                        Py_ssize_t n)
+    void _outer_sums_into "binsum_outer_sums_into" (
+        double* g, const double* x, const double* y, Py_ssize_t terms,
+        Py_ssize_t step, Py_ssize_t rows, Py_ssize_t cols)
 
 cdef extern from *:
     """
@@ -176,20 +191,15 @@ cdef inline double _step(cdptr wi, cdptr wh, cdptr wo,
                          Py_ssize_t size, double x0, double x1,
                          cdptr hp, dptr hc, bint first) noexcept nogil:
     # h_t = sigmoid(x_t . wi + h_{t-1} . wh) into hc; returns o_t = h_t . wo.
-    # Each hc[j] sums k = 0..H-1 in order; j runs innermost so the H sums
-    # proceed side by side without changing any of them. At the first step
-    # h_0 = 0 and the recurrent term is skipped.
+    # Each hc[j] sums k = 0..H-1 in order; _rows_into runs the H sums side
+    # by side without changing any of them. At the first step h_0 = 0 and
+    # the recurrent term is skipped.
     cdef Py_ssize_t j, k
-    cdef double hk, o
-    cdef cdptr row
+    cdef double o
     for j in range(size):
         hc[j] = x0 * wi[j] + x1 * wi[size + j]
     if not first:
-        for k in range(size):
-            hk = hp[k]
-            row = wh + k * size
-            for j in range(size):
-                hc[j] = hc[j] + hk * row[j]
+        _rows_into(hc, hp, wh, size, size, size)
     for j in range(size):
         hc[j] = _sigmoid(hc[j])
     o = 0.0
@@ -202,15 +212,15 @@ cdef struct Work:
     # Scratch memory for one pair's BPTT, carved from one block of doubles.
     double* hs       # (bits + 1) * H hidden states, h_0 = 0
     double* yh       # bits outputs
-    double* da       # H
-    double* da_next  # H
+    double* das      # bits * H: the hidden deltas of every step
     double* gwi      # 2 * H
     double* gwh      # H * H
     double* gwo      # H
+    double* wht      # H * H: wh transposed, for the backward sums
 
 
 cdef inline Py_ssize_t _work_size(Py_ssize_t size, Py_ssize_t bits) noexcept nogil:
-    return (bits + 1) * size + bits + 5 * size + size * size
+    return (2 * bits + 1) * size + bits + 3 * size + 2 * size * size
 
 
 cdef void _work_init(Work* w, double* block, Py_ssize_t size,
@@ -218,11 +228,11 @@ cdef void _work_init(Work* w, double* block, Py_ssize_t size,
     memset(block, 0, _work_size(size, bits) * sizeof(double))
     w.hs = block
     w.yh = w.hs + (bits + 1) * size
-    w.da = w.yh + bits
-    w.da_next = w.da + size
-    w.gwi = w.da_next + size
+    w.das = w.yh + bits
+    w.gwi = w.das + bits * size
     w.gwo = w.gwi + 2 * size
     w.gwh = w.gwo + size
+    w.wht = w.gwh + size * size
 
 
 cdef inline double _sample_gradients(const double* wi, const double* wh,
@@ -234,15 +244,10 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
     # early (the result is then meaningless) when tk reports a signal.
     cdef i64 c = a + b
     cdef Py_ssize_t t, j, k
-    cdef double x0, x1, y, o, yhat, err, do, s, d, hk
+    cdef double x0, x1, y, o, yhat, err, do, d
     cdef double loss = 0.0
     cdef double* hc
-    cdef double* hp
-    cdef double* tmp
-    cdef double* grow
-    cdef const double* row
-    cdef double* da = w.da
-    cdef double* da_next = w.da_next
+    cdef double* da
 
     for t in range(bits):
         x0 = <double>((a >> t) & 1)
@@ -260,6 +265,9 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
     memset(w.gwi, 0, 2 * size * sizeof(double))
     memset(w.gwo, 0, size * sizeof(double))
     memset(w.gwh, 0, size * size * sizeof(double))
+    # wht[j * H + k] = wh[k * H + j]: the sum over j below for every k at
+    # once is then a vector-matrix product (the sums' order is unchanged).
+    _transpose(w.wht, wh, size)
     for t in range(bits - 1, -1, -1):
         if _tick(tk, 2 * size * size):
             return 0.0
@@ -269,14 +277,15 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
         yhat = w.yh[t]
         do = 2.0 * (yhat - y) * yhat * (1.0 - yhat)
         hc = w.hs + (t + 1) * size
-        hp = w.hs + t * size
+        da = w.das + t * size
+        # delta_k = clip((do * wo[k] + sum_j da_next[j] * wh[k, j]) * h'),
+        # the sum over j in order for each k.
         for k in range(size):
-            s = do * wo[k]
-            if t != bits - 1:  # delta_a after the last step is zero
-                row = wh + k * size
-                for j in range(size):
-                    s = s + da_next[j] * row[j]
-            d = s * (hc[k] * (1.0 - hc[k]))
+            da[k] = do * wo[k]
+        if t != bits - 1:  # delta_a after the last step is zero
+            _rows_into(da, da + size, w.wht, size, size, size)
+        for k in range(size):
+            d = da[k] * (hc[k] * (1.0 - hc[k]))
             if d > clip:
                 d = clip
             elif d < -clip:
@@ -284,24 +293,20 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
             da[k] = d
         for k in range(size):
             w.gwo[k] = w.gwo[k] + hc[k] * do
-        # Terms that are exactly +-0 (h_0 = 0, input bits of 0) are skipped:
-        # an accumulator that starts at +0 never becomes -0, so adding +-0
-        # would leave it unchanged.
-        if t > 0:
-            for k in range(size):
-                hk = hp[k]
-                grow = w.gwh + k * size
-                for j in range(size):
-                    grow[j] = grow[j] + hk * da[j]
+        # Terms that are exactly +-0 (input bits of 0, and below h_0 = 0) are
+        # skipped: an accumulator that starts at +0 never becomes -0, so
+        # adding +-0 would leave it unchanged.
         if x0 != 0.0:
             for j in range(size):
                 w.gwi[j] = w.gwi[j] + da[j]
         if x1 != 0.0:
             for j in range(size):
                 w.gwi[size + j] = w.gwi[size + j] + da[j]
-        tmp = da
-        da = da_next
-        da_next = tmp
+    # gwh = sum over t = bits-1 .. 1 of h_{t-1} da_t^T, each element adding
+    # its terms in that order (h_0 = 0: t = 0 adds nothing), after the loop
+    # so that each element's sum stays in a register.
+    _outer_sums_into(w.gwh, w.hs + (bits - 1) * size,
+                     w.das + (bits - 1) * size, bits - 1, -size, size, size)
     return loss
 
 
@@ -408,34 +413,117 @@ cdef inline bint _operand_ok(i64 v) noexcept nogil:
     return v >= 0 and v < (<i64>1 << MAX_BITS)
 
 
+cdef enum:
+    GROUP = 8                # pairs that predict() advances in lockstep
+
+
+cdef inline Py_ssize_t _pair_steps(i64 a, i64 b) noexcept nogil:
+    # Steps a pair runs: its larger bit length, plus one for the carry.
+    cdef Py_ssize_t la = _bit_length(a)
+    cdef Py_ssize_t lb = _bit_length(b)
+    return (la if la > lb else lb) + 1
+
+
+cdef int _run_group(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
+                    const i64* a, const i64* b, const Py_ssize_t* index,
+                    Py_ssize_t m, Py_ssize_t steps, Py_ssize_t depth,
+                    const double* table, const i64* mask, double* buf,
+                    i64* out, Ticker* tk) noexcept nogil:
+    # out[index[p]] = _run_pair's sum of (a[p], b[p]) for p < m <= GROUP,
+    # pairs (checked) that all run ``steps`` steps, the first ``depth`` of
+    # them from the prefix table: the pairs advance together, one step of
+    # every pair and then the next, each with _run_pair's operations in its
+    # order. Their states lie side by side in buf (2 * GROUP * size
+    # doubles), so their sigmoids form one loop. Returns 0, or -1 if tk
+    # stopped it.
+    cdef const double* hp[GROUP]
+    cdef i64 total[GROUP]
+    cdef Py_ssize_t p, t, j, k, e
+    cdef i64 low = (<i64>1 << depth) - 1
+    cdef double* hc = buf
+    cdef double* other = buf + GROUP * size + 8
+    cdef double* row
+    cdef double* tmp
+    cdef double x0, x1, o
+    for p in range(m):
+        total[p] = 0
+        hp[p] = NULL  # not read at step 0
+        if depth > 0:
+            e = <Py_ssize_t>((a[p] & low) | ((b[p] & low) << depth))
+            total[p] = mask[e]
+            hp[p] = table + e * size
+    for t in range(depth, steps):
+        if _tick(tk, m * size * size):
+            return -1
+        for p in range(m):
+            row = hc + p * size
+            x0 = <double>((a[p] >> t) & 1)
+            x1 = <double>((b[p] >> t) & 1)
+            for j in range(size):
+                row[j] = x0 * wi[j] + x1 * wi[size + j]
+            if t != 0:
+                _rows_into(row, hp[p], wh, size, size, size)
+        for j in range(m * size):
+            hc[j] = _sigmoid(hc[j])
+        for p in range(m):
+            row = hc + p * size
+            o = 0.0
+            for k in range(size):
+                o = o + row[k] * wo[k]
+            if o > 0.0:
+                total[p] |= (<i64>1) << t
+            hp[p] = row
+        tmp = other
+        other = hc
+        hc = tmp
+    for p in range(m):
+        out[index[p]] = total[p]
+    return 0
+
+
+cdef struct Pending:
+    # Pairs waiting for a group, by the number of steps they run (1..63).
+    Py_ssize_t count[MAX_BITS + 2]
+    Py_ssize_t index[MAX_BITS + 2][GROUP]
+    i64 a[MAX_BITS + 2][GROUP]
+    i64 b[MAX_BITS + 2][GROUP]
+
+
 cdef int _predict_pairs(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
                         const i64* a, const i64* b, Py_ssize_t n, i64* out,
                         Ticker* tk, Py_ssize_t* where) noexcept nogil:
     # The first D steps of a pair depend only on the D lowest bits of its
     # operands, so for large batches they are computed once per prefix (a
     # table of 4**D states, the same operations) and each pair continues
-    # from there. Returns 0; -1 for a pair out of range (*where = its
-    # index); -2 without memory; -3 if tk stopped it.
-    cdef Py_ssize_t i, depth, states, e
-    cdef i64 ai, bi, total, low
+    # from there. Pairs that run the same number of steps wait for each
+    # other and run GROUP at a time in lockstep (_run_group). Returns 0; -1
+    # for a pair out of range (*where = its index; the pairs before it get
+    # their sums); -2 without memory; -3 if tk stopped it.
+    cdef Py_ssize_t i, depth, states, steps, e
+    cdef i64 ai, bi, low
     cdef double* table
-    cdef double* steps_buf
+    cdef double* group_buf
+    cdef Pending* wait
     cdef i64* mask = NULL
     cdef int status = 0
     depth = _prefix_bits(size, n)
     states = <Py_ssize_t>1 << (2 * depth)
-    # two state tables, two step buffers, two mask tables (i64 = double)
-    cdef double* h = <double*>malloc((2 * states * size + 2 * size + 2 * states)
-                                     * sizeof(double))
-    if h == NULL:
+    # two state tables, two mask tables (i64 = double), the group's states
+    cdef double* h = <double*>malloc((2 * states * size + 2 * states
+                                      + 2 * GROUP * size + 8) * sizeof(double))
+    wait = <Pending*>malloc(sizeof(Pending))
+    if h == NULL or wait == NULL:
+        free(h)
+        free(wait)
         return -2
-    steps_buf = h + 2 * states * size
+    memset(wait.count, 0, sizeof(wait.count))
+    group_buf = h + 2 * states * size + 2 * states
     table = h
     if depth > 0:
         table = _build_prefixes(
             wi, wh, wo, size, depth, h, h + states * size,
-            <i64*>(steps_buf + 2 * size),
-            <i64*>(steps_buf + 2 * size) + states, &mask)
+            <i64*>(h + 2 * states * size),
+            <i64*>(h + 2 * states * size) + states, &mask)
     low = (<i64>1 << depth) - 1
     for i in range(n):
         ai = a[i]  # read once: checked values are the values used
@@ -444,18 +532,33 @@ cdef int _predict_pairs(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
             where[0] = i
             status = -1
             break
-        if depth > 0:
+        steps = _pair_steps(ai, bi)
+        if steps <= depth:  # the table holds all of its output bits
             e = <Py_ssize_t>((ai & low) | ((bi & low) << depth))
-            total = _run_pair(wi, wh, wo, size, ai, bi, depth, mask[e],
-                              table + e * size, steps_buf, steps_buf + size, tk)
-        else:
-            total = _run_pair(wi, wh, wo, size, ai, bi, 0, 0, steps_buf + size,
-                              steps_buf, steps_buf + size, tk)
-        if total < 0:
-            status = -3
+            out[i] = mask[e] & ((<i64>1 << steps) - 1)
+            continue
+        wait.index[steps][wait.count[steps]] = i
+        wait.a[steps][wait.count[steps]] = ai
+        wait.b[steps][wait.count[steps]] = bi
+        wait.count[steps] += 1
+        if wait.count[steps] == GROUP:
+            wait.count[steps] = 0
+            if _run_group(wi, wh, wo, size, wait.a[steps], wait.b[steps],
+                          wait.index[steps], GROUP, steps, depth, table, mask,
+                          group_buf, out, tk) != 0:
+                status = -3
+                break
+    # The pairs still waiting (all before a pair out of range, if any).
+    for steps in range(1, MAX_BITS + 2):
+        if status == -3:
             break
-        out[i] = total
+        if wait.count[steps] > 0 and _run_group(
+                wi, wh, wo, size, wait.a[steps], wait.b[steps],
+                wait.index[steps], wait.count[steps], steps, depth, table,
+                mask, group_buf, out, tk) != 0:
+            status = -3
     free(h)
+    free(wait)
     return status
 
 

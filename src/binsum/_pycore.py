@@ -162,7 +162,9 @@ class Work:
 
 
 def _work_size(size: int, bits: int) -> int:
-    return (bits + 1) * size + bits + 5 * size + size * size
+    # The kernel's Work also holds wh transposed (H * H), which its backward
+    # sums read, and the deltas of every step (bits * H) for its gwh sums.
+    return (2 * bits + 1) * size + bits + 3 * size + 2 * size * size
 
 
 def _work_init(size: int, bits: int) -> Work:
@@ -208,6 +210,8 @@ def _sample_gradients(
         do = 2.0 * (yhat - y) * yhat * (1.0 - yhat)
         hc = w.hs[t + 1]
         hp = w.hs[t]
+        # The kernel runs these H sums side by side (_rows_into over wh
+        # transposed); each adds its terms j = 0..H-1 in the same order.
         for k in range(size):
             s = do * wo[k]
             if t != bits - 1:  # delta_a after the last step is zero

@@ -1,0 +1,187 @@
+/* The kernel's two matrix loops, written with vector lanes.
+ *
+ * Each keeps every sum in the order of _pycore.py: element j of a result
+ * adds its terms k = 0, 1, ... one after the other, one rounding per
+ * multiply and per add (the kernel is built with -ffp-contract=off). The
+ * lanes only run many such sums side by side, and the column blocks keep
+ * their running values in registers instead of memory, which is what makes
+ * these loops fast: a sum kept in memory costs a store and a reload on every
+ * term of its chain.
+ *
+ * GCC and Clang build the vectors from their vector extensions, on every
+ * CPU (where a target has no vector unit they become scalar operations, with
+ * the same results). Other compilers (MSVC) take the plain loops below,
+ * which give the same bits.
+ */
+#ifndef BINSUM_LANES_H
+#define BINSUM_LANES_H
+
+#include <stddef.h>
+#include <string.h>
+
+#if defined(_MSC_VER)
+#define BINSUM_LANES_RESTRICT __restrict
+#else
+#define BINSUM_LANES_RESTRICT __restrict__
+#endif
+
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(BINSUM_SCALAR_LANES)
+#define BINSUM_HAVE_LANES 1
+#if defined(__AVX512F__)
+#define BINSUM_LANES 8
+#elif defined(__AVX__)
+#define BINSUM_LANES 4
+#else
+#define BINSUM_LANES 2 /* SSE2, NEON, z/Architecture vectors */
+#endif
+typedef double binsum_vec
+    __attribute__((vector_size(BINSUM_LANES * sizeof(double))));
+
+/* memcpy: unaligned loads and stores, without aliasing questions. */
+static inline binsum_vec binsum_load(const double *p)
+{
+    binsum_vec v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void binsum_store(double *p, binsum_vec v)
+{
+    memcpy(p, &v, sizeof v);
+}
+#endif
+
+/* Rows of m taken together by binsum_rows_into: the sums stay in registers
+ * for this many terms, and this many rows of m (read side by side) stay in
+ * the first-level cache even when the rows are far apart. */
+#define BINSUM_ROW_CHUNK 16
+
+/* acc[j] = acc[j] + x[k] * m[k * stride + j] for k = 0 .. rows - 1 in
+ * order, for every j < cols: a vector-matrix product added into acc, one
+ * term at a time. */
+static inline void binsum_rows_into(double *BINSUM_LANES_RESTRICT acc,
+                                    const double *BINSUM_LANES_RESTRICT x,
+                                    const double *BINSUM_LANES_RESTRICT m,
+                                    ptrdiff_t rows, ptrdiff_t stride,
+                                    ptrdiff_t cols)
+{
+    ptrdiff_t k0, k, kend, j, i;
+    for (k0 = 0; k0 < rows; k0 = kend) {
+        kend = rows - k0 > BINSUM_ROW_CHUNK ? k0 + BINSUM_ROW_CHUNK : rows;
+        j = 0;
+#ifdef BINSUM_HAVE_LANES
+        {
+            const ptrdiff_t L = BINSUM_LANES;
+            /* Four vectors of columns at a time: four independent chains in
+             * flight, each row's block read once. */
+            for (; j + 4 * L <= cols; j += 4 * L) {
+                binsum_vec a0 = binsum_load(acc + j);
+                binsum_vec a1 = binsum_load(acc + j + L);
+                binsum_vec a2 = binsum_load(acc + j + 2 * L);
+                binsum_vec a3 = binsum_load(acc + j + 3 * L);
+                for (k = k0; k < kend; k++) {
+                    const double *r = m + k * stride + j;
+                    const double xk = x[k];
+                    a0 = a0 + xk * binsum_load(r);
+                    a1 = a1 + xk * binsum_load(r + L);
+                    a2 = a2 + xk * binsum_load(r + 2 * L);
+                    a3 = a3 + xk * binsum_load(r + 3 * L);
+                }
+                binsum_store(acc + j, a0);
+                binsum_store(acc + j + L, a1);
+                binsum_store(acc + j + 2 * L, a2);
+                binsum_store(acc + j + 3 * L, a3);
+            }
+            for (; j + L <= cols; j += L) {
+                binsum_vec a0 = binsum_load(acc + j);
+                for (k = k0; k < kend; k++)
+                    a0 = a0 + x[k] * binsum_load(m + k * stride + j);
+                binsum_store(acc + j, a0);
+            }
+        }
+#endif
+        /* The columns left (all of them without lanes): row by row. */
+        for (k = k0; k < kend && j < cols; k++) {
+            const double xk = x[k];
+            const double *r = m + k * stride;
+            for (i = j; i < cols; i++)
+                acc[i] = acc[i] + xk * r[i];
+        }
+    }
+}
+
+/* dst[j * n + k] = src[k * n + j] for an n x n matrix, in square tiles so
+ * that both sides are read and written a cache line at a time. */
+#define BINSUM_TILE 8
+
+static inline void binsum_transpose(double *BINSUM_LANES_RESTRICT dst,
+                                    const double *BINSUM_LANES_RESTRICT src,
+                                    ptrdiff_t n)
+{
+    ptrdiff_t k0, j0, k, j, kend, jend;
+    for (k0 = 0; k0 < n; k0 += BINSUM_TILE) {
+        kend = n - k0 > BINSUM_TILE ? k0 + BINSUM_TILE : n;
+        for (j0 = 0; j0 < n; j0 += BINSUM_TILE) {
+            jend = n - j0 > BINSUM_TILE ? j0 + BINSUM_TILE : n;
+            for (k = k0; k < kend; k++)
+                for (j = j0; j < jend; j++)
+                    dst[j * n + k] = src[k * n + j];
+        }
+    }
+}
+
+/* g[k * cols + j] = g[k * cols + j] + x_i[k] * y_i[j] for i = 0 .. terms - 1
+ * in order, where x_i = x + i * step and y_i = y + i * step (step may be
+ * negative), for k < rows and j < cols: a sum of outer products added into
+ * g, each element's sum kept in a register until its last term. */
+static inline void binsum_outer_sums_into(double *BINSUM_LANES_RESTRICT g,
+                                          const double *BINSUM_LANES_RESTRICT x,
+                                          const double *BINSUM_LANES_RESTRICT y,
+                                          ptrdiff_t terms, ptrdiff_t step,
+                                          ptrdiff_t rows, ptrdiff_t cols)
+{
+    ptrdiff_t k, j, i;
+    if (terms <= 0)
+        return;
+    for (k = 0; k < rows; k++) {
+        double *r = g + k * cols;
+        j = 0;
+#ifdef BINSUM_HAVE_LANES
+        {
+            const ptrdiff_t L = BINSUM_LANES;
+            for (; j + 4 * L <= cols; j += 4 * L) {
+                binsum_vec a0 = binsum_load(r + j);
+                binsum_vec a1 = binsum_load(r + j + L);
+                binsum_vec a2 = binsum_load(r + j + 2 * L);
+                binsum_vec a3 = binsum_load(r + j + 3 * L);
+                for (i = 0; i < terms; i++) {
+                    const double xk = x[i * step + k];
+                    const double *yi = y + i * step + j;
+                    a0 = a0 + xk * binsum_load(yi);
+                    a1 = a1 + xk * binsum_load(yi + L);
+                    a2 = a2 + xk * binsum_load(yi + 2 * L);
+                    a3 = a3 + xk * binsum_load(yi + 3 * L);
+                }
+                binsum_store(r + j, a0);
+                binsum_store(r + j + L, a1);
+                binsum_store(r + j + 2 * L, a2);
+                binsum_store(r + j + 3 * L, a3);
+            }
+            for (; j + L <= cols; j += L) {
+                binsum_vec a0 = binsum_load(r + j);
+                for (i = 0; i < terms; i++)
+                    a0 = a0 + x[i * step + k] * binsum_load(y + i * step + j);
+                binsum_store(r + j, a0);
+            }
+        }
+#endif
+        for (; j < cols; j++) {
+            double s = r[j];
+            for (i = 0; i < terms; i++)
+                s = s + x[i * step + k] * y[i * step + j];
+            r[j] = s;
+        }
+    }
+}
+
+#endif /* BINSUM_LANES_H */
