@@ -1,4 +1,4 @@
-"""predict(): threads, operand layouts and dtypes, and flat memory use."""
+"""predict(): threads, operand layouts and dtypes, batch sizes, flat memory use."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from binsum import BinarySumRNN
+from binsum import BinarySumRNN, _backend
 
 
 @pytest.fixture
@@ -53,15 +53,22 @@ def test_extra_memory_does_not_grow_with_the_batch(backend: str) -> None:
     if backend != "cython":
         pytest.skip("a batch large enough to measure is slow on the twin")
     model = BinarySumRNN(hidden_size=4, seed=0, backend=backend)
-    a = np.arange(1_000_000, dtype=np.uint32) % 200  # needs a cast to int64
-    tracemalloc.start()
-    try:
-        out = model.predict(a, 7)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    # The output is 8 MB; a full int64 copy of both operands would add 16 MB.
-    assert peak < out.nbytes + 4_000_000
+
+    def extra_memory(pairs: int) -> int:
+        a = np.arange(pairs, dtype=np.uint32) % 200  # needs a cast to int64
+        tracemalloc.start()
+        try:
+            out = model.predict(a, 7)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        return peak - out.nbytes
+
+    # A full int64 copy of both operands would add 16 bytes a pair: 16 MB
+    # and 64 MB here; chunks of the operands add the same few MB to both.
+    small, large = extra_memory(1_000_000), extra_memory(4_000_000)
+    assert large < small + 1_000_000
+    assert small < 8_000_000
 
 
 @pytest.mark.parametrize(
@@ -70,3 +77,31 @@ def test_extra_memory_does_not_grow_with_the_batch(backend: str) -> None:
 def test_bad_threads(model: BinarySumRNN, threads: object, error: type) -> None:
     with pytest.raises(error, match="threads"):
         model.predict([1], [2], threads=threads)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("pairs", [1, 7, 40, 200, 600, 3_000, 10_000, 40_000, 140_000])
+def test_every_batch_size_gives_the_sums_of_its_pairs_on_their_own(
+    pairs: int,
+) -> None:
+    """A batch's size sets the depth of the kernel's prefix table (0 to 8
+    steps computed once for all pairs) and how its pairs are grouped; neither
+    may change a sum. Operands of every width: some pairs end inside the
+    table, others run on for up to 63 steps."""
+    if not _backend.HAS_EXTENSION:
+        pytest.skip("the compiled kernel is not built")
+    model = BinarySumRNN(hidden_size=5, seed=3, backend="cython")
+    model.fit(300)
+    rng = np.random.default_rng(pairs)
+    narrow = rng.random((2, pairs)) < 0.5  # both narrow: ends in the table
+    widths = np.where(
+        narrow, rng.integers(0, 10, (2, pairs)), rng.integers(0, 63, (2, pairs))
+    )
+    a, b = (rng.integers(0, 2**62, size=pairs) >> (62 - w) for w in widths)
+    got = model.predict(a, b)
+    some = rng.choice(pairs, size=min(pairs, 60), replace=False)
+    twin = BinarySumRNN(hidden_size=5, seed=3, backend="python")
+    twin.fit(300)
+    for i in some:
+        alone = model.predict(a[i : i + 1], b[i : i + 1])  # no table, no group
+        assert np.array_equal(got[i : i + 1], alone)
+        assert np.array_equal(alone, twin.predict(a[i : i + 1], b[i : i + 1]))

@@ -326,39 +326,48 @@ cdef inline Py_ssize_t _bit_length(i64 v) noexcept nogil:
 
 
 cdef enum:
-    MAX_PREFIX_BITS = 6      # prefix table: at most 4**6 states
-    PREFIX_TABLE_BYTES = 262144
+    MAX_PREFIX_BITS = 8      # prefix table: at most 4**8 states
+    PREFIX_TABLE_BYTES = 8388608
 
 
 cdef Py_ssize_t _prefix_bits(Py_ssize_t size, Py_ssize_t n) noexcept nogil:
-    # Depth D of the prefix table: it must fit in L2 and be worth building
-    # (4**D states cost about 4**D * 4 / 3 steps; the batch saves n * D).
+    # Depth D of the prefix table: its last level must fit in
+    # PREFIX_TABLE_BYTES and be worth building: 4**D states cost about
+    # 4**D * 4 / 3 steps, and each level saves the batch up to n steps.
     cdef Py_ssize_t d = 0
     cdef Py_ssize_t states = 4
     while (d < MAX_PREFIX_BITS and states * size * 8 <= PREFIX_TABLE_BYTES
-           and states * 4 <= n):
+           and states <= n):
         d += 1
         states *= 4
     return d
 
 
 cdef double* _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
-                             Py_ssize_t depth, double* prev, double* cur,
-                             i64* pmask, i64* cmask,
-                             i64** mask_out) noexcept nogil:
+                             Py_ssize_t depth, double* big, double* small,
+                             i64* big_mask, i64* small_mask, i64** mask_out,
+                             Ticker* tk) noexcept nogil:
     # The hidden state h_D and the output bits of steps 0..D-1 for every
     # pair of D-bit prefixes (a_low, b_low), at index a_low | b_low << D:
     # exactly what _step computes for each pair on its own, computed once.
-    # Levels alternate between two state buffers (4**D * size doubles each)
-    # and two mask buffers (4**D each); returns the states of level D and
-    # sets *mask_out to its masks.
+    # Level d (4**d states) is computed from level d - 1; the levels
+    # alternate between two buffers so that level D lands in ``big`` (4**D
+    # states of size doubles, 4**D masks) and level D - 1 in ``small`` (a
+    # quarter of that). Returns the states of level D and sets *mask_out to
+    # its masks; NULL if tk stopped it.
     cdef Py_ssize_t d, e, al, bl, parent, low
     cdef i64 bit
-    cdef double* tmp
-    cdef i64* tmask
+    cdef double* prev = small  # not read at level 1 (h_0 = 0)
+    cdef double* cur
+    cdef i64* pmask = small_mask
+    cdef i64* cmask
     for d in range(1, depth + 1):
+        cur = big if (depth - d) % 2 == 0 else small
+        cmask = big_mask if (depth - d) % 2 == 0 else small_mask
         low = (<Py_ssize_t>1 << (d - 1)) - 1
         for e in range(<Py_ssize_t>1 << (2 * d)):
+            if _tick(tk, size * size):
+                return NULL
             al = e & ((<Py_ssize_t>1 << d) - 1)
             bl = e >> d
             parent = (al & low) | ((bl & low) << (d - 1))
@@ -366,12 +375,8 @@ cdef double* _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
                              <double>((bl >> (d - 1)) & 1), prev + parent * size,
                              cur + e * size, d == 1) > 0.0 else 0
             cmask[e] = (0 if d == 1 else pmask[parent]) | (bit << (d - 1))
-        tmp = prev
         prev = cur
-        cur = tmp
-        tmask = pmask
         pmask = cmask
-        cmask = tmask
     mask_out[0] = pmask
     return prev
 
@@ -441,7 +446,7 @@ cdef int _run_group(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
     cdef Py_ssize_t p, t, j, k, e
     cdef i64 low = (<i64>1 << depth) - 1
     cdef double* hc = buf
-    cdef double* other = buf + GROUP * size + 8
+    cdef double* other = buf + GROUP * size
     cdef double* row
     cdef double* tmp
     cdef double x0, x1, o
@@ -470,8 +475,7 @@ cdef int _run_group(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
             o = 0.0
             for k in range(size):
                 o = o + row[k] * wo[k]
-            if o > 0.0:
-                total[p] |= (<i64>1) << t
+            total[p] |= (<i64>(o > 0.0)) << t  # no branch on the bit
             hp[p] = row
         tmp = other
         other = hc
@@ -508,22 +512,28 @@ cdef int _predict_pairs(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
     cdef int status = 0
     depth = _prefix_bits(size, n)
     states = <Py_ssize_t>1 << (2 * depth)
-    # two state tables, two mask tables (i64 = double), the group's states
-    cdef double* h = <double*>malloc((2 * states * size + 2 * states
-                                      + 2 * GROUP * size + 8) * sizeof(double))
+    # the table's last two levels (4**D and 4**D / 4 states) and their
+    # masks (i64 = double), then the group's states
+    cdef Py_ssize_t levels = states + states // 4
+    cdef double* h = <double*>malloc((levels * size + levels
+                                      + 2 * GROUP * size) * sizeof(double))
     wait = <Pending*>malloc(sizeof(Pending))
     if h == NULL or wait == NULL:
         free(h)
         free(wait)
         return -2
     memset(wait.count, 0, sizeof(wait.count))
-    group_buf = h + 2 * states * size + 2 * states
+    group_buf = h + levels * size + levels
     table = h
     if depth > 0:
         table = _build_prefixes(
             wi, wh, wo, size, depth, h, h + states * size,
-            <i64*>(h + 2 * states * size),
-            <i64*>(h + 2 * states * size) + states, &mask)
+            <i64*>(h + levels * size), <i64*>(h + levels * size) + states,
+            &mask, tk)
+        if table == NULL:
+            free(h)
+            free(wait)
+            return -3
     low = (<i64>1 << depth) - 1
     for i in range(n):
         ai = a[i]  # read once: checked values are the values used

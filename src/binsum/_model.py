@@ -49,7 +49,9 @@ BLOCK = 8192  # most samples per kernel call
 # default network's BLOCK samples, ~15 ms. Larger networks get fewer samples
 # a block (at least one), so a block takes about as long at every size.
 BLOCK_WORK = BLOCK * 8 * (16 * 16 + 4 * 16)
-PREDICT_CHUNK = 1 << 16  # pairs per kernel call in predict: bounds extra memory
+# Pairs per kernel call in predict: enough for the kernel's deepest prefix
+# table (2 * 4**8 pairs), few enough to bound the operands' copies (4 MiB).
+PREDICT_CHUNK = 1 << 18
 
 Callback = Callable[["BinarySumRNN", int, float], Any]
 

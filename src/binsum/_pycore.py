@@ -265,17 +265,18 @@ def _bit_length(v: int) -> int:
     return v.bit_length()
 
 
-MAX_PREFIX_BITS = 6  # prefix table: at most 4**6 states
-PREFIX_TABLE_BYTES = 262144
+MAX_PREFIX_BITS = 8  # prefix table: at most 4**8 states
+PREFIX_TABLE_BYTES = 8388608
 
 
 def _prefix_bits(size: int, n: int) -> int:
-    # Depth D of the prefix table: it must fit in L2 and be worth building
-    # (4**D states cost about 4**D * 4 / 3 steps; the batch saves n * D).
+    # Depth D of the prefix table: its last level must fit in
+    # PREFIX_TABLE_BYTES and be worth building: 4**D states cost about
+    # 4**D * 4 / 3 steps, and each level saves the batch up to n steps.
     d = 0
     states = 4
     while (d < MAX_PREFIX_BITS and states * size * 8 <= PREFIX_TABLE_BYTES
-           and states * 4 <= n):  # fmt: skip
+           and states * 2 <= n):  # fmt: skip
         d += 1
         states *= 4
     return d
@@ -287,14 +288,14 @@ def _build_prefixes(
     # The hidden state h_D and the output bits of steps 0..D-1 for every
     # pair of D-bit prefixes (a_low, b_low), at index a_low | b_low << D:
     # exactly what _step computes for each pair on its own, computed once.
-    # Levels alternate between two state tables and two mask tables; returns
-    # the states and masks of level D.
-    states = 1 << (2 * depth)
-    prev = [[0.0] * size for _ in range(states)]
-    cur = [[0.0] * size for _ in range(states)]
-    pmask = [0] * states
-    cmask = [0] * states
+    # Level d (4**d states) is computed from level d - 1 (the kernel keeps
+    # the last two levels in two buffers); returns the states and masks of
+    # level D.
+    prev: list[Floats] = [[0.0] * size]  # not read at level 1 (h_0 = 0)
+    pmask = [0]
     for d in range(1, depth + 1):
+        cur = [[0.0] * size for _ in range(1 << (2 * d))]
+        cmask = [0] * (1 << (2 * d))
         low = (1 << (d - 1)) - 1
         for e in range(1 << (2 * d)):
             al = e & ((1 << d) - 1)
@@ -304,8 +305,8 @@ def _build_prefixes(
                              float((bl >> (d - 1)) & 1), prev[parent],
                              cur[e], d == 1) > 0.0 else 0  # fmt: skip
             cmask[e] = (0 if d == 1 else pmask[parent]) | (bit << (d - 1))
-        prev, cur = cur, prev
-        pmask, cmask = cmask, pmask
+        prev = cur
+        pmask = cmask
     return prev, pmask
 
 

@@ -59,9 +59,9 @@ cdef long long predict_pair(const double* wi, const double* wh, const double* wo
 
 # predict_pair for out[i] = sum of (a[i], b[i]), i < n; large batches share
 # the first steps of pairs with the same low bits (the same operations, done
-# once). Returns 0; -1 if a pair is out of range (out[j] is set for the pairs
-# before it); -2 if it could not allocate its table (at most 2 * 4**6 * H +
-# 2 * H + 2 * 4**6 doubles).
+# once), and pairs advance several at a time. Returns 0; -1 if a pair is out
+# of range (out[j] is set for the pairs before it); -2 if it could not
+# allocate its working memory (at most 2.2 MiB + 128 * H bytes).
 cdef int predict_pairs(const double* wi, const double* wh, const double* wo,
                        Py_ssize_t size, const long long* a, const long long* b,
                        Py_ssize_t n, long long* out) noexcept nogil
