@@ -53,6 +53,7 @@ cdef extern from "_lanes.h" nogil:
     void _rows_into "binsum_rows_into" (double* acc, const double* x,
                                         const double* m, Py_ssize_t rows,
                                         Py_ssize_t stride, Py_ssize_t cols)
+    void _prefetch "binsum_prefetch" (const void* p)
     void _transpose "binsum_transpose" (double* dst, const double* src,
                                         Py_ssize_t n)
     void _outer_sums_into "binsum_outer_sums_into" (
@@ -208,6 +209,38 @@ cdef inline double _step(cdptr wi, cdptr wh, cdptr wo,
     return o
 
 
+cdef enum:
+    GROUP = 8                # states that _steps_together advances at once
+
+
+cdef void _steps_together(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
+                          Py_ssize_t m, const double* x0, const double* x1,
+                          const double** hp, dptr hc, bint first,
+                          i64* bit) noexcept nogil:
+    # _step for m <= GROUP independent states at once: state p from hp[p]
+    # (not read at the first step) with inputs x0[p], x1[p] into
+    # hc + p * size, and bit[p] = 1 if its output o > 0 else 0. Each state's
+    # operations are _step's, in its order; the states lie side by side, so
+    # their sigmoids form one loop and their chains overlap.
+    cdef Py_ssize_t p, j, k
+    cdef double o
+    cdef double* row
+    for p in range(m):
+        row = hc + p * size
+        for j in range(size):
+            row[j] = x0[p] * wi[j] + x1[p] * wi[size + j]
+        if not first:
+            _rows_into(row, hp[p], wh, size, size, size)
+    for j in range(m * size):
+        hc[j] = _sigmoid(hc[j])
+    for p in range(m):
+        row = hc + p * size
+        o = 0.0
+        for k in range(size):
+            o = o + row[k] * wo[k]
+        bit[p] = o > 0.0  # no branch on the bit
+
+
 cdef struct Work:
     # Scratch memory for one pair's BPTT, carved from one block of doubles.
     double* hs       # (bits + 1) * H hidden states, h_0 = 0
@@ -355,8 +388,12 @@ cdef double* _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
     # states of size doubles, 4**D masks) and level D - 1 in ``small`` (a
     # quarter of that). Returns the states of level D and sets *mask_out to
     # its masks; NULL if tk stopped it.
-    cdef Py_ssize_t d, e, al, bl, parent, low
-    cdef i64 bit
+    cdef Py_ssize_t d, e, e0, m, p, al, bl, low
+    cdef Py_ssize_t parent[GROUP]
+    cdef const double* hp[GROUP]
+    cdef double x0[GROUP]
+    cdef double x1[GROUP]
+    cdef i64 bit[GROUP]
     cdef double* prev = small  # not read at level 1 (h_0 = 0)
     cdef double* cur
     cdef i64* pmask = small_mask
@@ -365,16 +402,26 @@ cdef double* _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
         cur = big if (depth - d) % 2 == 0 else small
         cmask = big_mask if (depth - d) % 2 == 0 else small_mask
         low = (<Py_ssize_t>1 << (d - 1)) - 1
-        for e in range(<Py_ssize_t>1 << (2 * d)):
-            if _tick(tk, size * size):
+        # the states of a level are independent: GROUP at a time
+        e0 = 0
+        while e0 < (<Py_ssize_t>1 << (2 * d)):
+            m = min(GROUP, (<Py_ssize_t>1 << (2 * d)) - e0)
+            if _tick(tk, m * size * size):
                 return NULL
-            al = e & ((<Py_ssize_t>1 << d) - 1)
-            bl = e >> d
-            parent = (al & low) | ((bl & low) << (d - 1))
-            bit = 1 if _step(wi, wh, wo, size, <double>((al >> (d - 1)) & 1),
-                             <double>((bl >> (d - 1)) & 1), prev + parent * size,
-                             cur + e * size, d == 1) > 0.0 else 0
-            cmask[e] = (0 if d == 1 else pmask[parent]) | (bit << (d - 1))
+            for p in range(m):
+                e = e0 + p
+                al = e & ((<Py_ssize_t>1 << d) - 1)
+                bl = e >> d
+                parent[p] = (al & low) | ((bl & low) << (d - 1))
+                x0[p] = <double>((al >> (d - 1)) & 1)
+                x1[p] = <double>((bl >> (d - 1)) & 1)
+                hp[p] = prev + parent[p] * size
+            _steps_together(wi, wh, wo, size, m, x0, x1, hp, cur + e0 * size,
+                            d == 1, bit)
+            for p in range(m):
+                cmask[e0 + p] = ((0 if d == 1 else pmask[parent[p]])
+                                 | (bit[p] << (d - 1)))
+            e0 += m
         prev = cur
         pmask = cmask
     mask_out[0] = pmask
@@ -418,10 +465,6 @@ cdef inline bint _operand_ok(i64 v) noexcept nogil:
     return v >= 0 and v < (<i64>1 << MAX_BITS)
 
 
-cdef enum:
-    GROUP = 8                # pairs that predict() advances in lockstep
-
-
 cdef inline Py_ssize_t _pair_steps(i64 a, i64 b) noexcept nogil:
     # Steps a pair runs: its larger bit length, plus one for the carry.
     cdef Py_ssize_t la = _bit_length(a)
@@ -436,20 +479,22 @@ cdef int _run_group(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
                     i64* out, Ticker* tk) noexcept nogil:
     # out[index[p]] = _run_pair's sum of (a[p], b[p]) for p < m <= GROUP,
     # pairs (checked) that all run ``steps`` steps, the first ``depth`` of
-    # them from the prefix table: the pairs advance together, one step of
-    # every pair and then the next, each with _run_pair's operations in its
-    # order. Their states lie side by side in buf (2 * GROUP * size
-    # doubles), so their sigmoids form one loop. Returns 0, or -1 if tk
+    # them from the prefix table: the pairs advance together
+    # (_steps_together), each with _run_pair's operations in its order, their
+    # states in buf (2 * GROUP * size doubles). Returns 0, or -1 if tk
     # stopped it.
     cdef const double* hp[GROUP]
     cdef i64 total[GROUP]
-    cdef Py_ssize_t p, t, j, k, e
+    cdef i64 bit[GROUP]
+    cdef double x0[GROUP]
+    cdef double x1[GROUP]
+    cdef Py_ssize_t p, t, e
     cdef i64 low = (<i64>1 << depth) - 1
     cdef double* hc = buf
+    memset(x0, 0, sizeof(x0))  # all set below; the compiler cannot tell
+    memset(x1, 0, sizeof(x1))
     cdef double* other = buf + GROUP * size
-    cdef double* row
     cdef double* tmp
-    cdef double x0, x1, o
     for p in range(m):
         total[p] = 0
         hp[p] = NULL  # not read at step 0
@@ -461,22 +506,12 @@ cdef int _run_group(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
         if _tick(tk, m * size * size):
             return -1
         for p in range(m):
-            row = hc + p * size
-            x0 = <double>((a[p] >> t) & 1)
-            x1 = <double>((b[p] >> t) & 1)
-            for j in range(size):
-                row[j] = x0 * wi[j] + x1 * wi[size + j]
-            if t != 0:
-                _rows_into(row, hp[p], wh, size, size, size)
-        for j in range(m * size):
-            hc[j] = _sigmoid(hc[j])
+            x0[p] = <double>((a[p] >> t) & 1)
+            x1[p] = <double>((b[p] >> t) & 1)
+        _steps_together(wi, wh, wo, size, m, x0, x1, hp, hc, t == 0, bit)
         for p in range(m):
-            row = hc + p * size
-            o = 0.0
-            for k in range(size):
-                o = o + row[k] * wo[k]
-            total[p] |= (<i64>(o > 0.0)) << t  # no branch on the bit
-            hp[p] = row
+            total[p] |= bit[p] << t
+            hp[p] = hc + p * size
         tmp = other
         other = hc
         hc = tmp
@@ -547,6 +582,10 @@ cdef int _predict_pairs(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
             e = <Py_ssize_t>((ai & low) | ((bi & low) << depth))
             out[i] = mask[e] & ((<i64>1 << steps) - 1)
             continue
+        if depth > 0:  # its table row, read when its group runs
+            e = <Py_ssize_t>((ai & low) | ((bi & low) << depth))
+            _prefetch(table + e * size)
+            _prefetch(table + e * size + 8)
         wait.index[steps][wait.count[steps]] = i
         wait.a[steps][wait.count[steps]] = ai
         wait.b[steps][wait.count[steps]] = bi

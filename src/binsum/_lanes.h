@@ -184,4 +184,12 @@ static inline void binsum_outer_sums_into(double *BINSUM_LANES_RESTRICT g,
     }
 }
 
+/* Ask for the cache line at p ahead of its use (a hint: no effect on any
+ * value, and nothing where the compiler has no such builtin). */
+#if defined(__GNUC__) || defined(__clang__)
+#define binsum_prefetch(p) __builtin_prefetch(p)
+#else
+#define binsum_prefetch(p) ((void)(p))
+#endif
+
 #endif /* BINSUM_LANES_H */
