@@ -7,7 +7,8 @@
 Every wheel: the package modules, the kernels' stubs and py.typed (PEP 561),
 the C interface's .pxd files;
 no generated C, no Cython source, no build/ or src/ paths, no bytecode. The
-compiled wheel: one binsum._core (and on x86-64 one binsum._core_avx2), a
+compiled wheel: one binsum._core (and on x86-64 one binsum._core_avx2 and one
+binsum._core_avx512), a
 repaired platform tag (never linux_*), on Linux no libraries grafted by
 auditwheel (the kernels need only libc). The pure wheel: py3-none-any, nothing
 compiled. The sdist: the Cython sources, the tests, the documentation's
@@ -33,8 +34,10 @@ TYPING = sorted(p.name for p in PACKAGE.glob("*.pyi")) + ["py.typed"]
 # The C interface for other Cython extensions (kernel.pxd, and the kernels'
 # own .pxd files that export it): in every wheel, so cimport finds it.
 CYTHON_API = sorted(p.name for p in PACKAGE.glob("*.pxd"))
-# The AVX2 build of the kernel exists only in x86-64 wheels (setup.py).
+# The AVX2 and AVX-512 builds of the kernel exist only in x86-64 wheels
+# (setup.py).
 X86_64 = ("x86_64", "amd64")
+X86_64_KERNELS = ("_core_avx2", "_core_avx512")
 COMPILED = (".so", ".pyd", ".dylib", ".dll")
 LEFTOVERS = (".c", ".pyx", ".h", ".o", ".obj", ".pyc", ".pyo")
 
@@ -82,12 +85,16 @@ def check_wheel(path: str, kind: str) -> list[str]:
         return problems
     kernels = {
         m: [n for n in compiled if n.startswith(f"binsum/{m}.")]
-        for m in ("_core", "_core_avx2")
+        for m in ("_core", *X86_64_KERNELS)
     }
-    avx2 = 1 if platform.lower().endswith(X86_64) else 0
-    if len(kernels["_core"]) != 1 or len(kernels["_core_avx2"]) != avx2:
-        problems.append(f"expected _core and {avx2} _core_avx2 builds, got {compiled}")
-    if len(compiled) != 1 + avx2:
+    x86 = 1 if platform.lower().endswith(X86_64) else 0
+    if len(kernels["_core"]) != 1 or any(
+        len(kernels[m]) != x86 for m in X86_64_KERNELS
+    ):
+        problems.append(
+            f"expected _core and {x86} of each of {X86_64_KERNELS}, got {compiled}"
+        )
+    if len(compiled) != 1 + x86 * len(X86_64_KERNELS):
         problems.append(f"unexpected compiled files {compiled}")
     if not re.fullmatch(r"cp3\d+", python) or not abi.startswith(python):
         problems.append(f"compiled wheel tagged {python}-{abi}")
@@ -116,6 +123,7 @@ def check_sdist(path: str) -> list[str]:
         "PKG-INFO",
         "src/binsum/_core.pyx",
         "src/binsum/_core_avx2.pyx",
+        "src/binsum/_core_avx512.pyx",
         "src/binsum/_lanes.h",  # the kernel's vector loops, which it includes
         "tests/conftest.py",
         "tests/run_both.py",

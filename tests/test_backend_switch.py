@@ -3,11 +3,14 @@
 
 The suite runs both backends in one process; these tests show that
 BINSUM_NO_EXTENSIONS=1 really gives the twin everywhere (the pure wheel's
-case) and BINSUM_NO_AVX2=1 the baseline build.
+case), that binsum otherwise picks the fastest build the CPU runs, and that
+BINSUM_NO_AVX512=1 stops at the AVX2 build and BINSUM_NO_AVX2=1 at the
+baseline.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -79,3 +82,21 @@ def test_unset_or_zero_keeps_the_compiled_kernel(value: str) -> None:
 def test_no_avx2_keeps_the_baseline_build() -> None:
     facts, _ = report(BINSUM_NO_AVX2="1")
     assert facts["backend"] == "cython" and facts["module"] == "binsum._core"
+
+
+def fastest_installed(builds: list[str]) -> str:
+    return [b for b in builds if importlib.util.find_spec(b) is not None][-1]
+
+
+@pytest.mark.skipif(not binsum.has_extension, reason="no compiled kernel here")
+def test_the_default_is_the_fastest_build_this_cpu_runs() -> None:
+    facts, info = report()
+    assert facts["module"] == fastest_installed(_backend.compiled_builds())
+    assert f"compiled extension {facts['module']}" in info
+
+
+@pytest.mark.skipif(not binsum.has_extension, reason="no compiled kernel here")
+def test_no_avx512_keeps_the_avx2_build_at_most() -> None:
+    facts, _ = report(BINSUM_NO_AVX512="1")
+    runs = [b for b in _backend.compiled_builds() if b != "binsum._core_avx512"]
+    assert facts["backend"] == "cython" and facts["module"] == fastest_installed(runs)

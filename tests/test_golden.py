@@ -79,7 +79,7 @@ def build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
     try:
         module: ModuleType = importlib.import_module(name)
     except ImportError as exc:
-        if name == "binsum._core_avx2":
+        if name in _backend.OPTIONAL_BUILDS:
             pytest.skip(f"{name} is not built on this platform: {exc}")
         pytest.fail(f"{name} is not built: {exc}")
     monkeypatch.setattr(_backend, "_compiled", module)

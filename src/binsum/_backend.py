@@ -33,37 +33,62 @@ else:
         _compiled, _import_error = None, exc
 
 
-def _cpu_has_avx2() -> bool:
+def _cpu_features() -> dict[str, bool]:
     """numpy's run-time CPU feature detection (it checks OS support too)."""
     for name in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):
         try:
             features = importlib.import_module(name).__cpu_features__
         except (ImportError, AttributeError):
             continue
-        return bool(features.get("AVX2", False))
-    return False
+        return {key: bool(value) for key, value in features.items()}
+    return {}
+
+
+# The kernel's builds, from the baseline every CPU runs to the fastest: the
+# same source compiled for x86-64 CPUs with AVX2, and with AVX-512 (which
+# setup.py builds on x86-64 only), each with the CPU features it needs and
+# the variable that keeps binsum from picking it (and every later one).
+_BUILDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("binsum._core", (), ""),
+    ("binsum._core_avx2", ("AVX2",), "BINSUM_NO_AVX2"),
+    ("binsum._core_avx512", ("AVX2", "AVX512F"), "BINSUM_NO_AVX512"),
+)
+#: Builds that are not built on every platform (a missing one is no error).
+OPTIONAL_BUILDS = tuple(name for name, needs, _ in _BUILDS if needs)
 
 
 def compiled_builds() -> list[str]:
-    """The compiled builds this CPU can run: the baseline, and the AVX2 build
-    where the CPU has AVX2 (whether or not they are installed)."""
-    return ["binsum._core"] + (["binsum._core_avx2"] if _cpu_has_avx2() else [])
+    """The compiled builds this CPU can run, baseline first: the AVX2 build
+    where the CPU has AVX2, the AVX-512 build where it also has AVX-512F
+    (whether or not they are installed)."""
+    features = _cpu_features()
+    return [name for name, needs, _ in _BUILDS if all(features.get(f) for f in needs)]
 
 
-# The same kernel built for AVX2 (binsum._core_avx2) gives the same bits and
-# is faster; BINSUM_NO_AVX2=1 keeps the baseline build (for testing both).
-if (
-    _compiled is not None
-    and os.environ.get("BINSUM_NO_AVX2", "") in ("", "0")
-    and _cpu_has_avx2()
-):
-    try:
-        from binsum import _core_avx2 as _compiled
-    except ImportError:  # not built for this platform
-        pass
+def _allowed(names: list[str]) -> list[str]:
+    # BINSUM_NO_AVX2=1 keeps the baseline, BINSUM_NO_AVX512=1 the AVX2 build.
+    allowed = []
+    for name, _, variable in _BUILDS:
+        if variable and os.environ.get(variable, "") not in ("", "0"):
+            break
+        if name in names:
+            allowed.append(name)
+    return allowed
+
+
+# The fastest build this CPU runs, of those installed: the same bits as the
+# baseline, and faster.
+if _compiled is not None:
+    for _name in reversed(_allowed(compiled_builds())[1:]):
+        try:
+            _compiled = importlib.import_module(_name)
+            break
+        except ImportError:  # not built for this platform
+            continue
 
 HAS_EXTENSION = _compiled is not None
-#: Name of the compiled module in use ("binsum._core" or "binsum._core_avx2").
+#: Name of the compiled module in use: "binsum._core", "binsum._core_avx2" or
+#: "binsum._core_avx512".
 COMPILED_MODULE = _compiled.__name__ if _compiled is not None else None
 DEFAULT: Backend = "cython" if HAS_EXTENSION else "python"
 

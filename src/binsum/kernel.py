@@ -3,7 +3,7 @@
 An extension that does ``from binsum cimport kernel`` imports this module
 when it is itself imported, and takes the kernel's C functions from
 ``__pyx_capi__``: the table of the compiled kernel that binsum's Python API
-uses (the AVX2 build where the CPU has AVX2, else the baseline; ``BUILD``
+uses (the fastest build the CPU runs: AVX-512, AVX2 or the baseline; ``BUILD``
 names it). No link step against binsum is needed, and the functions are the
 very ones behind ``BinarySumRNN``, so they give the same bits.
 

@@ -35,7 +35,8 @@ def stacked(models: list[BinarySumRNN]) -> tuple[np.ndarray, ...]:
 
 
 def test_the_cimport_resolves_to_binsums_own_kernel() -> None:
-    # The fast build where binsum uses it; the baseline under BINSUM_NO_AVX2=1.
+    # The fastest build where binsum uses it; the AVX2 build under
+    # BINSUM_NO_AVX512=1, the baseline under BINSUM_NO_AVX2=1.
     assert binsum.kernel.BUILD == (binsum._backend.COMPILED_MODULE or "binsum._core")
 
 
