@@ -277,7 +277,7 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
     # early (the result is then meaningless) when tk reports a signal.
     cdef i64 c = a + b
     cdef Py_ssize_t t, j, k
-    cdef double x0, x1, y, o, yhat, err, do, d
+    cdef double x0, x1, y, yhat, err, do, d
     cdef double loss = 0.0
     cdef double* hc
     cdef double* da
@@ -285,14 +285,15 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
     for t in range(bits):
         x0 = <double>((a >> t) & 1)
         x1 = <double>((b >> t) & 1)
-        y = <double>((c >> t) & 1)
         if _tick(tk, size * size):
             return 0.0
-        o = _step(wi, wh, wo, size, x0, x1, w.hs + t * size,
-                  w.hs + (t + 1) * size, t == 0)
-        yhat = _sigmoid(o)
-        w.yh[t] = yhat
-        err = yhat - y
+        w.yh[t] = _step(wi, wh, wo, size, x0, x1, w.hs + t * size,
+                        w.hs + (t + 1) * size, t == 0)  # o_t
+    # The outputs' sigmoids off the steps' path, all in one loop.
+    for t in range(bits):
+        w.yh[t] = _sigmoid(w.yh[t])
+    for t in range(bits):
+        err = w.yh[t] - <double>((c >> t) & 1)
         loss = loss + err * err
 
     memset(w.gwi, 0, 2 * size * sizeof(double))

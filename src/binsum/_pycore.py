@@ -192,11 +192,12 @@ def _sample_gradients(
     for t in range(bits):
         x0 = float((a >> t) & 1)
         x1 = float((b >> t) & 1)
-        y = float((c >> t) & 1)
-        o = _step(wi, wh, wo, size, x0, x1, w.hs[t], w.hs[t + 1], t == 0)
-        yhat = _sigmoid(o)
-        w.yh[t] = yhat
-        err = yhat - y
+        w.yh[t] = _step(wi, wh, wo, size, x0, x1, w.hs[t], w.hs[t + 1], t == 0)
+    # The outputs' sigmoids after the steps (the kernel runs them in one loop).
+    for t in range(bits):
+        w.yh[t] = _sigmoid(w.yh[t])
+    for t in range(bits):
+        err = w.yh[t] - float((c >> t) & 1)
         loss = loss + err * err
 
     w.gwi[:] = [0.0] * (2 * size)
