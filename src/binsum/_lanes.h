@@ -140,46 +140,58 @@ static inline void binsum_outer_sums_into(double *BINSUM_LANES_RESTRICT g,
                                           ptrdiff_t terms, ptrdiff_t step,
                                           ptrdiff_t rows, ptrdiff_t cols)
 {
-    ptrdiff_t k, j, i;
+    ptrdiff_t k, j = 0, i;
     if (terms <= 0)
         return;
-    for (k = 0; k < rows; k++) {
-        double *r = g + k * cols;
-        j = 0;
 #ifdef BINSUM_HAVE_LANES
-        {
-            const ptrdiff_t L = BINSUM_LANES;
-            for (; j + 4 * L <= cols; j += 4 * L) {
-                binsum_vec a0 = binsum_load(r + j);
-                binsum_vec a1 = binsum_load(r + j + L);
-                binsum_vec a2 = binsum_load(r + j + 2 * L);
-                binsum_vec a3 = binsum_load(r + j + 3 * L);
-                for (i = 0; i < terms; i++) {
-                    const double xk = x[i * step + k];
-                    const double *yi = y + i * step + j;
-                    a0 = a0 + xk * binsum_load(yi);
-                    a1 = a1 + xk * binsum_load(yi + L);
-                    a2 = a2 + xk * binsum_load(yi + 2 * L);
-                    a3 = a3 + xk * binsum_load(yi + 3 * L);
+    {
+        /* Four rows at a time, a vector of columns after another (g is
+         * walked row-wise): four chains in flight, each block of y_i read
+         * once for the four rows. */
+        const ptrdiff_t L = BINSUM_LANES, vcols = cols - cols % BINSUM_LANES;
+        for (k = 0; k < rows; k += 4) {
+            const ptrdiff_t n = rows - k < 4 ? rows - k : 4;
+            for (j = 0; j < vcols; j += L) {
+                double *r = g + k * cols + j;
+                if (n == 4) {
+                    binsum_vec a0 = binsum_load(r), a1 = binsum_load(r + cols);
+                    binsum_vec a2 = binsum_load(r + 2 * cols);
+                    binsum_vec a3 = binsum_load(r + 3 * cols);
+                    for (i = 0; i < terms; i++) {
+                        const double *xi = x + i * step + k;
+                        const binsum_vec yi = binsum_load(y + i * step + j);
+                        a0 = a0 + xi[0] * yi;
+                        a1 = a1 + xi[1] * yi;
+                        a2 = a2 + xi[2] * yi;
+                        a3 = a3 + xi[3] * yi;
+                    }
+                    binsum_store(r, a0);
+                    binsum_store(r + cols, a1);
+                    binsum_store(r + 2 * cols, a2);
+                    binsum_store(r + 3 * cols, a3);
+                } else {
+                    ptrdiff_t q;
+                    for (q = 0; q < n; q++) {
+                        binsum_vec a0 = binsum_load(r + q * cols);
+                        for (i = 0; i < terms; i++)
+                            a0 = a0 + x[i * step + k + q]
+                                          * binsum_load(y + i * step + j);
+                        binsum_store(r + q * cols, a0);
+                    }
                 }
-                binsum_store(r + j, a0);
-                binsum_store(r + j + L, a1);
-                binsum_store(r + j + 2 * L, a2);
-                binsum_store(r + j + 3 * L, a3);
-            }
-            for (; j + L <= cols; j += L) {
-                binsum_vec a0 = binsum_load(r + j);
-                for (i = 0; i < terms; i++)
-                    a0 = a0 + x[i * step + k] * binsum_load(y + i * step + j);
-                binsum_store(r + j, a0);
             }
         }
+        j = vcols;
+    }
 #endif
-        for (; j < cols; j++) {
-            double s = r[j];
+    /* The columns left (all of them without lanes). */
+    for (k = 0; k < rows && j < cols; k++) {
+        ptrdiff_t c;
+        for (c = j; c < cols; c++) {
+            double s = g[k * cols + c];
             for (i = 0; i < terms; i++)
-                s = s + x[i * step + k] * y[i * step + j];
-            r[j] = s;
+                s = s + x[i * step + k] * y[i * step + c];
+            g[k * cols + c] = s;
         }
     }
 }
