@@ -54,6 +54,8 @@ cdef extern from "_lanes.h" nogil:
                                         const double* m, Py_ssize_t rows,
                                         Py_ssize_t stride, Py_ssize_t cols)
     void _prefetch "binsum_prefetch" (const void* p)
+    void _add_masked "binsum_add_masked" (double* acc, const double* v,
+                                          int flag, Py_ssize_t n)
     void _transpose "binsum_transpose" (double* dst, const double* src,
                                         Py_ssize_t n)
     void _outer_sums_into "binsum_outer_sums_into" (
@@ -329,13 +331,10 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
             w.gwo[k] = w.gwo[k] + hc[k] * do
         # Terms that are exactly +-0 (input bits of 0, and below h_0 = 0) are
         # skipped: an accumulator that starts at +0 never becomes -0, so
-        # adding +-0 would leave it unchanged.
-        if x0 != 0.0:
-            for j in range(size):
-                w.gwi[j] = w.gwi[j] + da[j]
-        if x1 != 0.0:
-            for j in range(size):
-                w.gwi[size + j] = w.gwi[size + j] + da[j]
+        # adding +-0 would leave it unchanged (_add_masked adds +0 instead
+        # of branching on the bit).
+        _add_masked(w.gwi, da, x0 != 0.0, size)
+        _add_masked(w.gwi + size, da, x1 != 0.0, size)
     # gwh = sum over t = bits-1 .. 1 of h_{t-1} da_t^T, each element adding
     # its terms in that order (h_0 = 0: t = 0 adds nothing), after the loop
     # so that each element's sum stays in a register.

@@ -17,6 +17,7 @@
 #define BINSUM_LANES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #if defined(_MSC_VER)
@@ -193,6 +194,26 @@ static inline void binsum_outer_sums_into(double *BINSUM_LANES_RESTRICT g,
                 s = s + x[i * step + k] * y[i * step + c];
             g[k * cols + c] = s;
         }
+    }
+}
+
+/* acc[j] = acc[j] + (flag ? v[j] : +0.0) for j < n, without a branch on
+ * flag (an input bit: unpredictable). Adding +0.0 changes no sum that
+ * starts at +0.0 (it never becomes -0.0), so this equals adding v only
+ * where flag is set, bit for bit (and +0.0 is exact: no 0 * inf = NaN). */
+static inline void binsum_add_masked(double *BINSUM_LANES_RESTRICT acc,
+                                     const double *BINSUM_LANES_RESTRICT v,
+                                     int flag, ptrdiff_t n)
+{
+    const uint64_t mask = (uint64_t)0 - (uint64_t)(flag != 0);
+    ptrdiff_t j;
+    for (j = 0; j < n; j++) {
+        uint64_t u;
+        double d;
+        memcpy(&u, v + j, sizeof u);
+        u &= mask;
+        memcpy(&d, &u, sizeof d);
+        acc[j] = acc[j] + d;
     }
 }
 
