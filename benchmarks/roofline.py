@@ -5,18 +5,22 @@ performance.md derives each term); times come from MACHINE, measured with
 benchmarks/machine_peak.c. Two limits:
 
 - work: operations / peak, the vector units' rate without FMA (AVX2: 4
-  doubles per instruction, adds and multiplies on separate ports);
+  doubles per instruction, AVX-512: 8; adds and multiplies on separate
+  ports), for the build of the kernel in use;
 - chain: the dependent operations in the current summation order (each
   hidden unit sums k = 0..H-1 serially), at their latencies.
 
 A training sample's SGD step feeds the next sample, so training is bound by
-max(work, chain). predict's pairs are independent: one pair at a time (the
-kernel today) is bound by max(work, chain); pairs in lockstep by work only.
+max(work, chain). predict's pairs are independent and run in lockstep, so
+predict is bound by the work alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from binsum._model import PREDICT_CHUNK
+from binsum._pycore import _prefix_bits
 
 SIGMOID_OPS = 39  # _sigmoid: negate, 2 clamps, 7 (reduction), 2 (r2, r4), 24
 # (Estrin polynomial), 1 (scaling), 1 + e and 1 / (...): 37 flops, 2 compares
@@ -39,6 +43,13 @@ class Machine:
 
 
 MACHINE = Machine()
+# The peak of each build (machine_peak.c with -mavx2 and with -mavx512f).
+PEAK_GFLOPS = {"binsum._core_avx2": 49.0, "binsum._core_avx512": 94.5}
+
+
+def machine_for(build: str | None) -> Machine:
+    """MACHINE with the peak of a kernel build (the AVX2 peak if unknown)."""
+    return replace(MACHINE, peak_gflops=PEAK_GFLOPS.get(build or "", 49.0))
 
 
 def training_ops(hidden: int, bits: int) -> int:
@@ -74,12 +85,9 @@ def pair_steps(bits: int, depth: int) -> float:
 
 
 def prefix_depth(hidden: int, n: int) -> int:
-    """_core._prefix_bits: the prefix table's depth for a batch of n pairs."""
-    d, states = 0, 4
-    while d < 6 and states * hidden * 8 <= 262144 and states * 4 <= n:
-        d += 1
-        states *= 4
-    return d
+    """The prefix table's depth for a kernel call of n pairs (the twin's
+    _prefix_bits, which is the kernel's)."""
+    return _prefix_bits(hidden, n)
 
 
 def predict_step_ops(hidden: int) -> int:
@@ -88,27 +96,20 @@ def predict_step_ops(hidden: int) -> int:
 
 
 def predict_ops(hidden: int, bits: int, n: int = 1_000_000) -> float:
-    """Operations per pair of a batch of n random pairs (the table amortised)."""
-    depth = prefix_depth(hidden, n)
+    """Operations per pair of predict() on n random pairs: the kernel is
+    called on PREDICT_CHUNK pairs at a time, and each call builds its table."""
+    call = min(n, PREDICT_CHUNK)
+    depth = prefix_depth(hidden, call)
     table_steps = sum(4**d for d in range(1, depth + 1))
-    steps = pair_steps(bits, depth) + table_steps / n
+    steps = pair_steps(bits, depth) + table_steps / call
     return steps * predict_step_ops(hidden)
-
-
-def predict_chain_ns(
-    hidden: int, bits: int, n: int = 1_000_000, m: Machine = MACHINE
-) -> float:
-    """One pair's dependent operations (the kernel runs one pair at a time)."""
-    steps = pair_steps(bits, prefix_depth(hidden, n))
-    step = m.mul_ns + hidden * m.add_ns + m.sigmoid_ns
-    return steps * step + m.mul_ns + hidden * m.add_ns  # + the last output
 
 
 @dataclass(frozen=True)
 class Bound:
     ops: float  # operations per sample or pair
     work_ns: float  # ops at the peak
-    chain_ns: float  # dependent chain (0: not binding, pairs in lockstep)
+    chain_ns: float  # dependent chain (0 for predict: pairs in lockstep)
 
     @property
     def ns(self) -> float:
@@ -130,12 +131,10 @@ def training_bound(hidden: int, bits: int, m: Machine = MACHINE) -> Bound:
 
 
 def predict_bound(
-    hidden: int, bits: int, n: int = 1_000_000, lockstep: bool = False,
-    m: Machine = MACHINE,
-) -> Bound:  # fmt: skip
+    hidden: int, bits: int, n: int = 1_000_000, m: Machine = MACHINE
+) -> Bound:
     ops = predict_ops(hidden, bits, n)
-    chain = 0.0 if lockstep else predict_chain_ns(hidden, bits, n, m)
-    return Bound(ops, ops / m.peak_gflops, chain)
+    return Bound(ops, ops / m.peak_gflops, 0.0)
 
 
 def fraction(measured_rate: float, bound: Bound) -> str:
@@ -146,18 +145,20 @@ def fraction(measured_rate: float, bound: Bound) -> str:
 
 
 def main() -> None:
+    m2, m5 = machine_for("binsum._core_avx2"), machine_for("binsum._core_avx512")
     print(f"machine: {MACHINE}, sigmoid chain {MACHINE.sigmoid_ns:.1f} ns")
-    print(f"{'H':>4} {'bits':>4} {'train ops':>10} {'chain ns':>9} {'work ns':>8}"
-          f" {'bound/s':>10} | {'pair ops':>9} {'chain ns':>9} {'bound/s':>10}"
-          f" {'lockstep/s':>11}")  # fmt: skip
+    print("bounds per second with the AVX2 | AVX-512 peak; predict: a million pairs")
+    print(f"{'H':>4} {'bits':>4} {'train ops':>10} {'chain ns':>9} {'AVX2/s':>10}"
+          f" {'AVX-512/s':>10} | {'pair ops':>9} {'AVX2/s':>11}"
+          f" {'AVX-512/s':>11}")  # fmt: skip
     for h in (8, 16, 32, 64, 128, 256):
         for bits in (8, 16, 32):
-            t, p = training_bound(h, bits), predict_bound(h, bits)
-            ls = predict_bound(h, bits, lockstep=True)
+            t2, t5 = training_bound(h, bits, m2), training_bound(h, bits, m5)
+            p2, p5 = predict_bound(h, bits, m=m2), predict_bound(h, bits, m=m5)
             print(
-                f"{h:>4} {bits:>4} {t.ops:>10,.0f} {t.chain_ns:>9,.0f} "
-                f"{t.work_ns:>8,.0f} {t.rate:>10,.0f} | {p.ops:>9,.0f} "
-                f"{p.chain_ns:>9,.0f} {p.rate:>10,.0f} {ls.rate:>11,.0f}"
+                f"{h:>4} {bits:>4} {t2.ops:>10,.0f} {t2.chain_ns:>9,.0f} "
+                f"{t2.rate:>10,.0f} {t5.rate:>10,.0f} | {p2.ops:>9,.0f} "
+                f"{p2.rate:>11,.0f} {p5.rate:>11,.0f}"
             )
 
 
