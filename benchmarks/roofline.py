@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from binsum._model import PREDICT_CHUNK
 from binsum._pycore import _prefix_bits
 
 SIGMOID_OPS = 39  # _sigmoid: negate, 2 clamps, 7 (reduction), 2 (r2, r4), 24
@@ -57,7 +56,7 @@ def training_ops(hidden: int, bits: int) -> int:
     h, b = hidden, bits
     square = (6 * b - 4) * h * h  # forward, delta, gwh: 2H^2 x (b-1); SGD 2H^2
     forward = b * ((3 + SIGMOID_OPS + 2) * h + SIGMOID_OPS + 3)
-    backward = b * (5 + (6 + 2 + 1) * h)  # per k: s, d, clip; gwo; gwi ~H
+    backward = b * (5 + (6 + 2 + 2) * h)  # per k: s, d, clip; gwo; gwi (2H)
     return square + forward + backward + 6 * h
 
 
@@ -85,7 +84,7 @@ def pair_steps(bits: int, depth: int) -> float:
 
 
 def prefix_depth(hidden: int, n: int) -> int:
-    """The prefix table's depth for a kernel call of n pairs (the twin's
+    """The prefix table's depth for a predict() call of n pairs (the twin's
     _prefix_bits, which is the kernel's)."""
     return _prefix_bits(hidden, n)
 
@@ -96,12 +95,11 @@ def predict_step_ops(hidden: int) -> int:
 
 
 def predict_ops(hidden: int, bits: int, n: int = 1_000_000) -> float:
-    """Operations per pair of predict() on n random pairs: the kernel is
-    called on PREDICT_CHUNK pairs at a time, and each call builds its table."""
-    call = min(n, PREDICT_CHUNK)
-    depth = prefix_depth(hidden, call)
+    """Operations per pair of predict() on n random pairs (one prefix table
+    for the whole call, its cost shared by the pairs)."""
+    depth = prefix_depth(hidden, n)
     table_steps = sum(4**d for d in range(1, depth + 1))
-    steps = pair_steps(bits, depth) + table_steps / call
+    steps = pair_steps(bits, depth) + table_steps / n
     return steps * predict_step_ops(hidden)
 
 

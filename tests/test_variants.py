@@ -114,6 +114,54 @@ def test_prefix_table_matches_twin(build: ModuleType, size: int) -> None:
         assert np.array_equal(few, out[start : start + 3])
 
 
+@pytest.mark.parametrize("depth", [0, 1, 3, 5])
+def test_a_shared_prefix_table_gives_the_twins_table_and_sums(
+    build: ModuleType, depth: int
+) -> None:
+    # predict() builds one table per call and hands it to every kernel call;
+    # the table and the sums from it must be the twin's, and those of a
+    # kernel call that builds its own.
+    size = 7
+    wi, wh, wo = _weights(9, size)
+    tables = []
+    for kernel in (build, _pycore):
+        states = np.full((4**depth, size), np.nan)
+        masks = np.full(4**depth, -1, dtype=np.int64)
+        kernel.prefix_table(wi, wh, wo, states, masks)
+        tables.append((states, masks))
+    if depth > 0:
+        for got, want in zip(*tables, strict=True):
+            assert np.array_equal(got, want)
+    rng = np.random.default_rng(depth)
+    highs = rng.choice([1, 4, 32, 256, 2**20, 2**62], 600)
+    a = (rng.random(600) * highs).astype(np.int64)
+    b = (rng.random(600) * highs).astype(np.int64)
+    sums = [np.empty(600, dtype=np.int64) for _ in range(3)]
+    build.predict(wi, wh, wo, a, b, sums[0], *tables[0])
+    _pycore.predict(wi, wh, wo, a, b, sums[1], *tables[1])
+    build.predict(wi, wh, wo, a, b, sums[2])
+    assert np.array_equal(sums[0], sums[1]) and np.array_equal(sums[0], sums[2])
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "count"),
+    [(5, 3, 5), (4, 2, 4), (16, 3, 4), (4, 3, 16), (4**9, 3, 4**9)],
+)
+def test_a_prefix_table_of_the_wrong_shape_is_refused(
+    build: ModuleType, rows: int, cols: int, count: int
+) -> None:
+    wi, wh, wo = _weights(10, 3)
+    a = np.arange(20)
+    states, masks = np.zeros((rows, cols)), np.zeros(count, dtype=np.int64)
+    for kernel in (build, _pycore):
+        with pytest.raises(ValueError, match="a prefix table has 4\\*\\*D masks"):
+            kernel.predict(wi, wh, wo, a, a, np.empty(20, np.int64), states, masks)
+        with pytest.raises(ValueError, match="a prefix table has 4\\*\\*D masks"):
+            kernel.prefix_table(wi, wh, wo, states, masks)
+        with pytest.raises(ValueError, match="given together"):
+            kernel.predict(wi, wh, wo, a, a, np.empty(20, np.int64), states)
+
+
 def test_train_refuses_short_scratch(build: ModuleType) -> None:
     wi, wh, wo = _weights(8, 4)
     a = np.array([1, 2])

@@ -137,3 +137,5 @@ class Kernel:
         self.loss_and_gradients = _like(_pycore.loss_and_gradients, module)
         self.forward_logits = _like(_pycore.forward_logits, module)
         self.predict = _like(_pycore.predict, module)
+        self.prefix_depth = _like(_pycore.prefix_depth, module)
+        self.prefix_table = _like(_pycore.prefix_table, module)

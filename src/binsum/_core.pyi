@@ -6,6 +6,8 @@ from binsum._pycore import exp as exp
 from binsum._pycore import forward_logits as forward_logits
 from binsum._pycore import loss_and_gradients as loss_and_gradients
 from binsum._pycore import predict as predict
+from binsum._pycore import prefix_depth as prefix_depth
+from binsum._pycore import prefix_table as prefix_table
 from binsum._pycore import sigmoid as sigmoid
 from binsum._pycore import train as train
 from binsum._pycore import work_size as work_size

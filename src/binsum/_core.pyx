@@ -528,46 +528,63 @@ cdef struct Pending:
     i64 b[MAX_BITS + 2][GROUP]
 
 
+cdef double* _own_table(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
+                        Py_ssize_t depth, double* block, i64** mask,
+                        Ticker* tk) noexcept nogil:
+    # The prefix table of ``depth`` >= 1 steps in ``block`` (_table_size
+    # doubles): returns its states and sets *mask, or NULL if tk stopped it.
+    cdef Py_ssize_t states = <Py_ssize_t>1 << (2 * depth)
+    cdef Py_ssize_t levels = states + states // 4
+    return _build_prefixes(wi, wh, wo, size, depth, block,
+                           block + states * size, <i64*>(block + levels * size),
+                           <i64*>(block + levels * size) + states, mask, tk)
+
+
+cdef inline Py_ssize_t _table_size(Py_ssize_t size, Py_ssize_t depth) noexcept nogil:
+    # Doubles for a table's last two levels (4**D and 4**D / 4 states of
+    # size doubles) and their masks (i64 = double).
+    cdef Py_ssize_t levels = (<Py_ssize_t>1 << (2 * depth)) * 5 // 4
+    return levels * size + levels
+
+
 cdef int _predict_pairs(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
                         const i64* a, const i64* b, Py_ssize_t n, i64* out,
-                        Ticker* tk, Py_ssize_t* where) noexcept nogil:
+                        Ticker* tk, Py_ssize_t* where, Py_ssize_t depth,
+                        const double* table, const i64* mask) noexcept nogil:
     # The first D steps of a pair depend only on the D lowest bits of its
     # operands, so for large batches they are computed once per prefix (a
     # table of 4**D states, the same operations) and each pair continues
-    # from there. Pairs that run the same number of steps wait for each
-    # other and run GROUP at a time in lockstep (_run_group). Returns 0; -1
-    # for a pair out of range (*where = its index; the pairs before it get
-    # their sums); -2 without memory; -3 if tk stopped it.
-    cdef Py_ssize_t i, depth, states, steps, e
+    # from there: ``table`` and ``mask`` of ``depth`` steps (prefix_table),
+    # or table NULL to build one for this batch (_prefix_bits). Pairs that
+    # run the same number of steps wait for each other and run GROUP at a
+    # time in lockstep (_run_group). Returns 0; -1 for a pair out of range
+    # (*where = its index; the pairs before it get their sums); -2 without
+    # memory; -3 if tk stopped it.
+    cdef Py_ssize_t i, steps, e
     cdef i64 ai, bi, low
-    cdef double* table
-    cdef double* group_buf
-    cdef Pending* wait
-    cdef i64* mask = NULL
+    cdef double* own = NULL
+    cdef i64* own_mask = NULL
     cdef int status = 0
-    depth = _prefix_bits(size, n)
-    states = <Py_ssize_t>1 << (2 * depth)
-    # the table's last two levels (4**D and 4**D / 4 states) and their
-    # masks (i64 = double), then the group's states
-    cdef Py_ssize_t levels = states + states // 4
-    cdef double* h = <double*>malloc((levels * size + levels
-                                      + 2 * GROUP * size) * sizeof(double))
-    wait = <Pending*>malloc(sizeof(Pending))
-    if h == NULL or wait == NULL:
-        free(h)
+    if table == NULL:
+        depth = _prefix_bits(size, n)
+    cdef double* group_buf = <double*>malloc(2 * GROUP * size * sizeof(double))
+    cdef Pending* wait = <Pending*>malloc(sizeof(Pending))
+    if table == NULL and depth > 0:
+        own = <double*>malloc(_table_size(size, depth) * sizeof(double))
+    if group_buf == NULL or wait == NULL or (
+            table == NULL and depth > 0 and own == NULL):
+        free(group_buf)
         free(wait)
+        free(own)
         return -2
     memset(wait.count, 0, sizeof(wait.count))
-    group_buf = h + levels * size + levels
-    table = h
-    if depth > 0:
-        table = _build_prefixes(
-            wi, wh, wo, size, depth, h, h + states * size,
-            <i64*>(h + levels * size), <i64*>(h + levels * size) + states,
-            &mask, tk)
+    if own != NULL:
+        table = _own_table(wi, wh, wo, size, depth, own, &own_mask, tk)
+        mask = own_mask
         if table == NULL:
-            free(h)
+            free(group_buf)
             free(wait)
+            free(own)
             return -3
     low = (<i64>1 << depth) - 1
     for i in range(n):
@@ -606,8 +623,9 @@ cdef int _predict_pairs(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
                 wait.index[steps], wait.count[steps], steps, depth, table,
                 mask, group_buf, out, tk) != 0:
             status = -3
-    free(h)
+    free(group_buf)
     free(wait)
+    free(own)
     return status
 
 
@@ -711,7 +729,8 @@ cdef int predict_pairs(const double* wi, const double* wh, const double* wo,
     cdef Py_ssize_t where = 0
     if n <= 0:
         return 0
-    return _predict_pairs(wi, wh, wo, size, a, b, n, out, NULL, &where)
+    return _predict_pairs(wi, wh, wo, size, a, b, n, out, NULL, &where, 0,
+                          NULL, NULL)
 
 
 cdef Py_ssize_t scratch_size(Py_ssize_t size, Py_ssize_t bits) noexcept nogil:
@@ -841,23 +860,94 @@ def forward_logits(const double[:, ::1] wi, const double[:, ::1] wh,
         raise MemoryError()
 
 
+cdef Py_ssize_t _table_depth(const double[:, ::1] states, const i64[::1] masks,
+                             Py_ssize_t size) except -1:
+    # D of a prefix table handed in: 4**D masks (D in 0..MAX_PREFIX_BITS) and
+    # states of shape (4**D, H).
+    cdef Py_ssize_t depth = 0
+    cdef Py_ssize_t count = 1
+    while count < masks.shape[0] and depth < MAX_PREFIX_BITS:
+        count *= 4
+        depth += 1
+    if count != masks.shape[0] or states.shape[0] != count or states.shape[1] != size:
+        raise ValueError(
+            f"a prefix table has 4**D masks and states of shape (4**D, {size}) "
+            f"for D in 0..{MAX_PREFIX_BITS}, got {masks.shape[0]} masks and "
+            f"states of shape ({states.shape[0]}, {states.shape[1]})")
+    return depth
+
+
+def prefix_depth(Py_ssize_t size, Py_ssize_t n):
+    """Steps D of the prefix table worth building for n pairs at hidden size H."""
+    return _prefix_bits(size, n)
+
+
+def prefix_table(const double[:, ::1] wi, const double[:, ::1] wh,
+                 const double[:, ::1] wo, double[:, ::1] states,
+                 i64[::1] masks):
+    """Fill states (4**D, H) and masks (4**D,) with the prefix table of D steps.
+
+    Row a_low | b_low << D holds the hidden state after the D steps of every
+    pair whose operands' D lowest bits are a_low and b_low, and its mask the
+    output bits of those steps: what predict() computes for each such pair.
+    predict(..., states, masks) then starts every pair from there, so one
+    table serves many calls (and threads) with the same weights.
+    """
+    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
+    cdef Py_ssize_t depth = _table_depth(states, masks, size)
+    cdef Ticker tk
+    cdef double* small = NULL
+    cdef i64* mask_out = NULL
+    if depth == 0:
+        return
+    _ticker_init(&tk)
+    with nogil:
+        # level D goes into the caller's arrays, level D - 1 into small
+        small = <double*>malloc(_table_size(size, depth - 1) * sizeof(double))
+        if small != NULL:
+            _build_prefixes(&wi[0, 0], &wh[0, 0], &wo[0, 0], size, depth,
+                            &states[0, 0], small, &masks[0],
+                            <i64*>(small + masks.shape[0] // 4 * size),
+                            &mask_out, &tk)
+            free(small)
+    if tk.stopped:
+        _raise_pending()
+    if small == NULL:
+        raise MemoryError()
+
+
 def predict(const double[:, ::1] wi, const double[:, ::1] wh,
             const double[:, ::1] wo, const i64[::1] a, const i64[::1] b,
-            i64[::1] out):
-    """The network's sum of each pair; a pair runs max bit length + 1 steps."""
+            i64[::1] out, const double[:, ::1] states=None,
+            const i64[::1] masks=None):
+    """The network's sum of each pair; a pair runs max bit length + 1 steps.
+
+    ``states`` and ``masks``: a prefix table of these weights from
+    prefix_table(), or None to build one for this batch.
+    """
     cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
     cdef Py_ssize_t n = a.shape[0]
     cdef Py_ssize_t where = 0
+    cdef Py_ssize_t depth = 0
+    cdef const double* table = NULL
+    cdef const i64* mask = NULL
     cdef int status
     cdef Ticker tk
     _same_length("a and b", n, b.shape[0])
     _same_length("a and out", n, out.shape[0])
+    if (states is None) != (masks is None):
+        raise ValueError("states and masks must be given together")
+    if states is not None:
+        depth = _table_depth(states, masks, size)
+        table = &states[0, 0]
+        mask = &masks[0]
     if n == 0:
         return
     _ticker_init(&tk)
     with nogil:
         status = _predict_pairs(&wi[0, 0], &wh[0, 0], &wo[0, 0], size, &a[0],
-                                &b[0], n, &out[0], &tk, &where)
+                                &b[0], n, &out[0], &tk, &where, depth, table,
+                                mask)
     if tk.stopped:
         _raise_pending()
     if status == -1:

@@ -49,9 +49,7 @@ BLOCK = 8192  # most samples per kernel call
 # default network's BLOCK samples, ~15 ms. Larger networks get fewer samples
 # a block (at least one), so a block takes about as long at every size.
 BLOCK_WORK = BLOCK * 8 * (16 * 16 + 4 * 16)
-# Pairs per kernel call in predict: enough for the kernel's deepest prefix
-# table (2 * 4**8 pairs), few enough to bound the operands' copies (4 MiB).
-PREDICT_CHUNK = 1 << 18
+PREDICT_CHUNK = 1 << 16  # pairs per kernel call in predict: bounds extra memory
 
 Callback = Callable[["BinarySumRNN", int, float], Any]
 
@@ -393,7 +391,8 @@ class BinarySumRNN:
         -----
         Each pair runs as many steps as its larger operand has bits, plus one
         for the carry. Beyond the output, memory use does not grow with the
-        batch: the operands are copied and checked a chunk at a time.
+        batch: the operands are copied and checked a chunk at a time, and the
+        table of first steps that all pairs share is at most about 10 MB.
 
         Examples
         --------
@@ -421,6 +420,12 @@ class BinarySumRNN:
         b_flat = _flat_operand(bv, shape)
         st = self._state  # one snapshot: never torn by a concurrent fit
         kernel = self._kernel
+        # The first steps of every pair come from one prefix table for the
+        # whole batch, built once and read by every chunk and thread.
+        depth = kernel.prefix_depth(self.hidden_size, total)
+        states = np.empty((4**depth, self.hidden_size))
+        masks = np.empty(4**depth, dtype=np.int64)
+        kernel.prefix_table(st.wi, st.wh, st.wo, states, masks)
 
         def run(start: int) -> None:
             stop = min(total, start + PREDICT_CHUNK)
@@ -431,6 +436,8 @@ class BinarySumRNN:
                 check.operand_chunk("a", a_flat[start:stop]),
                 check.operand_chunk("b", b_flat[start:stop]),
                 flat_out[start:stop],
+                states,
+                masks,
             )
 
         starts = range(0, total, PREDICT_CHUNK)

@@ -33,6 +33,8 @@ __all__ = [
     "forward_logits",
     "loss_and_gradients",
     "predict",
+    "prefix_depth",
+    "prefix_table",
     "sigmoid",
     "train",
     "work_size",
@@ -345,17 +347,21 @@ def _operand_ok(v: int) -> bool:
 
 def _predict_pairs(
     wi: Floats, wh: Floats, wo: Floats, size: int, a: list[int], b: list[int],
-    n: int, out: NDArray[np.int64],
+    n: int, out: NDArray[np.int64], depth: int, table: list[Floats] | None,
+    mask: list[int] | None,
 ) -> tuple[int, int]:  # fmt: skip
     # The first D steps of a pair depend only on the D lowest bits of its
     # operands, so for large batches they are computed once per prefix (a
     # table of 4**D states, the same operations) and each pair continues
-    # from there. Returns (0, 0), or (-1, index) for a pair out of range.
-    depth = _prefix_bits(size, n)
-    table: list[Floats] = []
-    mask: list[int] = []
-    if depth > 0:
-        table, mask = _build_prefixes(wi, wh, wo, size, depth)
+    # from there: ``table`` and ``mask`` of ``depth`` steps (prefix_table),
+    # or None to build one for this batch (_prefix_bits). The kernel runs
+    # pairs of equal length in lockstep; here they run one by one. Returns
+    # (0, 0), or (-1, index) for a pair out of range.
+    if table is None or mask is None:
+        depth = _prefix_bits(size, n)
+        table, mask = [], []
+        if depth > 0:
+            table, mask = _build_prefixes(wi, wh, wo, size, depth)
     steps_buf = [0.0] * size, [0.0] * size
     low = (1 << depth) - 1
     for i in range(n):
@@ -514,6 +520,55 @@ def forward_logits(
                      xb.tolist(), steps, logits)  # fmt: skip
 
 
+def _table_depth(
+    states: NDArray[np.float64], masks: NDArray[np.int64], size: int
+) -> int:
+    # D of a prefix table handed in: 4**D masks (D in 0..MAX_PREFIX_BITS) and
+    # states of shape (4**D, H).
+    depth = 0
+    count = 1
+    while count < len(masks) and depth < MAX_PREFIX_BITS:
+        count *= 4
+        depth += 1
+    rows, cols = states.shape if states.ndim == 2 else (-1, -1)
+    if count != len(masks) or rows != count or cols != size:
+        raise ValueError(
+            f"a prefix table has 4**D masks and states of shape (4**D, {size}) "
+            f"for D in 0..{MAX_PREFIX_BITS}, got {len(masks)} masks and "
+            f"states of shape ({rows}, {cols})"
+        )
+    return depth
+
+
+def prefix_depth(size: int, n: int) -> int:
+    """Steps D of the prefix table worth building for n pairs at hidden size H."""
+    return _prefix_bits(size, n)
+
+
+def prefix_table(
+    wi: NDArray[np.float64],
+    wh: NDArray[np.float64],
+    wo: NDArray[np.float64],
+    states: NDArray[np.float64],
+    masks: NDArray[np.int64],
+) -> None:
+    """Fill states (4**D, H) and masks (4**D,) with the prefix table of D steps.
+
+    Row a_low | b_low << D holds the hidden state after the D steps of every
+    pair whose operands' D lowest bits are a_low and b_low, and its mask the
+    output bits of those steps: what predict() computes for each such pair.
+    predict(..., states, masks) then starts every pair from there, so one
+    table serves many calls (and threads) with the same weights.
+    """
+    size = _hidden_size(wi, wh, wo)
+    depth = _table_depth(states, masks, size)
+    if depth == 0:
+        return
+    table, mask = _build_prefixes(_flat(wi), _flat(wh), _flat(wo), size, depth)
+    states[...] = table
+    masks[...] = mask
+
+
 def predict(
     wi: NDArray[np.float64],
     wh: NDArray[np.float64],
@@ -521,17 +576,29 @@ def predict(
     a: NDArray[np.int64],
     b: NDArray[np.int64],
     out: NDArray[np.int64],
+    states: NDArray[np.float64] | None = None,
+    masks: NDArray[np.int64] | None = None,
 ) -> None:
-    """The network's sum of each pair; a pair runs max bit length + 1 steps."""
+    """The network's sum of each pair; a pair runs max bit length + 1 steps.
+
+    ``states`` and ``masks``: a prefix table of these weights from
+    prefix_table(), or None to build one for this batch.
+    """
     size = _hidden_size(wi, wh, wo)
     n = len(a)
     _same_length("a and b", n, len(b))
     _same_length("a and out", n, len(out))
+    if (states is None) != (masks is None):
+        raise ValueError("states and masks must be given together")
+    depth, table, mask = 0, None, None
+    if states is not None and masks is not None:
+        depth = _table_depth(states, masks, size)
+        table, mask = states.tolist(), masks.tolist()
     if n == 0:
         return
     pa, pb = a.tolist(), b.tolist()
     status, where = _predict_pairs(_flat(wi), _flat(wh), _flat(wo), size, pa, pb,
-                                   n, out)  # fmt: skip
+                                   n, out, depth, table, mask)  # fmt: skip
     if status == -1:
         raise ValueError(f"operands must be in 0..2**{MAX_BITS} - 1, got "
                          f"({pa[where]}, {pb[where]}) at index {where}")  # fmt: skip
