@@ -62,7 +62,8 @@ cdef long long predict_pair(const double* wi, const double* wh, const double* wo
 # the first steps of pairs with the same low bits (the same operations, done
 # once), and pairs advance several at a time. Returns 0; -1 if a pair is out
 # of range (out[j] is set for the pairs before it); -2 if it could not
-# allocate its working memory (at most 2.2 MiB + 128 * H bytes).
+# allocate its working memory (at most about 11 MiB + 128 * H bytes, for
+# its table of first steps).
 cdef int predict_pairs(const double* wi, const double* wh, const double* wo,
                        Py_ssize_t size, const long long* a, const long long* b,
                        Py_ssize_t n, long long* out) noexcept nogil
