@@ -304,6 +304,7 @@ def machine(args: argparse.Namespace, torch: ModuleType | None) -> dict[str, Any
         "numpy": np.__version__,
         "binsum": binsum.__version__,
         "backend": binsum.backend,
+        "build": _backend.COMPILED_MODULE,
         "torch": torch.__version__ if torch is not None else None,
         "blas_threads": args.blas_threads,
         "repeat": args.repeat,
@@ -313,7 +314,7 @@ def machine(args: argparse.Namespace, torch: ModuleType | None) -> dict[str, Any
     print(f"machine: {cpu}, {info['cores']} cores, {info['os']}")
     print(
         f"python {info['python']}, numpy {info['numpy']}, binsum {info['binsum']}"
-        f" (backend {info['backend']}), torch "
+        f" (backend {info['backend']}, {info['build']}), torch "
         f"{info['torch'] or ('skipped' if args.no_torch else 'not installed')}"
     )
     print(f"numpy BLAS / torch threads: {args.blas_threads}")
