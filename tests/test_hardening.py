@@ -335,11 +335,17 @@ def test_the_kernel_never_reads_the_callers_operands(make_model: Make) -> None:
     real = model._kernel
     handed: list[np.ndarray] = []
 
-    def predict(wi: Any, wh: Any, wo: Any, ca: Any, cb: Any, out: Any) -> None:
+    def predict(
+        wi: Any, wh: Any, wo: Any, ca: Any, cb: Any, out: Any, *table: Any
+    ) -> None:
         handed.extend([ca, cb])
-        real.predict(wi, wh, wo, ca, cb, out)
+        real.predict(wi, wh, wo, ca, cb, out, *table)
 
-    model._kernel = SimpleNamespace(predict=predict)
+    model._kernel = SimpleNamespace(
+        predict=predict,
+        prefix_depth=real.prefix_depth,
+        prefix_table=real.prefix_table,
+    )
     if model.backend == "python":
         a, b = a[:300], b[:300]
     result = model.predict(a, b)
