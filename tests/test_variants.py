@@ -114,6 +114,16 @@ def test_prefix_table_matches_twin(build: ModuleType, size: int) -> None:
         assert np.array_equal(few, out[start : start + 3])
 
 
+def test_prefix_depth_matches_twin(build: ModuleType) -> None:
+    # The same table depth for every size and batch (the twin's depth sets
+    # the roofline's count of steps, and predict() asks for it).
+    sizes = (1, 3, 8, 16, 17, 64, 4096)
+    batches = [*range(300), *(2**k + d for k in range(8, 21) for d in (-1, 0, 1))]
+    got = [build.prefix_depth(h, n) for h in sizes for n in batches]
+    assert got == [_pycore.prefix_depth(h, n) for h in sizes for n in batches]
+    assert max(got) == 8  # the deepest table is reached
+
+
 @pytest.mark.parametrize("depth", [0, 1, 3, 5])
 def test_a_shared_prefix_table_gives_the_twins_table_and_sums(
     build: ModuleType, depth: int

@@ -370,7 +370,7 @@ cdef Py_ssize_t _prefix_bits(Py_ssize_t size, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t d = 0
     cdef Py_ssize_t states = 4
     while (d < MAX_PREFIX_BITS and states * size * 8 <= PREFIX_TABLE_BYTES
-           and states <= n):
+           and states * 2 <= n):
         d += 1
         states *= 4
     return d
