@@ -11,7 +11,13 @@ Where the kernel has C pointers this has Python lists: weights and gradients
 are flat lists in C order (``wh[row + j]`` for the kernel's ``row[j]`` with
 ``row = wh + k * size``), hidden states one list per step. What the kernel
 needs only for C has no counterpart: the signal ticker (Python checks for
-signals between bytecodes) and memory management.
+signals between bytecodes) and memory management; nor what only
+makes the kernel fast without changing a sum: its matrix loops run many sums
+side by side in vector lanes (``_lanes.h``: transposed ``wh`` for the
+backward sums, ``gwh`` summed after the backward loop) and its predict()
+runs pairs of equal length in lockstep (``_steps_together``,
+``_run_group``); here each sum and each pair runs on its own, adding the
+same terms in the same order.
 
 This module is also the source of the kernel's typing: ``_core.pyi``
 re-exports these signatures, and stubtest checks the compiled kernel against
