@@ -312,6 +312,23 @@ def test_malformed_headers_are_model_file_errors(
     assert peak < 1 << 20
 
 
+@pytest.mark.parametrize(
+    "descr", [",i8", "i8,", "(2,)i8", "2i8,f8", "<i8,<i8", "O", "|V8", "<U9999", "x9"]
+)
+def test_a_member_of_another_dtype_is_named_in_a_model_file_error(
+    members: dict[str, bytes], tmp_path: Path, backend: str, descr: str
+) -> None:
+    """Was (found by fuzz/fuzz_binsum.py): SyntaxError from numpy's parser of
+    comma-separated dtype strings, called to name the dtype in the message."""
+    members["bits"] = npy_v1(
+        "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (), }",
+        b"\0" * 8,
+    )
+    path = write_zip(tmp_path / "m.npz", members)
+    with pytest.raises(ModelFileError, match="'bits' must have dtype int64, got "):
+        BinarySumRNN.load(path, backend=backend)
+
+
 def load_measured(path: Path, backend: str) -> tuple[BinarySumRNN, int]:
     """The loaded model and the peak memory (bytes) that loading it took."""
     tracemalloc.start()

@@ -247,12 +247,20 @@ _HEADER = re.compile(
 _TUPLE1 = re.compile(r"[0-9]+\s*", re.ASCII)  # "(3)" is an int, not a shape
 
 
+# A plain dtype string ('<f8', '|b1', '<U64'): the only kind _describe hands
+# to numpy, whose parser of other strings (',i8', '(2,)i8') runs Python's
+# literal_eval on them and can raise SyntaxError, among others.
+_PLAIN_DESCR = re.compile(r"[<>|=]?[A-Za-z][0-9]{0,3}", re.ASCII)
+
+
 def _describe(descr: str) -> str:
-    """A dtype as numpy names it, for messages (the descr if numpy cannot)."""
-    try:
-        return str(np.dtype(descr))
-    except (TypeError, ValueError):
-        return repr(descr)
+    """A dtype as numpy names it, for messages (the descr if not plain)."""
+    if _PLAIN_DESCR.fullmatch(descr):
+        try:
+            return str(np.dtype(descr))
+        except (TypeError, ValueError):
+            pass
+    return repr(descr)
 
 
 def _read_exactly(fh: IO[bytes], n: int, key: str) -> bytes:
