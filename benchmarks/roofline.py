@@ -47,8 +47,9 @@ PEAK_GFLOPS = {"binsum._core_avx2": 49.0, "binsum._core_avx512": 94.5}
 
 
 def machine_for(build: str | None) -> Machine:
-    """MACHINE with the peak of a kernel build (the AVX2 peak if unknown)."""
-    return replace(MACHINE, peak_gflops=PEAK_GFLOPS.get(build or "", 49.0))
+    """MACHINE with the peak of a kernel build (MACHINE's, AVX2, if unknown)."""
+    peak = PEAK_GFLOPS.get(build or "", MACHINE.peak_gflops)
+    return replace(MACHINE, peak_gflops=peak)
 
 
 def training_ops(hidden: int, bits: int) -> int:

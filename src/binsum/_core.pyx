@@ -358,6 +358,13 @@ cdef inline Py_ssize_t _bit_length(i64 v) noexcept nogil:
     return n
 
 
+cdef inline Py_ssize_t _pair_steps(i64 a, i64 b) noexcept nogil:
+    # Steps a pair runs: its larger bit length, plus one for the carry.
+    cdef Py_ssize_t la = _bit_length(a)
+    cdef Py_ssize_t lb = _bit_length(b)
+    return (la if la > lb else lb) + 1
+
+
 cdef enum:
     MAX_PREFIX_BITS = 8      # prefix table: at most 4**8 states
     PREFIX_TABLE_BYTES = 8388608
@@ -439,13 +446,9 @@ cdef inline i64 _run_pair(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
     # Steps start .. max bit length of the pair: from hidden state hp (not
     # read when start == 0) and the output bits ``total`` of steps < start.
     # Returns the sum, or -1 if tk stopped it.
-    cdef Py_ssize_t t, steps, lb
+    cdef Py_ssize_t t
+    cdef Py_ssize_t steps = _pair_steps(a, b)
     cdef double* tmp
-    steps = _bit_length(a)
-    lb = _bit_length(b)
-    if lb > steps:
-        steps = lb
-    steps += 1
     if steps < start:
         total &= (<i64>1 << steps) - 1
     for t in range(start, steps):
@@ -463,13 +466,6 @@ cdef inline i64 _run_pair(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
 
 cdef inline bint _operand_ok(i64 v) noexcept nogil:
     return v >= 0 and v < (<i64>1 << MAX_BITS)
-
-
-cdef inline Py_ssize_t _pair_steps(i64 a, i64 b) noexcept nogil:
-    # Steps a pair runs: its larger bit length, plus one for the carry.
-    cdef Py_ssize_t la = _bit_length(a)
-    cdef Py_ssize_t lb = _bit_length(b)
-    return (la if la > lb else lb) + 1
 
 
 cdef int _run_group(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
@@ -595,13 +591,12 @@ cdef int _predict_pairs(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
             status = -1
             break
         steps = _pair_steps(ai, bi)
-        if steps <= depth:  # the table holds all of its output bits
+        if depth > 0:
             e = <Py_ssize_t>((ai & low) | ((bi & low) << depth))
-            out[i] = mask[e] & ((<i64>1 << steps) - 1)
-            continue
-        if depth > 0:  # its table row, read when its group runs
-            e = <Py_ssize_t>((ai & low) | ((bi & low) << depth))
-            _prefetch(table + e * size)
+            if steps <= depth:  # the table holds all of its output bits
+                out[i] = mask[e] & ((<i64>1 << steps) - 1)
+                continue
+            _prefetch(table + e * size)  # its row, read when its group runs
             _prefetch(table + e * size + 8)
         wait.index[steps][wait.count[steps]] = i
         wait.a[steps][wait.count[steps]] = ai
@@ -895,6 +890,7 @@ def prefix_table(const double[:, ::1] wi, const double[:, ::1] wh,
     """
     cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
     cdef Py_ssize_t depth = _table_depth(states, masks, size)
+    cdef Py_ssize_t count
     cdef Ticker tk
     cdef double* small = NULL
     cdef i64* mask_out = NULL
@@ -902,13 +898,14 @@ def prefix_table(const double[:, ::1] wi, const double[:, ::1] wh,
         return
     _ticker_init(&tk)
     with nogil:
-        # level D goes into the caller's arrays, level D - 1 into small
-        small = <double*>malloc(_table_size(size, depth - 1) * sizeof(double))
+        # level D goes into the caller's arrays, level D - 1 (a quarter of
+        # the states, then their masks) into small
+        count = masks.shape[0] // 4
+        small = <double*>malloc(count * (size + 1) * sizeof(double))
         if small != NULL:
             _build_prefixes(&wi[0, 0], &wh[0, 0], &wo[0, 0], size, depth,
                             &states[0, 0], small, &masks[0],
-                            <i64*>(small + masks.shape[0] // 4 * size),
-                            &mask_out, &tk)
+                            <i64*>(small + count * size), &mask_out, &tk)
             free(small)
     if tk.stopped:
         _raise_pending()

@@ -1,6 +1,7 @@
-/* The kernel's two matrix loops, written with vector lanes.
+/* The kernel's matrix loops, written with vector lanes (and two small
+ * helpers: a masked add and a prefetch hint).
  *
- * Each keeps every sum in the order of _pycore.py: element j of a result
+ * Each loop keeps every sum in the order of _pycore.py: element j of a result
  * adds its terms k = 0, 1, ... one after the other, one rounding per
  * multiply and per add (the kernel is built with -ffp-contract=off). The
  * lanes only run many such sums side by side, and the column blocks keep

@@ -274,6 +274,13 @@ def _bit_length(v: int) -> int:
     return v.bit_length()
 
 
+def _pair_steps(a: int, b: int) -> int:
+    # Steps a pair runs: its larger bit length, plus one for the carry.
+    la = _bit_length(a)
+    lb = _bit_length(b)
+    return (la if la > lb else lb) + 1
+
+
 MAX_PREFIX_BITS = 8  # prefix table: at most 4**8 states
 PREFIX_TABLE_BYTES = 8388608
 
@@ -331,11 +338,7 @@ def _run_pair(
 ) -> int:  # fmt: skip
     # Steps start .. max bit length of the pair: from hidden state hp (not
     # read when start == 0) and the output bits ``total`` of steps < start.
-    steps = _bit_length(a)
-    lb = _bit_length(b)
-    if lb > steps:
-        steps = lb
-    steps += 1
+    steps = _pair_steps(a, b)
     if steps < start:
         total &= (1 << steps) - 1
     for t in range(start, steps):
