@@ -1,11 +1,14 @@
 """Build script: the compiled kernel ``binsum._core``.
 
 Set BINSUM_NO_EXTENSIONS=1 to build the pure-Python package (the twin
-``binsum._pycore`` is then used at run time). Otherwise a failure to compile
-the kernel fails the build: a wheel is never silently shipped without it.
+``binsum._pycore`` is then used at run time); a value that is neither on nor
+off fails the build. Otherwise a failure to compile the kernel fails the
+build: a wheel is never silently shipped without it.
 """
 
-import os
+import importlib.util
+import sys
+from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -23,6 +26,22 @@ UNIX_FLAGS = ["-O3", "-ffp-contract=off", "-fno-trapping-math", "-g0"]
 MSVC_FLAGS = ["/O2", "/fp:precise"]
 
 
+def _own(name: str):
+    """src/binsum/<name>.py, loaded by its path (binsum itself is not
+    importable here: its dependencies need not be installed for a build)."""
+    path = Path(__file__).resolve().parent / "src" / "binsum" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_binsum_setup_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# The builds' flags, next to the CPU features they allow (binsum._builds),
+# and the switches read as binsum reads them (binsum._switch).
+_builds, _switch = _own("_builds"), _own("_switch")
+
+
 # The kernel's Cython directives, for every build (_core_avx2.pyx and
 # _core_avx512.pyx include _core.pyx, whose own header they would not read): no bounds, wraparound or
 # initialisation checks and C division (every entry point checks its inputs
@@ -36,16 +55,10 @@ CYTHON_DIRECTIVES = {
     "freethreading_compatible": True,
 }
 
-# binsum._core_avx2 and binsum._core_avx512: the same kernel for x86-64 CPUs
-# with AVX2 (4 doubles a vector) and with AVX-512 (8), picked at run time.
-# Neither flag set enables FMA, and contraction is off anyway. 512-bit vectors
-# are asked for explicitly: GCC and Clang may otherwise stay at 256 bits.
-AVX2_FLAGS = {"msvc": ["/arch:AVX2"], "unix": ["-mavx2"]}
-AVX512_FLAGS = {
-    "msvc": ["/arch:AVX512"],
-    "unix": ["-mavx2", "-mavx512f", "-mprefer-vector-width=512"],
+# binsum._core_avx2 and binsum._core_avx512, each with its flags per compiler.
+X86_64_BUILDS = {
+    name: flags for name, (variable, flags, _) in _builds.BUILDS.items() if variable
 }
-X86_64_BUILDS = {"binsum._core_avx2": AVX2_FLAGS, "binsum._core_avx512": AVX512_FLAGS}
 X86_64_PLATFORMS = ("x86_64", "amd64")
 
 
@@ -61,7 +74,7 @@ class BuildExt(build_ext):
         for ext in self.extensions:
             extra = []
             if ext.name in X86_64_BUILDS:
-                extra = X86_64_BUILDS[ext.name]["msvc" if msvc else "unix"]
+                extra = list(X86_64_BUILDS[ext.name]["msvc" if msvc else "unix"])
             ext.extra_compile_args = flags + extra + list(ext.extra_compile_args)
         try:
             super().build_extensions()
@@ -79,19 +92,14 @@ LANES = ["src/binsum/_lanes.h"]
 
 
 def extensions() -> list:
-    if os.environ.get("BINSUM_NO_EXTENSIONS", "") not in ("", "0"):
+    if _switch.is_set("BINSUM_NO_EXTENSIONS", strict=True):
         return []
     from Cython.Build import cythonize
 
     return cythonize(
         [
-            Extension("binsum._core", ["src/binsum/_core.pyx"], depends=LANES),
-            Extension(
-                "binsum._core_avx2", ["src/binsum/_core_avx2.pyx"], depends=LANES
-            ),
-            Extension(
-                "binsum._core_avx512", ["src/binsum/_core_avx512.pyx"], depends=LANES
-            ),
+            Extension(name, [f"src/{name.replace('.', '/')}.pyx"], depends=LANES)
+            for name in _builds.BUILDS
         ],
         compiler_directives=CYTHON_DIRECTIVES,
     )

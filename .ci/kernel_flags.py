@@ -7,17 +7,21 @@
     python .ci/kernel_flags.py --cython              # cython's -X options: the
                                                      # CYTHON_DIRECTIVES
 
-Read from setup.py's assignments (it calls setup() when imported), so the
-emulated and second-compiler builds in .ci/ use exactly the project's flags.
+Read from setup.py's assignments (it calls setup() when imported) and the
+builds' table it reads (src/binsum/_builds.py), so the emulated and
+second-compiler builds in .ci/ use exactly the project's flags.
 """
 
 from __future__ import annotations
 
 import ast
+import runpy
 import sys
 from pathlib import Path
 
-SETUP = Path(__file__).resolve().parent.parent / "setup.py"
+ROOT = Path(__file__).resolve().parent.parent
+SETUP = ROOT / "setup.py"
+BUILDS = ROOT / "src" / "binsum" / "_builds.py"
 
 
 def constants() -> dict[str, object]:
@@ -46,7 +50,8 @@ def main(argv: list[str]) -> int:
         return 0
     flags = list(found["UNIX_FLAGS"])  # type: ignore[call-overload]
     if "--avx2" in argv:
-        flags += found["AVX2_FLAGS"]["unix"]  # type: ignore[index]
+        _, per_compiler, _ = runpy.run_path(str(BUILDS))["BUILDS"]["binsum._core_avx2"]
+        flags += per_compiler["unix"]
     if "--allow-contraction" in argv:
         if "-ffp-contract=off" not in flags:
             print("setup.py's UNIX_FLAGS lack -ffp-contract=off", file=sys.stderr)

@@ -1,24 +1,24 @@
 """Choose the kernel: the compiled ``_core`` or its pure-Python twin ``_pycore``.
 
-``BINSUM_NO_EXTENSIONS=1`` forces the twin; a missing extension falls back to
-it. Both have the twin's signatures: ``_core.pyi`` re-exports them, stubtest
-checks the compiled kernel against them, and ``Kernel`` types every call.
+``BINSUM_NO_EXTENSIONS=1`` forces the twin (``binsum._switch`` reads the
+switches); a missing extension falls back to it. Both have the twin's
+signatures: ``_core.pyi`` re-exports them, stubtest checks the compiled kernel
+against them, and ``Kernel`` types every call.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any, TypeVar
 
-from binsum import _pycore
+from binsum import _builds, _pycore, _switch
 from binsum._types import Backend
 
 BACKENDS: tuple[Backend, ...] = ("cython", "python")
 
-NO_EXTENSIONS = os.environ.get("BINSUM_NO_EXTENSIONS", "") not in ("", "0")
+NO_EXTENSIONS = _switch.is_set("BINSUM_NO_EXTENSIONS")
 
 _compiled: ModuleType | None
 _import_error: ImportError | None
@@ -44,23 +44,21 @@ def _cpu_features() -> dict[str, bool]:
     return {}
 
 
-# The kernel's builds, from the baseline every CPU runs to the fastest: the
-# same source compiled for x86-64 CPUs with AVX2, and with AVX-512 (which
-# setup.py builds on x86-64 only), each with the CPU features it needs and
-# the variable that keeps binsum from picking it (and every later one).
-_BUILDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("binsum._core", (), ""),
-    ("binsum._core_avx2", ("AVX2",), "BINSUM_NO_AVX2"),
-    ("binsum._core_avx512", ("AVX2", "AVX512F"), "BINSUM_NO_AVX512"),
+# The kernel's builds, baseline first (binsum._builds): each with the CPU
+# features its flags allow on any compiler and the variable that keeps binsum
+# from picking it (and every later one).
+_BUILDS: tuple[tuple[str, tuple[str, ...], str], ...] = tuple(
+    (name, _builds.needs(name), variable)
+    for name, (variable, _, _) in _builds.BUILDS.items()
 )
 #: Builds that are not built on every platform (a missing one is no error).
 OPTIONAL_BUILDS = tuple(name for name, needs, _ in _BUILDS if needs)
 
 
 def compiled_builds() -> list[str]:
-    """The compiled builds this CPU can run, baseline first: the AVX2 build
-    where the CPU has AVX2, the AVX-512 build where it also has AVX-512F
-    (whether or not they are installed)."""
+    """The compiled builds this CPU can run, baseline first: those whose
+    every feature (``binsum._builds``) the CPU has, whether or not they are
+    installed."""
     features = _cpu_features()
     return [name for name, needs, _ in _BUILDS if all(features.get(f) for f in needs)]
 
@@ -69,7 +67,7 @@ def _allowed(names: list[str]) -> list[str]:
     # BINSUM_NO_AVX2=1 keeps the baseline, BINSUM_NO_AVX512=1 the AVX2 build.
     allowed = []
     for name, _, variable in _BUILDS:
-        if variable and os.environ.get(variable, "") not in ("", "0"):
+        if variable and _switch.is_set(variable):
             break
         if name in names:
             allowed.append(name)
