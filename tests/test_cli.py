@@ -452,6 +452,26 @@ def test_train_resume_refuses_conflicting_settings(
     assert "cannot read --resume none.npz" in assert_one_line_error(missing)
 
 
+def test_train_resume_refuses_to_train_past_the_most_iterations(
+    run_binsum: Binsum, tmp_path: Path
+) -> None:
+    """A model file at 2**63-1 iterations (all its int64 field holds) is
+    refused before training, and nothing is written."""
+    model = BinarySumRNN(hidden_size=2, bits=3, seed=0)
+    state = model.__getstate__()
+    state["fields"]["iterations"] = np.int64(2**63 - 1)
+    model.__setstate__(state)
+    model.save(tmp_path / "m.npz")
+    proc = run_binsum("train", "--resume", "m.npz", "--iterations", "1",
+                      "--out", "n.npz")  # fmt: skip
+    assert assert_one_line_error(proc) == (
+        "binsum train: error: iterations must be in 0..0 for this model, got 1 "
+        "(it has trained 9223372036854775807, and a model's iterations in all "
+        "must be in 0..2**63-1)"
+    )
+    assert not (tmp_path / "n.npz").exists()
+
+
 def test_train_no_history(run_binsum: Binsum, tmp_path: Path) -> None:
     for out, extra in (("full.npz", ()), ("lean.npz", ("--no-history",))):
         proc = run_binsum("train", "--iterations", "2000", "--log-every", "0",

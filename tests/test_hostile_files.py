@@ -452,7 +452,9 @@ TAMPERED: dict[str, tuple[str, Any, str]] = {
     "seed-huge": ("seed", np.array(str(2**128), dtype="<U64"), "seed must be in"),
     "seed-minus": ("seed", np.array("-3", dtype="<U64"), "'seed' is not"),
     "iterations": ("iterations", np.int64(39), "'history' holds 40 losses, more"),
-    "iterations-negative": ("iterations", np.int64(-1), "iterations must be >= 0"),
+    "iterations-negative": (
+        "iterations", np.int64(-1), r"iterations must be in 0\.\.2\*\*63-1, got -1"
+    ),
     "wh-nan": ("wh", np.full((H, H), np.nan), "'wh' holds non-finite"),
     "lr-nan": ("learning_rate", np.float64("nan"), "learning_rate must be"),
     "clip-zero": ("clip", np.float64(0.0), "clip must be"),

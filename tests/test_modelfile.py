@@ -254,6 +254,69 @@ def test_invalid_values_are_refused(
     refused(write_zip(tmp_path / "m.npz", members), backend, match)
 
 
+MOST = 2**63 - 1  # a model's iterations in all: the file's int64 field
+
+
+def at_iterations(members: dict[str, bytes], path: Path, n: int) -> Path:
+    members["iterations"] = npy(np.int64(n))
+    return write_zip(path, members)
+
+
+def test_a_model_trained_to_the_most_iterations_saves_and_pickles_back(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    model = BinarySumRNN.load(
+        at_iterations(members, tmp_path / "m.npz", MOST - 5), backend=backend
+    )
+    model.fit(5)
+    assert model.iterations == MOST
+    model.save(tmp_path / "most.npz")
+    for back in (
+        BinarySumRNN.load(tmp_path / "most.npz", backend=backend),
+        pickle.loads(pickle.dumps(model)),
+    ):
+        assert back.iterations == MOST
+        assert np.array_equal(back.history, model.history)
+        for key, w in model.weights.items():
+            assert np.array_equal(back.weights[key], w), key
+
+
+@pytest.mark.parametrize(("start", "more"), [(MOST, 1), (MOST - 3, 4), (MOST - 1, 100)])
+def test_fit_past_the_most_iterations_is_refused_before_training(
+    members: dict[str, bytes], tmp_path: Path, backend: str, start: int, more: int
+) -> None:
+    model = BinarySumRNN.load(
+        at_iterations(members, tmp_path / "m.npz", start), backend=backend
+    )
+    before = model.weights
+    room = MOST - start
+    with pytest.raises(ValueError) as info:
+        model.fit(more)
+    assert str(info.value) == (
+        f"iterations must be in 0..{room} for this model, got {more} (it has "
+        f"trained {start}, and a model's iterations in all must be in "
+        "0..2**63-1)"
+    )
+    assert model.iterations == start and len(model.history) == 40
+    for key, w in before.items():
+        assert np.array_equal(model.weights[key], w), key
+    model.fit(room)  # up to the most is fine
+    assert model.iterations == MOST
+    model.save(tmp_path / "again.npz")
+    assert pickle.loads(pickle.dumps(model)).iterations == MOST
+
+
+def test_a_pickled_model_past_the_most_iterations_is_refused(
+    make_model: Callable[..., BinarySumRNN],
+) -> None:
+    """Unpickling checks iterations with load's range: no int64 holds more,
+    and a state claiming more (as a Python int) is refused by name."""
+    state = make_model(hidden_size=H, bits=5, seed=3).fit(4).__getstate__()
+    state["fields"]["iterations"] = np.uint64(MOST + 1)
+    with pytest.raises(ModelFileError, match="'iterations' must have dtype int64"):
+        BinarySumRNN.__new__(BinarySumRNN).__setstate__(state)
+
+
 @pytest.mark.parametrize("version", [0, 2, -1, 2**62])
 def test_unknown_format_version_is_refused(
     members: dict[str, bytes], tmp_path: Path, backend: str, version: int

@@ -399,7 +399,7 @@ INVALID_VALUES = {
     "bits": (np.int64(63), r"bits must be in 1\.\.62"),
     "learning_rate": (np.float64(np.nan), r"learning_rate must be finite and > 0"),
     "clip": (np.float64(-1.0), r"clip must be finite and > 0"),
-    "iterations": (np.int64(-1), r"iterations must be >= 0, got -1"),
+    "iterations": (np.int64(-1), r"iterations must be in 0\.\.2\*\*63-1, got -1"),
     "seed": (np.array("-5", dtype="<U64"), r"'seed' is not a non-negative integer"),
     "pending": (np.array([[15, 1]], dtype=np.int64), r"'pending' holds pairs outside"),
 }

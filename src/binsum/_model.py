@@ -304,7 +304,8 @@ class BinarySumRNN:
         Parameters
         ----------
         iterations : int, default 10000
-            Samples to train, ``0..2**40``.
+            Samples to train, ``0..2**40``, and no more than take the model
+            to ``2**63-1`` in all (what a model file holds).
         verbose : bool, default False
             Print the lecture's log every ``log_every`` iterations.
         log_every : int, default 1000
@@ -324,6 +325,9 @@ class BinarySumRNN:
 
         Raises
         ------
+        ValueError
+            If an argument is out of range, or ``iterations`` would take the
+            model past ``2**63-1`` in all (checked before any training).
         FloatingPointError
             If training diverges (the weights overflow): the model keeps its
             last finite state.
@@ -343,6 +347,7 @@ class BinarySumRNN:
         pause = log_every if verbose or callback is not None else None
         block = block_size(self.hidden_size, self.bits)
         with _writing(self, "fit"):
+            check.more_iterations(self._state.iterations, total)
             rng = _state.generator(self._state.rng_state)
             work = np.empty(self._kernel.work_size(self.hidden_size, self.bits))
             for done, step in _blocks(total, block, pause):

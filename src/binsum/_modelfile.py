@@ -467,7 +467,7 @@ def _check_settings(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
     return out
 
 
-_ITERATIONS = _validate.Integer("iterations", 0)  # a file may hold any number
+_ITERATIONS = _validate.TOTAL_ITERATIONS  # fit never trains past it
 
 
 @contextlib.contextmanager

@@ -21,6 +21,9 @@ MAX_BITS = 62  # operands and sums stay inside int64
 MAX_OPERAND = 2**MAX_BITS - 1
 MAX_THREADS = 1024
 MAX_ITERATIONS = 2**40  # per fit call: the loss history alone is then 8 TiB
+# A model's iterations in all: what the model file's int64 field holds, so
+# that what load() accepts, save() and pickling write back.
+MAX_TOTAL_ITERATIONS = 2**63 - 1
 MAX_SAMPLE = 10**8  # score(sample=...): 1.6 GB of operands
 # numpy registers these as numbers.Integral / numbers.Real, but they are not
 # numbers (timedelta64 subclasses np.signedinteger).
@@ -112,9 +115,22 @@ class PositiveReal:
 
 
 ITERATIONS = Integer("iterations", 0, MAX_ITERATIONS)
+TOTAL_ITERATIONS = Integer("iterations", 0, MAX_TOTAL_ITERATIONS)
 LOG_EVERY = Integer("log_every", 1)
 THREADS = Integer("threads", 1, MAX_THREADS)
 SAMPLE = Integer("sample", 1, MAX_SAMPLE)
+
+
+def more_iterations(trained: int, more: int) -> None:
+    """Refuse a fit of ``more`` iterations (already checked by ITERATIONS)
+    that would take a model of ``trained`` past MAX_TOTAL_ITERATIONS."""
+    room = MAX_TOTAL_ITERATIONS - trained
+    if more > room:
+        raise ValueError(
+            f"iterations must be in 0..{plain(room)} for this model, got {more} "
+            f"(it has trained {trained}, and a model's iterations in all must "
+            f"be in {TOTAL_ITERATIONS.range})"
+        )
 
 
 def operand_array(name: str, value: Any) -> NDArray[np.integer[Any]]:
