@@ -64,7 +64,8 @@ def test_history_grows_across_calls(make_model: Make) -> None:
     assert history.shape == (150,) and np.array_equal(history[:100], first)
     assert np.isfinite(history).all() and (history >= 0).all()
     assert (history <= model.bits).all()  # each step adds at most 1
-    history[:] = -1.0  # a copy: the model's record is untouched
+    with pytest.raises(ValueError, match="read-only"):  # the model's record
+        history[:] = -1.0
     assert (model.history >= 0).all()
     model.fit(0)
     assert model.iterations == 150
@@ -213,15 +214,16 @@ def test_add_returns_a_python_int(trained: BinarySumRNN) -> None:
     assert trained.add(2**100 + 1, 2**100 - 1) == 2**101
 
 
-def test_weights_are_copies_and_can_be_set(make_model: Make) -> None:
+def test_weights_are_read_only_and_can_be_set(make_model: Make) -> None:
     model = make_model(**SMALL)
     w = model.weights
-    w["wh"][:] = 0.0
-    assert not np.array_equal(model.weights["wh"], w["wh"])  # a copy
+    with pytest.raises(ValueError, match="read-only"):
+        w["wh"][:] = 0.0
     model.set_weights(wo=np.zeros((3, 1)))  # only wo changes
     after = model.weights
     assert np.array_equal(after["wo"], np.zeros((3, 1)))
-    assert not np.array_equal(after["wh"], w["wh"])
+    assert not np.array_equal(w["wo"], after["wo"])  # w is the old state's
+    assert np.array_equal(after["wh"], w["wh"]) and np.array_equal(after["wi"], w["wi"])
     # with wo = 0 every logit is 0: no bit is set, and y_hat is exactly 1/2
     assert model.predict([5, 63], [6, 0]).tolist() == [0, 0]
     assert model.loss_and_gradients(0, 0)[0] == model.bits * 0.25

@@ -127,11 +127,28 @@ def test_published_state_is_read_only(make_model: Make) -> None:
         assert not arr.flags.writeable
         with pytest.raises(ValueError, match="read-only"):
             arr[...] = 0
-    # What the API hands out is the caller's to change.
-    weights, history = model.weights, model.history
-    weights["wh"][0, 0] = 123.0
-    history[:] = -1.0
-    assert model._state.wh[0, 0] != 123.0 and (model.history >= 0).all()
+
+
+def test_weights_and_history_come_back_read_only(make_model: Make) -> None:
+    """A write into what the API hands out raises instead of silently
+    changing nothing (or, flag set back, the published state)."""
+    for model in (
+        make_model(hidden_size=3, bits=4, seed=1).fit(300),
+        pickle.loads(pickle.dumps(make_model(hidden_size=3, bits=4, seed=1))),
+    ):
+        before = {k: v.copy() for k, v in model.weights.items()}
+        history = model.history.copy()
+        arrays = [*model.weights.values(), model.history]
+        for arr in arrays:
+            with pytest.raises(ValueError, match="assignment destination is read-only"):
+                arr[...] = -1.0
+            with pytest.raises(ValueError, match="cannot set WRITEABLE flag"):
+                arr.flags.writeable = True
+        mine = model.weights["wh"].copy()  # a copy is the caller's own
+        mine[0, 0] = 123.0
+        model.fit(10)  # training publishes new arrays, never changes these
+        for arr, want in zip(arrays, [*before.values(), history], strict=True):
+            assert np.array_equal(arr, want)
 
 
 # ------------------------------------- 5. interrupts and freshness by work

@@ -223,7 +223,8 @@ class BinarySumRNN:
 
     @property
     def history(self) -> NDArray[np.float64]:
-        """The loss ``sum_t (y_hat_t - y_t)**2`` of each trained iteration (a copy).
+        """The loss ``sum_t (y_hat_t - y_t)**2`` of each trained iteration,
+        read-only (``.copy()`` it to change it; training never changes it).
 
         One entry per iteration trained by this model and by those it was
         saved or pickled from, except that a file saved with
@@ -232,17 +233,23 @@ class BinarySumRNN:
         fewer entries than ``iterations``. The lecture's printed "Error"
         (``fit(verbose=True)``) is another quantity, not this loss.
         """
-        return self._state.history.copy()
+        return _published(self._state.history)
 
     @property
     def weights(self) -> Weights:
-        """Copies of the weights: ``wi`` (2, H), ``wh`` (H, H), ``wo`` (H, 1).
+        """The weights ``wi`` (2, H), ``wh`` (H, H), ``wo`` (H, 1), read-only:
+        those of one training block, which training never changes (it
+        publishes new ones). ``.copy()`` one to change it.
 
         Assigning a dict (``model.weights = {"wo": ...}``) replaces the weights
         it names, as ``set_weights`` does.
         """
         st = self._state
-        return {"wi": st.wi.copy(), "wh": st.wh.copy(), "wo": st.wo.copy()}
+        return {
+            "wi": _published(st.wi),
+            "wh": _published(st.wh),
+            "wo": _published(st.wo),
+        }
 
     @weights.setter
     def weights(self, new: WeightsUpdate) -> None:
@@ -679,6 +686,14 @@ class BinarySumRNN:
         with _writing(self, "__setstate__"):  # replacing a live model's state
             del other.__dict__["_lock"]
             self.__dict__.update(other.__dict__)
+
+
+def _published(arr: NDArray[Any]) -> NDArray[Any]:
+    """A state's array as the API hands it out, without a copy: read-only
+    over a read-only buffer, so that no one can set its WRITEABLE flag back
+    (numpy allows that for a view of a writable array, and fit's loss buffer
+    is one) and write into a published state."""
+    return np.asarray(memoryview(arr).toreadonly())
 
 
 def _start(
