@@ -693,7 +693,7 @@ def _published(arr: NDArray[Any]) -> NDArray[Any]:
     over a read-only buffer, so that no one can set its WRITEABLE flag back
     (numpy allows that for a view of a writable array, and fit's loss buffer
     is one) and write into a published state."""
-    return np.asarray(memoryview(arr).toreadonly())
+    return np.asarray(arr.data.toreadonly())
 
 
 def _start(
