@@ -11,7 +11,8 @@ compiled wheel: one binsum._core (and on x86-64 one binsum._core_avx2 and one
 binsum._core_avx512), a
 repaired platform tag (never linux_*), on Linux no libraries grafted by
 auditwheel (the kernels need only libc). The pure wheel: py3-none-any, nothing
-compiled. The sdist: the Cython sources, the tests, the documentation's
+compiled. The sdist: the Cython sources, every file of the tests and what they
+read from elsewhere (its own tests run in .ci/run), the documentation's
 sources and CHANGELOG.md, no generated C and nothing compiled; its metadata
 has the project URLs, and its long description (the README: PyPI's project
 page) links only to absolute URLs (relative links and images break on PyPI).
@@ -34,6 +35,13 @@ TYPING = sorted(p.name for p in PACKAGE.glob("*.pyi")) + ["py.typed"]
 # The C interface for other Cython extensions (kernel.pxd, and the kernels'
 # own .pxd files that export it): in every wheel, so cimport finds it.
 CYTHON_API = sorted(p.name for p in PACKAGE.glob("*.pxd"))
+# The test suite, and the files its tests read outside tests/: the sdist's
+# tests run from the unpacked sdist (.ci/run), so every one ships.
+ROOT = PACKAGE.parent.parent
+TESTS = sorted(
+    p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").iterdir() if p.is_file()
+)
+TESTS_READ = ["benchmarks/numpy_reference.py"]  # test_reference.py
 # The AVX2 and AVX-512 builds of the kernel exist only in x86-64 wheels
 # (setup.py).
 X86_64 = ("x86_64", "amd64")
@@ -125,12 +133,8 @@ def check_sdist(path: str) -> list[str]:
         "src/binsum/_core_avx2.pyx",
         "src/binsum/_core_avx512.pyx",
         "src/binsum/_lanes.h",  # the kernel's vector loops, which it includes
-        "tests/conftest.py",
-        "tests/run_both.py",
-        "tests/golden.json",  # the golden bits every wheel's tests compare with
-        "tests/_golden.py",
-        "tests/test_golden.py",
-        "tests/test_readme.py",
+        *TESTS,  # golden.json among them: the bits every wheel's tests compare
+        *TESTS_READ,
         "CHANGELOG.md",
         "docs/conf.py",
         "docs/index.md",
