@@ -214,7 +214,10 @@ def run_setup(value: str | None) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-needs_setup = pytest.mark.skipif(not SETUP.is_file(), reason="no setup.py here")
+needs_setup = pytest.mark.skipif(
+    not SETUP.is_file() or importlib.util.find_spec("setuptools") is None,
+    reason="no setup.py or no setuptools here",
+)
 
 
 @needs_setup
