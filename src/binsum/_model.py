@@ -311,8 +311,8 @@ class BinarySumRNN:
         Parameters
         ----------
         iterations : int, default 10000
-            Samples to train, ``0..2**40``, and no more than take the model
-            to ``2**63-1`` in all (what a model file holds).
+            Samples to train, ``0..2**40``, and not so many that the model
+            would pass ``2**63-1`` in all (what a model file holds).
         verbose : bool, default False
             Print the lecture's log every ``log_every`` iterations.
         log_every : int, default 1000

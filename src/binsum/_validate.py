@@ -22,7 +22,7 @@ MAX_OPERAND = 2**MAX_BITS - 1
 MAX_THREADS = 1024
 MAX_ITERATIONS = 2**40  # per fit call: the loss history alone is then 8 TiB
 # A model's iterations in all: what the model file's int64 field holds, so
-# that what load() accepts, save() and pickling write back.
+# that save() and pickling can write back whatever load() accepts.
 MAX_TOTAL_ITERATIONS = 2**63 - 1
 MAX_SAMPLE = 10**8  # score(sample=...): 1.6 GB of operands
 # numpy registers these as numbers.Integral / numbers.Real, but they are not
