@@ -39,6 +39,7 @@ CYTHON_API = sorted(p.name for p in PACKAGE.glob("*.pxd"))
 X86_64 = ("x86_64", "amd64")
 X86_64_KERNELS = ("_core_avx2", "_core_avx512")
 COMPILED = (".so", ".pyd", ".dylib", ".dll")
+ENTRY = "_binsum_command.py"  # the console script's top-level entry module
 LEFTOVERS = (".c", ".pyx", ".h", ".o", ".obj", ".pyc", ".pyo")
 
 
@@ -69,6 +70,8 @@ def check_wheel(path: str, kind: str) -> list[str]:
     for module in MODULES + TYPING + CYTHON_API:
         if f"binsum/{module}" not in names:
             problems.append(f"missing binsum/{module}")
+    if ENTRY not in names:
+        problems.append(f"missing {ENTRY}")
     recorded = {line.split(",")[0] for line in record.splitlines() if line}
     problems += [f"{n} not in RECORD" for n in names if n not in recorded]
     if not any(r.startswith("numpy") for r in metadata.get_all("Requires-Dist", [])):
@@ -125,6 +128,7 @@ def check_sdist(path: str) -> list[str]:
         "src/binsum/_core_avx2.pyx",
         "src/binsum/_core_avx512.pyx",
         "src/binsum/_lanes.h",  # the kernel's vector loops, which it includes
+        f"src/{ENTRY}",
         "tests/conftest.py",
         "tests/run_both.py",
         "tests/golden.json",  # the golden bits every wheel's tests compare with
