@@ -8,10 +8,14 @@ point of them it can be turned into an ImportError (numpy's C extension) or
 swallowed (an import lock's callback), and the command would then run on.
 So while they run, Ctrl-C ends the process at once (nothing is written yet);
 from the command's first line on, binsum.cli handles KeyboardInterrupt.
+Before this module runs there is only Python's own start-up (and the
+console script's two lines), where a Ctrl-C is Python's to report.
 """
 
-import os
-import signal
+# The C module under signal: signal itself imports enum, 5 ms in which a
+# Ctrl-C could not be caught yet.
+import _signal as signal  # type: ignore[import-not-found]
+import os  # (already imported by Python's start-up, as sys is)
 import sys
 
 _INTERRUPTED = 130  # 128 + SIGINT

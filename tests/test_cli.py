@@ -707,14 +707,30 @@ def test_interrupt_during_the_imports_is_one_line_and_130(
     assert not (tmp_path / "m.npz").exists()
 
 
-_STARTED = 'import sys\nsys.stdout.write("started\\n")\nsys.stdout.flush()\n'
+_STARTED = '''
+import sys
+
+class Started:
+    """Says "started" when binsum's import begins (the command's start-up
+    from then on is binsum's; before it, Python's own)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "binsum":
+            sys.meta_path.remove(self)
+            sys.stdout.write("started\\n")
+            sys.stdout.flush()
+        return None
+
+sys.meta_path.insert(0, Started())
+'''
 
 
 @POSIX
 def test_interrupt_at_any_moment_of_start_up_is_one_line(tmp_path: Path) -> None:
-    """SIGINT at moments spread over the command's start-up, from the end of
-    Python's own (a Ctrl-C there is Python's to report) into the first moments
-    of training: always one line and 130, and the command never runs on."""
+    """SIGINT at moments spread over the command's start-up, from its first
+    import of binsum (before it runs only Python's own start-up, where a
+    Ctrl-C is Python's to report) into the first moments of training: always
+    one line and 130, and the command never runs on."""
     script = _script()
     env = _site(tmp_path, _STARTED)
     with child([script, "--version"], stdout=subprocess.PIPE, env=env) as proc:
