@@ -47,6 +47,7 @@ TESTS_READ = ["benchmarks/numpy_reference.py"]  # test_reference.py
 X86_64 = ("x86_64", "amd64")
 X86_64_KERNELS = ("_core_avx2", "_core_avx512")
 COMPILED = (".so", ".pyd", ".dylib", ".dll")
+ENTRY = "_binsum_command.py"  # the console script's top-level entry module
 LEFTOVERS = (".c", ".pyx", ".h", ".o", ".obj", ".pyc", ".pyo")
 
 
@@ -77,6 +78,8 @@ def check_wheel(path: str, kind: str) -> list[str]:
     for module in MODULES + TYPING + CYTHON_API:
         if f"binsum/{module}" not in names:
             problems.append(f"missing binsum/{module}")
+    if ENTRY not in names:
+        problems.append(f"missing {ENTRY}")
     recorded = {line.split(",")[0] for line in record.splitlines() if line}
     problems += [f"{n} not in RECORD" for n in names if n not in recorded]
     if not any(r.startswith("numpy") for r in metadata.get_all("Requires-Dist", [])):
@@ -135,6 +138,7 @@ def check_sdist(path: str) -> list[str]:
         "src/binsum/_lanes.h",  # the kernel's vector loops, which it includes
         *TESTS,  # golden.json among them: the bits every wheel's tests compare
         *TESTS_READ,
+        f"src/{ENTRY}",
         "CHANGELOG.md",
         "docs/conf.py",
         "docs/index.md",

@@ -9,6 +9,7 @@ delete; the model file itself is still whole.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -189,3 +190,111 @@ def test_sigkill_during_saves_leaves_a_whole_model(
         for name in others:
             (tmp_path / name).unlink()
 
+
+
+# ------------------------------------------------- which paths are written
+POSIX_NAMES = pytest.mark.skipif(os.name == "nt", reason="POSIX counts names in bytes")
+FOLDER = "the path names a folder (it ends with a separator, . or ..), not a file"
+
+
+@POSIX_NAMES
+@pytest.mark.parametrize("name", ["m" * 238, "m" * 255, "é" * 127],
+                         ids=["238-bytes", "255-bytes", "254-bytes-utf8"])
+def test_names_up_to_name_max_save_and_load_back(
+    tmp_path: Path, backend: str, name: str
+) -> None:
+    """The temporary file's name must fit too (it is shortened here)."""
+    model = BinarySumRNN(hidden_size=4, bits=5, seed=1, backend=backend).fit(20)
+    model.save(tmp_path / name)
+    assert same_model(BinarySumRNN.load(tmp_path / name, backend=backend), model)
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left
+
+
+@POSIX_NAMES
+@pytest.mark.parametrize("name", ["m" * 256, "é" * 128], ids=["ascii", "utf8"])
+def test_a_name_over_name_max_is_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(OSError) as info:
+        BinarySumRNN(bits=3, seed=0).save(tmp_path / name)
+    assert info.value.errno == errno.ENAMETOOLONG
+    assert info.value.strerror == (
+        "the file name is 256 bytes long, over the 255 a name may have here"
+    )
+    assert info.value.filename == str(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "error", "message"),
+    [("", FileNotFoundError, "the path is empty"),
+     ("model.npz/", IsADirectoryError, FOLDER),
+     (f"model.npz{os.sep}", IsADirectoryError, FOLDER),
+     ("sub/.", IsADirectoryError, FOLDER), ("sub/..", IsADirectoryError, FOLDER),
+     (".", IsADirectoryError, FOLDER)],
+    ids=["empty", "slash", "sep", "dot", "dot-dot", "cwd"],
+)
+def test_a_path_naming_no_file_is_refused(
+    old_and_new: tuple[Path, BinarySumRNN, BinarySumRNN],
+    monkeypatch: pytest.MonkeyPatch, path: str, error: type[OSError], message: str,
+) -> None:
+    """``save("model.npz/")`` must not replace model.npz: that path could
+    never be loaded."""
+    target, _, new = old_and_new
+    folder = target.parent
+    (folder / "sub").mkdir()
+    monkeypatch.chdir(folder)
+    before = target.read_bytes()
+    with pytest.raises(error) as info:
+        new.save(path)
+    assert (info.value.strerror, info.value.filename) == (message, path)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["model.npz", "sub"]
+
+
+def _descend(folder: Path, length: int) -> None:
+    """chdir into new folders below ``folder`` until the working folder's
+    absolute path is ``length`` bytes: deeper than one path could name, so
+    each level is made and entered through a descriptor."""
+    name_max = os.pathconf(folder, "PC_NAME_MAX")
+    fd = os.open(folder, os.O_RDONLY)
+    remaining = length - len(os.fsencode(str(folder)))
+    try:
+        while remaining > 0:
+            # each level adds "/" and its name; never leave 1 byte (no name fits)
+            size = remaining - 1 if remaining - 1 <= name_max else name_max - 2
+            os.mkdir("d" * size, dir_fd=fd)
+            sub = os.open("d" * size, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = sub
+            remaining -= 1 + size
+        os.chdir(fd)
+    finally:
+        os.close(fd)
+    assert len(os.fsencode(os.getcwd())) == length
+
+
+@pytest.mark.skipif(not hasattr(os, "pathconf"), reason="no PATH_MAX to reach")
+def test_paths_up_to_path_max_save_and_load_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    """A file whose full path is 10 bytes short of PATH_MAX is saved (its
+    temporary file, named after it, would not fit: a short name is used); one
+    whose path reaches PATH_MAX is refused, naming it."""
+    path_max = os.pathconf(tmp_path, "PC_PATH_MAX")
+    monkeypatch.chdir(tmp_path)  # restored after the test
+    folder = path_max - 200
+    _descend(tmp_path, folder)
+    model = BinarySumRNN(hidden_size=4, bits=5, seed=1, backend=backend).fit(20)
+    fits = "m" * (path_max - 10 - folder - 1)
+    model.save(fits)
+    assert same_model(BinarySumRNN.load(fits, backend=backend), model)
+    assert os.listdir(".") == [fits]
+    too_long = "n" * (path_max - folder - 1)
+    with pytest.raises(OSError) as info:
+        model.save(too_long)
+    assert info.value.errno == errno.ENAMETOOLONG
+    assert info.value.strerror == (
+        f"the full path is {path_max} bytes long, too long for the "
+        f"{path_max - 1} a path may have here"
+    )
+    assert info.value.filename == too_long
+    assert os.listdir(".") == [fits]

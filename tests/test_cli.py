@@ -149,17 +149,20 @@ def test_plot_writes_a_png(run_binsum: Binsum, tmp_path: Path) -> None:
     assert BinarySumRNN.load(tmp_path / "m.npz").iterations == 400
 
 
-def test_plot_without_matplotlib_hints_and_still_saves(
-    run_binsum: Binsum, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import raises
-    proc = run_binsum("train", "--bits", "4", "--iterations", "200", "--out", "m.npz",
-                      "--plot", "loss.png")
-    line = assert_one_line_error(proc)  # non-zero, after saving the model
-    assert 'pip install "binsum[plot]"' in line and "saved to m.npz" in line
-    assert "saved m.npz" in proc.stdout
-    assert not (tmp_path / "loss.png").exists()
-    assert BinarySumRNN.load(tmp_path / "m.npz").iterations == 200
+def test_plot_without_matplotlib_is_refused_before_training(tmp_path: Path) -> None:
+    no_matplotlib = ("import sys; sys.modules['matplotlib'] = None; "  # import raises
+                     "from binsum.cli import main; sys.exit(main())")
+    proc = subprocess.run(
+        [sys.executable, "-c", no_matplotlib, "train", "--bits", "4", "--iterations",
+         "200", "--out", "m.npz", "--plot", "loss.png"],
+        capture_output=True, text=True, cwd=tmp_path, env=_env(), timeout=300,
+    )
+    assert proc.returncode == 1 and proc.stdout == ""  # nothing trained
+    assert assert_one_line_error(proc) == (
+        'binsum train: error: --plot needs matplotlib: install it with pip install '
+        '"binsum[plot]" (nothing was trained)'
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is POSIX")
@@ -562,3 +565,356 @@ def test_explain_summarises_wide_sums(run_binsum: Binsum) -> None:
     rows = [x for x in table if x.split()[0].isdigit()]
     assert [int(r.split()[0]) for r in rows] == [*range(8), *range(153, 161)]
     assert "   ..." in lines
+
+
+# ---------------------------------------------------- output that goes away
+POSIX = pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes and signals")
+
+
+def _closed_pipe() -> int:
+    """The write end of a pipe whose reader has already gone."""
+    read, write = os.pipe()
+    os.close(read)
+    return write
+
+
+def _env_buffered(buffered: bool) -> dict[str, str]:
+    """_env() with stdout block-buffered (a pipe's default) or unbuffered."""
+    env = _env()
+    env.pop("PYTHONUNBUFFERED", None)
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@POSIX
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
+def test_train_into_a_closed_pipe_still_trains_and_saves(
+    tmp_path: Path, buffered: bool
+) -> None:
+    """`binsum train ... | head -2`: the log stops, training and the plot go
+    on, the model is saved, and the command ends quietly with 141."""
+    optional_module("matplotlib")
+    args = [sys.executable, "-m", "binsum", "train", "--bits", "4", "--iterations",
+            "5000", "--log-every", "1", "--out", "m.npz", "--plot", "loss.png"]
+    with child(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+               env=_env_buffered(buffered)) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        head = [proc.stdout.readline() for _ in range(2)]
+        proc.stdout.close()  # the reader goes away, as head does
+        err = proc.stderr.read()
+        proc.wait(timeout=300)
+    assert head[0].startswith("[0|5000] Error: ")
+    assert (proc.returncode, err) == (141, "")
+    model = BinarySumRNN.load(tmp_path / "m.npz")
+    expected = BinarySumRNN(bits=4, seed=0).fit(5000)
+    assert np.array_equal(model.history, expected.history)
+    for name, value in expected.weights.items():
+        assert np.array_equal(model.weights[name], value), name
+    assert (tmp_path / "loss.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+@POSIX
+@pytest.mark.parametrize(
+    ("argv", "buffered"),
+    [(["add", "1", "2"], True), (["add", "1", "2"], False),
+     (["add", "--explain", "13", "7"], True), (["eval", "--bits", "4"], True),
+     (["info"], True), (["demo"], True), (["--version"], True),
+     (["train", "--help"], True)],
+    ids=str,
+)
+def test_output_into_a_closed_pipe_ends_quietly_with_141(
+    tmp_path: Path, argv: list[str], buffered: bool
+) -> None:
+    write = _closed_pipe()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "binsum", *argv], stdout=write,
+                              stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                              env=_env_buffered(buffered), timeout=300)
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (141, "")
+    assert list(tmp_path.iterdir()) == []
+
+
+@POSIX
+@pytest.mark.parametrize(
+    ("argv", "status", "out"),
+    [(["add", "1", "2"], 0, "3\n"), (["add", "x", "1"], 2, ""),
+     (["add", "--model", "missing.npz", "1", "2"], 1, ""),
+     (["train", "--iterations", "300", "--log-every", "0", "--out", "m.npz"], 0, None)],
+    ids=str,
+)
+def test_a_closed_stderr_changes_no_exit_status(
+    tmp_path: Path, argv: list[str], status: int, out: str | None
+) -> None:
+    write = _closed_pipe()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "binsum", *argv],
+                              stdout=subprocess.PIPE, stderr=write, text=True,
+                              cwd=tmp_path, env=_env_buffered(True), timeout=300)
+    finally:
+        os.close(write)
+    assert proc.returncode == status
+    if out is not None:
+        assert proc.stdout == out
+    else:
+        assert BinarySumRNN.load(tmp_path / "m.npz").iterations == 300
+
+
+# --------------------------------------------------------- Ctrl-C, anywhere
+def _script() -> str:
+    name = "binsum.exe" if os.name == "nt" else "binsum"
+    script = Path(sys.executable).parent / name
+    if not script.exists():
+        pytest.skip(f"no console script next to {sys.executable}")
+    return str(script)
+
+
+def _site(tmp_path: Path, code: str) -> dict[str, str]:
+    """_env() with ``code`` as the sitecustomize module: run by Python's own
+    start-up (site), just before the command's first line."""
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(code)
+    env = _env()
+    paths = [str(site), env.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
+    return env
+
+
+_SLOW_IMPORT = '''
+import os, sys, time
+
+class SlowImport:
+    """Announces one import on stdout, then sleeps in it (for a Ctrl-C)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == os.environ["BINSUM_TEST_SLOW_IMPORT"]:
+            sys.meta_path.remove(self)
+            sys.stdout.write(f"importing {name}\\n")
+            sys.stdout.flush()
+            time.sleep(120)
+        return None
+
+sys.meta_path.insert(0, SlowImport())
+'''
+
+
+@POSIX
+@pytest.mark.parametrize(
+    ("entry", "module"),
+    [("script", "numpy"), ("script", "binsum._model"), ("script", "tqdm"),
+     ("script", "binsum.cli"), ("-m", "tqdm"), ("-m", "binsum.cli")],
+)
+def test_interrupt_during_the_imports_is_one_line_and_130(
+    tmp_path: Path, entry: str, module: str
+) -> None:
+    """Ctrl-C while the command's modules are imported (numpy, binsum itself
+    for the console script; the command's own for ``python -m binsum``, whose
+    package runpy has imported by then)."""
+    env = _site(tmp_path, _SLOW_IMPORT)
+    env["BINSUM_TEST_SLOW_IMPORT"] = module
+    command = [_script()] if entry == "script" else [sys.executable, "-m", "binsum"]
+    with child([*command, "train", "--iterations", "100", "--out", "m.npz"],
+               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+               env=env) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == f"importing {module}\n"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err) == (130, "", "binsum: interrupted\n")
+    assert not (tmp_path / "m.npz").exists()
+
+
+_STARTED = '''
+import sys
+
+class Started:
+    """Says "started" when binsum's import begins (the command's start-up
+    from then on is binsum's; before it, Python's own)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "binsum":
+            sys.meta_path.remove(self)
+            sys.stdout.write("started\\n")
+            sys.stdout.flush()
+        return None
+
+sys.meta_path.insert(0, Started())
+'''
+
+
+@POSIX
+def test_interrupt_at_any_moment_of_start_up_is_one_line(tmp_path: Path) -> None:
+    """SIGINT at moments spread over the command's start-up, from its first
+    import of binsum (before it runs only Python's own start-up, where a
+    Ctrl-C is Python's to report) into the first moments of training: always
+    one line and 130, and the command never runs on."""
+    script = _script()
+    env = _site(tmp_path, _STARTED)
+    with child([script, "--version"], stdout=subprocess.PIPE, env=env) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "started\n"
+        begin = time.perf_counter()
+        proc.wait(timeout=300)
+        start_up = time.perf_counter() - begin
+    rng = random.Random(18)
+    moments = 12
+    for i in range(moments):
+        delay = 1.2 * start_up * (i + rng.random()) / moments
+        with child([script, "train", "--iterations", "1000000000", "--log-every",
+                    "0", "--out", "m.npz"], stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, cwd=tmp_path, env=env) as proc:
+            assert proc.stdout is not None
+            assert proc.stdout.readline() == "started\n"
+            time.sleep(delay)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        assert (proc.returncode, out) == (130, ""), (delay, err)
+        assert err in ("binsum: interrupted\n", "binsum train: interrupted\n"), delay
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_interrupt_while_reading_the_command_line_exits_130(
+    run_binsum: Binsum, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    try:
+        proc = run_binsum("info")
+    except KeyboardInterrupt:  # would end the whole test session
+        pytest.fail("KeyboardInterrupt escaped cli.main")
+    assert (proc.returncode, proc.stdout) == (130, "")
+    assert proc.stderr == "binsum: interrupted\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the pty module is POSIX only")
+def test_eval_with_threads_stops_at_once_on_sigint(tmp_path: Path) -> None:
+    """SIGINT while eval predicts on two threads (the shipped network: a
+    chunk takes milliseconds): one line, 130, at once."""
+    import pty
+    import select
+
+    args = [sys.executable, "-m", "binsum", "eval", "--bits", "62", "--sample",
+            "10000000", "--threads", "2"]
+    master, slave = pty.openpty()
+    shown = b""
+
+    def read(until: Callable[[bytes], bool], timeout: float) -> None:
+        nonlocal shown
+        deadline = time.monotonic() + timeout
+        while not until(shown) and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    return
+                if not chunk:
+                    return
+                shown += chunk
+
+    try:
+        with child(args, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+                   cwd=tmp_path, env=_env()) as proc:
+            os.close(slave)
+            # The bar has moved: the pairs are drawn and the first chunk is done.
+            read(lambda text: b"262k/10.0M" in text, 300)
+            assert b"262k/10.0M" in shown, shown
+            sent = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(timeout=60)
+            took = time.monotonic() - sent
+            read(lambda text: False, 5)
+    finally:
+        os.close(master)
+    text = shown.decode("utf-8", "replace")
+    assert code == 130, text
+    assert "Traceback" not in text
+    assert text.rstrip().endswith("binsum eval: interrupted"), text
+    assert took < 5, took  # generous: one chunk of pairs per thread is milliseconds
+
+
+# ------------------------------------------------------------ paths and digits
+FOLDER = "the path names a folder (it ends with a separator, . or ..), not a file"
+
+
+@pytest.mark.parametrize(
+    ("out", "reason"),
+    [("", "'': the path is empty"), ("m.npz/", f"m.npz/: {FOLDER}"),
+     (".", f".: {FOLDER}"),
+     ("x" * 256, "x" * 256 + ": the file name is 256 "
+      + ("UTF-16 code units" if os.name == "nt" else "bytes")
+      + " long, over the 255 a name may have here")],
+    ids=["empty", "trailing-slash", "dot", "256-long"],
+)
+def test_train_refuses_an_out_path_before_training(
+    run_binsum: Binsum, tmp_path: Path, out: str, reason: str
+) -> None:
+    BinarySumRNN(bits=3, seed=0).save(tmp_path / "m.npz")
+    before = (tmp_path / "m.npz").read_bytes()
+    proc = run_binsum("train", "--iterations", "50", "--out", out)
+    assert proc.stdout == ""  # refused before any training
+    line = assert_one_line_error(proc)
+    assert line == f"binsum train: error: cannot write --out {reason}"
+    assert (tmp_path / "m.npz").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="MAX_PATH on Windows")
+def test_train_saves_to_the_longest_name_allowed(
+    run_binsum: Binsum, tmp_path: Path
+) -> None:
+    out = "m" * 251 + ".npz"  # 255 bytes, NAME_MAX
+    proc = run_binsum("train", "--bits", "3", "--iterations", "50", "--log-every", "0",
+                      "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert f"saved {out}" in proc.stdout
+    assert BinarySumRNN.load(tmp_path / out).iterations == 50
+    assert [p.name for p in tmp_path.iterdir()] == [out]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    "text",
+    # Arabic-Indic, fullwidth and N'Ko digits; Unicode spaces that int() strips.
+    ["\u0661\u0662\u0663", "\u0660\u0660\u0667", "\u0663" * 5000, "\uff11\uff12",
+     "1\u0662", "\u07c1", "0x\u0661\u0662", "\u20071", "1\u00a0"],
+    ids=["arabic-indic", "leading-zeros", "5000-digits", "fullwidth", "mixed",
+         "nko", "hex", "figure-space", "no-break-space"],
+)
+def test_operands_must_be_ascii_at_every_length(run_binsum: Binsum, text: str) -> None:
+    proc = run_binsum("add", text, "1")
+    assert proc.returncode == 2 and proc.stdout == ""
+    shown = text if len(text) <= 60 else f"{text[:60]}... ({len(text)} chars)"
+    assert assert_one_line_error(proc) == (
+        f"binsum add: error: argument A: not a number: {shown!r} (only ASCII "
+        "digits are read) (see binsum add --help)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "noun"),
+    [(["train", "--iterations", "\u0661\u0660"], "an integer"),
+     (["train", "--learning-rate", "\u0660.\u0665"], "a number"),
+     (["eval", "--sample", "\u0661\u0660\u0660"], "an integer")],
+    ids=str,
+)
+def test_options_must_be_ascii(run_binsum: Binsum, argv: list[str], noun: str) -> None:
+    proc = run_binsum(*argv)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert f": not {noun}: {argv[-1]!r} (only ASCII digits are read)" in (
+        assert_one_line_error(proc)
+    )
+
+
+def test_help_states_the_rules(run_binsum: Binsum) -> None:
+    for argv in (["--help"], ["add", "--help"]):
+        text = " ".join(run_binsum(*argv).stdout.split())
+        assert "Numbers are written in ASCII digits" in text
+    text = " ".join(run_binsum("--help").stdout.split())
+    assert ("130 interrupted (Ctrl-C), 141 when the reader of the output went "
+            "away") in text
+    text = " ".join(run_binsum("train", "--help").stdout.split())
+    assert "--out and --plot are checked before training starts" in text

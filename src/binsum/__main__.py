@@ -1,5 +1,5 @@
 """``python -m binsum`` runs the ``binsum`` command."""
 
-from binsum.cli import main
+from _binsum_command import main
 
 raise SystemExit(main())

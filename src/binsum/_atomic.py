@@ -3,7 +3,10 @@
 ``check_target`` is what may be replaced: a symlink is followed to the file it
 names, and only a regular file (or nothing yet) is replaced, never a
 directory, FIFO, device or socket (``os.replace`` would swap any of them for a
-plain file: as root, ``/dev/null`` itself). The CLI runs it before training,
+plain file: as root, ``/dev/null`` itself). A path is refused, too, when
+it names no file (empty, or ending in a separator, ``.`` or ``..``) or is too
+long for the system (a name over NAME_MAX, a path over PATH_MAX), so every
+path saved to loads back as given. The CLI runs it before training,
 ``atomic_write`` again before writing, so the two behave the same.
 """
 
@@ -32,17 +35,92 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
+# The temporary file: ".NAME.TOKEN.tmp", or ".TOKEN.tmp" where that is too long.
+_TOKEN_BYTES = 6  # 12 hex digits
+_SHORT_TEMP = len(f".{'0' * 2 * _TOKEN_BYTES}.tmp")
+
+
+def _size(name: str) -> int:
+    """A name's length as the system limits it: bytes on POSIX, UTF-16 code
+    units on Windows."""
+    if os.name == "nt":
+        return len(name.encode("utf-16-le", "surrogatepass")) // 2
+    return len(os.fsencode(name))
+
+
+def _limit(folder: str, key: str, default: int | None) -> int | None:
+    """os.pathconf(folder, key): the folder's file system decides (None: no
+    limit known)."""
+    try:
+        value = os.pathconf(folder, key)
+    except (AttributeError, OSError, ValueError):  # Windows has no pathconf
+        return default
+    return value if value > 0 else None
+
+
+def _temp_name(folder: str, base: str) -> str:
+    """A fresh hidden name next to ``base`` that fits the system's limits:
+    the target's name in it when that fits, a short random one otherwise."""
+    token = secrets.token_hex(_TOKEN_BYTES)
+    long = f".{base}.{token}.tmp"
+    name_max = _limit(folder, "PC_NAME_MAX", 255)
+    path_max = _limit(folder, "PC_PATH_MAX", None)
+    fits = name_max is None or _size(long) <= name_max
+    if fits and path_max is not None:
+        fits = _size(os.path.join(folder, long)) < path_max
+    return long if fits else f".{token}.tmp"
+
+
+def _check_name(name: str) -> None:
+    """Refuse a path that names no file."""
+    if not name:
+        raise FileNotFoundError(errno.ENOENT, "the path is empty", name)
+    if os.path.basename(name) in ("", ".", ".."):
+        raise IsADirectoryError(
+            errno.EISDIR,
+            "the path names a folder (it ends with a separator, . or ..), not a file",
+            name,
+        )
+
+
+def _check_length(name: str, real: str) -> None:
+    """Refuse a path (``real``, symlinks followed) too long to be written."""
+    folder, base = os.path.split(real)
+    unit = "UTF-16 code units" if os.name == "nt" else "bytes"
+    name_max = _limit(folder, "PC_NAME_MAX", 255)
+    if name_max is not None and _size(base) > name_max:
+        raise OSError(
+            errno.ENAMETOOLONG,
+            f"the file name is {_size(base)} {unit} long, over the {name_max} "
+            "a name may have here",
+            name,
+        )
+    path_max = _limit(folder, "PC_PATH_MAX", None)
+    # The longest path written: the target, or its folder and a short temp name.
+    longest = max(_size(real), _size(folder) + 1 + _SHORT_TEMP)
+    if path_max is not None and longest >= path_max:
+        raise OSError(
+            errno.ENAMETOOLONG,
+            f"the full path is {_size(real)} {unit} long, too long for the "
+            f"{path_max - 1} a path may have here",
+            name,
+        )
+
+
 def check_target(path: str | os.PathLike[str]) -> tuple[str, os.stat_result | None]:
     """Where a write to ``path`` goes: (real path, its stat or None if new).
 
     Symlinks (a chain of them too) are followed, so the file they point to is
     replaced and the links stay links; a dangling link gets its target created
     (as ``open(path, "w")`` would). Raises an OSError naming ``path`` when the
+    path names no file or is too long (see the module's docstring), the
     target exists but is not a regular file, or its folder is missing or not
     writable.
     """
     name = os.fspath(path)
+    _check_name(name)
     real = os.path.realpath(name)
+    _check_length(name, real)
     try:
         st: os.stat_result | None = os.stat(real)
     except FileNotFoundError:
@@ -88,9 +166,7 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     tmp = ""
     try:
         while True:
-            tmp = os.path.join(
-                folder, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp"
-            )
+            tmp = os.path.join(folder, _temp_name(folder, os.path.basename(target)))
             try:
                 fd = os.open(tmp, flags, create_mode)
                 break

@@ -602,6 +602,11 @@ class BinarySumRNN:
         OSError
             If the file cannot be written, or the target exists and is not a
             regular file (a directory, FIFO, device, socket; left untouched).
+            Refused before anything is written, too: a path that names no
+            file (empty, or ending in a separator, ``.`` or ``..``) and one
+            too long for the system (a name over NAME_MAX, 255 bytes on
+            most systems, or a path over PATH_MAX), so every path saved to
+            loads back as given.
         """
         _check_path(path)
         if not isinstance(history, bool | np.bool_):

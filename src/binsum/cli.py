@@ -5,12 +5,15 @@ alone runs ``demo`` (train the default network in memory with the lecture's
 log, then add two 67-bit numbers with it). Every failure prints one line on
 stderr and exits non-zero: 2 for a bad command line, 1 for anything else,
 130 when interrupted. ``BINSUM_DEBUG=1`` shows the traceback of an
-unexpected error instead.
+unexpected error instead. When the reader of stdout goes away (``binsum
+train | head``), the command ends quietly with 141, as one killed by SIGPIPE
+does; ``train`` first finishes and saves its model (see _Output).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import platform
@@ -19,7 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn, TextIO, cast
 
 import numpy as np
 
@@ -38,6 +41,12 @@ PLOT_CHECKPOINTS = 20  # accuracy points drawn on the loss plot
 PLOT_SAMPLE = 2000  # pairs per accuracy checkpoint: cheap, ±1 % is plenty
 LOSS_WINDOW = 1000  # the bar's loss: the mean of the last this many iterations
 EVAL_CHUNK = 1 << 18  # pairs per step of eval's progress bar
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_OUTPUT_GONE = 141  # 128 + SIGPIPE: what a shell shows for `yes | head`
+NUMBERS = (
+    "Numbers are written in ASCII digits (0-9, and a-f after 0x): other "
+    "scripts' digits are refused; '_' may group digits (1_000)."
+)
 
 
 class CommandError(Exception):
@@ -50,6 +59,85 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # --help into a closed pipe ends like the commands' own output.
+        if message:
+            stream = sys.stdout if file is None else file
+            out = _Output(stream, ends_command=stream is not sys.stderr)
+            out.write(message)
+            out.flush()  # argparse exits next: a failing flush is found here
+
+
+class _Gone(Exception):
+    """The reader of stdout went away, and the command has nothing else to do."""
+
+
+class _Output:
+    """stdout or stderr of the command, for a reader that may go away.
+
+    A write to a closed pipe (``binsum train | head -2``) raises
+    BrokenPipeError. The stream's descriptor is then pointed at os.devnull, so
+    what is still buffered, and Python's flush at exit, go nowhere instead of
+    failing again (or turning the exit status into 120), and later writes are
+    dropped. Losing stdout ends the command quietly (_Gone, exit status 141)
+    unless ``ends_command`` is False: train finishes and saves its model, the
+    file being what it makes. Losing stderr ends nothing.
+    """
+
+    def __init__(self, stream: TextIO | IO[str], *, ends_command: bool) -> None:
+        self.stream = stream
+        self.ends_command = ends_command
+        self.gone = False
+
+    @property
+    def text(self) -> TextIO:
+        """This object as the text stream it stands for (fit's file, the bar's)."""
+        return cast(TextIO, self)
+
+    @property
+    def encoding(self) -> str | None:
+        return getattr(self.stream, "encoding", None)
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                self.stream.write(text)
+            except OSError as exc:
+                self._lost(exc)
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except OSError as exc:
+                self._lost(exc)
+
+    def isatty(self) -> bool:
+        try:
+            return not self.gone and self.stream.isatty()
+        except (AttributeError, ValueError):  # replaced or closed stream
+            return False
+
+    def _lost(self, exc: OSError) -> None:
+        # Windows reports a closed pipe as EINVAL.
+        closed = isinstance(exc, BrokenPipeError) or (
+            os.name == "nt" and exc.errno == errno.EINVAL
+        )
+        if not closed:
+            raise exc
+        self.gone = True
+        try:
+            fd = self.stream.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+        except (AttributeError, OSError, ValueError):  # no descriptor (a test's)
+            pass
+        else:
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        if self.ends_command:
+            raise _Gone from None
+
 
 # ------------------------------------------------------------- value parsers
 def _typed(
@@ -59,10 +147,14 @@ def _typed(
     (so the range reads the same here as in a ValueError)."""
 
     def parse(text: str) -> Any:
+        kind = noun or ("an integer" if isinstance(check, Integer) else "a number")
+        if not text.isascii():  # int() and float() read every script's digits
+            raise argparse.ArgumentTypeError(
+                f"not {kind}: {_clip(text)!r} (only ASCII digits are read)"
+            )
         try:
             value = _integer(text) if isinstance(check, Integer) else float(text)
         except ValueError:
-            kind = noun or ("an integer" if isinstance(check, Integer) else "a number")
             raise argparse.ArgumentTypeError(
                 f"not {kind}: {_clip(text)!r}{hint}"
             ) from None
@@ -81,8 +173,9 @@ _DECIMAL = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*")
 
 
 def _integer(text: str) -> int:
-    """int(text) for decimal text of any length, in base 0 otherwise (0x...),
-    without lifting Python's process-wide digit limit (binsum._decimal)."""
+    """int(text) for ASCII decimal text of any length, in base 0 otherwise
+    (0x...), without lifting Python's process-wide digit limit
+    (binsum._decimal)."""
     cleaned = text.strip()
     if _DECIMAL.fullmatch(cleaned):  # also "007", which int(x, 0) refuses
         digits = cleaned.lstrip("+-").replace("_", "")
@@ -112,7 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="A recurrent neural network that adds binary numbers, bit by "
         "bit (the RNN lecture's exercise). Without a subcommand, runs 'demo'.",
-        epilog="Run 'binsum COMMAND --help' for the options of each command.",
+        epilog="Run 'binsum COMMAND --help' for the options of each command. "
+        f"{NUMBERS} Exit status: 0 done, 1 failed, 2 bad command line, "
+        f"{EXIT_INTERRUPTED} interrupted (Ctrl-C), {EXIT_OUTPUT_GONE} when the "
+        "reader of the output went away (binsum ... | head): train still "
+        "finishes and saves its model first.",
     )
     parser.add_argument(
         "--version", action="version", version=f"{PROG} {binsum.__version__}"
@@ -123,7 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train a network, print its accuracy and save it",
         description="Train the network with the lecture's log (and a progress bar "
-        "on a terminal), print its exact-sum accuracy and save it atomically.",
+        "on a terminal), print its exact-sum accuracy and save it atomically. "
+        "--out and --plot are checked before training starts. If the reader of "
+        "the log goes away (binsum train | head), training goes on silently, "
+        f"the model is saved, and the exit status is {EXIT_OUTPUT_GONE}.",
     )
     _add_training_flags(train)
     train.add_argument(
@@ -154,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="add two numbers with the network",
         description="Print the sum of A and B computed by the network, bit by bit. "
         "A and B are non-negative integers of any size, in decimal, 0b..., 0o... "
-        "or 0x... notation.",
+        f"or 0x... notation. {NUMBERS}",
     )
     add.add_argument("a", metavar="A", type=operand, help="first operand")
     add.add_argument("b", metavar="B", type=operand, help="second operand")
@@ -258,9 +358,18 @@ def _load(path: str | None, flag: str = "--model") -> BinarySumRNN:
     try:
         return BinarySumRNN.load(path)
     except ModelFileError as exc:
-        raise CommandError(f"cannot load {flag} {path}: {exc}") from None
+        raise CommandError(f"cannot load {flag} {_shown(path)}: {exc}") from None
     except OSError as exc:
-        raise CommandError(f"cannot read {flag} {path}: {_os_reason(exc)}") from None
+        raise CommandError(
+            f"cannot read {flag} {_shown(path)}: {_os_reason(exc)}"
+        ) from None
+
+
+def _shown(path: str) -> str:
+    """A path for a message: quoted if it could not be read plainly (empty,
+    spaces at an end, control characters)."""
+    plain = path and path == path.strip() and path.isprintable()
+    return path if plain else repr(path)
 
 
 def _os_reason(exc: OSError) -> str:
@@ -273,7 +382,9 @@ def _check_writable(path: str, flag: str) -> None:
     try:
         check_target(path)
     except OSError as exc:
-        raise CommandError(f"cannot write {flag} {path}: {_os_reason(exc)}") from None
+        raise CommandError(
+            f"cannot write {flag} {_shown(path)}: {_os_reason(exc)}"
+        ) from None
 
 
 def _score_text(
@@ -285,7 +396,7 @@ def _score_text(
 
 
 def _train(
-    model: BinarySumRNN, iterations: int, log_every: int, plot: bool
+    model: BinarySumRNN, iterations: int, log_every: int, plot: bool, out: _Output
 ) -> list[tuple[int, float]]:
     """Fit with the log, the bar and (for the plot) accuracy at checkpoints.
 
@@ -309,7 +420,7 @@ def _train(
 
     if plot:
         checkpoints.append((start, accuracy()))
-    with Progress(iterations, follow=follow) as progress:
+    with Progress(iterations, out.text, follow=follow) as progress:
 
         def on_block(m: BinarySumRNN, done: int, loss: float) -> None:
             progress.update_to(done, loss)
@@ -349,37 +460,38 @@ def _training_model(args: argparse.Namespace) -> BinarySumRNN:
 
 
 # --------------------------------------------------------------- commands
-def _cmd_train(args: argparse.Namespace) -> None:
+def _cmd_train(args: argparse.Namespace, out: _Output, err: _Output) -> None:
+    out.ends_command = False  # no one reads the log: still train and save
+    # Everything that can be known to fail is checked before training.
     _check_writable(args.out, "--out")
     plot = args.plot is not None
     if plot:
         _check_writable(args.plot, "--plot")
+        if not _plot.available():
+            raise CommandError(
+                f"--plot needs matplotlib: install it with {_plot.INSTALL_HINT} "
+                "(nothing was trained)"
+            )
     model = _training_model(args)
     start = time.perf_counter()
-    checkpoints = _train(
-        model, args.iterations, args.log_every, plot and _plot.available()
-    )
+    checkpoints = _train(model, args.iterations, args.log_every, plot, out)
     elapsed = time.perf_counter() - start
     replacing = os.path.lexists(args.out)
     try:
         model.save(args.out, history=args.history)
     except OSError as exc:
         reason = _os_reason(exc)
-        raise CommandError(f"cannot write --out {args.out}: {reason}") from None
+        raise CommandError(f"cannot write --out {_shown(args.out)}: {reason}") from None
     resumed = "" if args.resume is None else f" more ({model.iterations:,} in all)"
     print(
         f"trained {args.iterations:,} iterations{resumed} in {elapsed:.3f} s "
         f"({model.backend} backend), saved {args.out}"
-        + (" (replaced the existing file)" if replacing else "")
+        + (" (replaced the existing file)" if replacing else ""),
+        file=out.text,
     )
-    print(_score_text(model, None, None))
+    print(_score_text(model, None, None), file=out.text)
     if not plot:
         return
-    if not _plot.available():
-        raise CommandError(
-            f"--plot needs matplotlib: install it with {_plot.INSTALL_HINT} (the "
-            f"model was saved to {args.out}; no plot was drawn)"
-        )
     checkpoints.append((model.iterations, model.score()))
     title = (
         f"binsum train: {model.hidden_size} hidden units, {model.bits} bits, "
@@ -398,33 +510,33 @@ def _cmd_train(args: argparse.Namespace) -> None:
         )  # fmt: skip
     except OSError as exc:
         raise CommandError(
-            f"cannot write --plot {args.plot}: {_os_reason(exc)}"
+            f"cannot write --plot {_shown(args.plot)}: {_os_reason(exc)}"
         ) from None
-    print(f"wrote {args.plot}")
+    print(f"wrote {args.plot}", file=out.text)
 
 
-def _cmd_add(args: argparse.Namespace) -> None:
+def _cmd_add(args: argparse.Namespace, out: _Output, err: _Output) -> None:
     model = _load(args.model)
     a, b = args.a, args.b
     reading = _report.Reading(a, b, model.logits(a, b))
     if args.explain:
-        print("\n".join(_report.column_addition(reading)))
+        print("\n".join(_report.column_addition(reading)), file=out.text)
     else:
-        print(_decimal.to_text(reading.total))
+        print(_decimal.to_text(reading.total), file=out.text)
     if reading.total != a + b:
         print(
             f"{PROG} add: note: the network is wrong, a + b = "
             f"{_decimal.to_text(a + b)}",
-            file=sys.stderr,
+            file=err.text,
         )
 
 
-def _cmd_eval(args: argparse.Namespace) -> None:
+def _cmd_eval(args: argparse.Namespace, out: _Output, err: _Output) -> None:
     model = _load(args.model)
     pairs = ScorePairs.choose(
         model.bits if args.bits is None else args.bits, args.sample, args.seed
     )
-    with Progress(pairs.count, desc="evaluating", unit="pairs") as progress:
+    with Progress(pairs.count, out.text, desc="evaluating", unit="pairs") as progress:
         done = 0
 
         def advance(n: int) -> None:
@@ -436,10 +548,12 @@ def _cmd_eval(args: argparse.Namespace) -> None:
             return model.predict(a, b, threads=args.threads)
 
         correct = pairs.count_exact(predict, advance, EVAL_CHUNK)
-    print(f"exact sums: {correct / pairs.count:.2%} of {pairs.describe()}")
+    print(
+        f"exact sums: {correct / pairs.count:.2%} of {pairs.describe()}", file=out.text
+    )
 
 
-def _cmd_info(args: argparse.Namespace) -> None:
+def _cmd_info(args: argparse.Namespace, out: _Output, err: _Output) -> None:
     if binsum.has_extension:
         how = f"compiled extension {_backend.COMPILED_MODULE}"
     elif _backend.NO_EXTENSIONS:
@@ -447,21 +561,20 @@ def _cmd_info(args: argparse.Namespace) -> None:
     else:
         how = "pure-Python twin, the compiled extension is not built"
     c = _pretrained.CONFIG
-    print(f"binsum {binsum.__version__}")
-    print(f"backend: {binsum.backend} ({how})")
-    print(
-        f"python: {platform.python_version()} ({platform.python_implementation()}) "
-        f"on {sys.platform} {platform.machine()}"
-    )
-    print(f"numpy: {np.__version__}")
-    print(f"tqdm: {_version('tqdm') or 'not installed'}")
     mpl = _version("matplotlib")
-    print(f"matplotlib: {mpl or 'not installed, ' + _plot.INSTALL_HINT} (for --plot)")
-    print(
+    lines = [
+        f"binsum {binsum.__version__}",
+        f"backend: {binsum.backend} ({how})",
+        f"python: {platform.python_version()} ({platform.python_implementation()}) "
+        f"on {sys.platform} {platform.machine()}",
+        f"numpy: {np.__version__}",
+        f"tqdm: {_version('tqdm') or 'not installed'}",
+        f"matplotlib: {mpl or 'not installed, ' + _plot.INSTALL_HINT} (for --plot)",
         f"pretrained network: {c.hidden_size} hidden units, {c.bits} bits, "
         f"seed {c.seed}, {_pretrained.ITERATIONS:,} iterations (what "
-        "'binsum train' makes with its defaults; BinarySumRNN.pretrained())"
-    )
+        "'binsum train' makes with its defaults; BinarySumRNN.pretrained())",
+    ]
+    print("\n".join(lines), file=out.text)
 
 
 def _version(dist: str) -> str | None:
@@ -471,55 +584,53 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _cmd_demo(args: argparse.Namespace) -> None:
+def _cmd_demo(args: argparse.Namespace, out: _Output, err: _Output) -> None:
     c = _pretrained.CONFIG
     model = BinarySumRNN(c.hidden_size, c.bits, c.learning_rate, c.clip, c.seed)
     iterations = _pretrained.ITERATIONS
     start = time.perf_counter()
-    _train(model, iterations, 1000, plot=False)
+    _train(model, iterations, 1000, False, out)
     elapsed = time.perf_counter() - start
-    print(
-        f"trained {iterations:,} iterations in {elapsed:.3f} s "
-        f"({model.backend} backend)"
-    )
-    print(_score_text(model, None, None))
     a, b = DEMO_OPERANDS
-    print(_report.sum_line(a, b, model.add(a, b)))
-    print(
-        "next: binsum train --out model.npz; binsum add [--explain] A B; binsum --help"
-    )
+    lines = [
+        f"trained {iterations:,} iterations in {elapsed:.3f} s "
+        f"({model.backend} backend)",
+        _score_text(model, None, None),
+        _report.sum_line(a, b, model.add(a, b)),
+        "next: binsum train --out model.npz; binsum add [--explain] A B; binsum --help",
+    ]
+    print("\n".join(lines), file=out.text)
 
 
 # ------------------------------------------------------------------- main
+Command = Callable[[argparse.Namespace, _Output, _Output], None]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (never raises).
 
     Changes no process-wide setting (main may run inside another program):
     long decimal operands are converted by binsum._decimal, not by lifting
-    Python's int/str digit limit.
+    Python's int/str digit limit. Only a closed stdout or stderr is pointed at
+    os.devnull (see _Output).
     """
-    return _main(argv)
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    out = _Output(sys.stdout, ends_command=True)
+    err = _Output(sys.stderr, ends_command=False)
+    where = PROG
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, or a usage error
-        return exc.code if isinstance(exc.code, int) else 2
-    run: Callable[[argparse.Namespace], None] = getattr(args, "run", _cmd_demo)
-    where = f"{PROG} {args.command or 'demo'}"
-    try:
-        run(args)
-        sys.stdout.flush()
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help, --version, or a usage error
+            return exc.code if isinstance(exc.code, int) else 2
+        where = f"{PROG} {args.command or 'demo'}"
+        run: Command = getattr(args, "run", _cmd_demo)
+        run(args, out, err)
+        out.flush()
     except KeyboardInterrupt:
-        print(f"{where}: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader went away (e.g. `binsum train | head`): stop quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        err.write(f"{where}: interrupted\n")
+        return EXIT_INTERRUPTED
+    except _Gone:
+        return EXIT_OUTPUT_GONE
     except (
         CommandError,
         ModelFileError,
@@ -529,18 +640,17 @@ def _main(argv: Sequence[str] | None) -> int:
         FloatingPointError,
         ImportError,
     ) as exc:
-        print(f"{where}: error: {_one_line(exc)}", file=sys.stderr)
+        err.write(f"{where}: error: {_one_line(exc)}\n")
         return 1
     except Exception as exc:
         if os.environ.get("BINSUM_DEBUG"):
             raise
-        print(
+        err.write(
             f"{where}: internal error: {type(exc).__name__}: {_one_line(exc)} "
-            "(BINSUM_DEBUG=1 shows the traceback)",
-            file=sys.stderr,
+            "(BINSUM_DEBUG=1 shows the traceback)\n"
         )
         return 1
-    return 0
+    return EXIT_OUTPUT_GONE if out.gone else 0
 
 
 def _one_line(exc: BaseException) -> str:
