@@ -428,14 +428,18 @@ cdef double* _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
     cdef double* cur
     cdef i64* pmask = small_mask
     cdef i64* cmask
+    # States a step: GROUP, fewer where GROUP of them would run past
+    # 4 * SIGNAL_WORK multiply-adds between two checks (H > 1448).
+    cdef Py_ssize_t group = max(1, min(<Py_ssize_t>GROUP,
+                                       4 * SIGNAL_WORK // (size * size)))
     for d in range(1, depth + 1):
         cur = big if (depth - d) % 2 == 0 else small
         cmask = big_mask if (depth - d) % 2 == 0 else small_mask
         low = (<Py_ssize_t>1 << (d - 1)) - 1
-        # the states of a level are independent: GROUP at a time
+        # the states of a level are independent: group at a time
         e0 = 0
         while e0 < (<Py_ssize_t>1 << (2 * d)):
-            m = min(GROUP, (<Py_ssize_t>1 << (2 * d)) - e0)
+            m = min(group, (<Py_ssize_t>1 << (2 * d)) - e0)
             if _tick(tk, m * size * size):
                 return NULL
             for p in range(m):
