@@ -109,6 +109,18 @@ def test_concurrent_predicts_hold_one_prefix_table(backend: str) -> None:
     assert peak < table + 64 * per_thread + 2**20  # 1 MiB for the rest
 
 
+def test_a_bad_operand_in_a_later_chunk_raises_on_threads_too(
+    model: BinarySumRNN, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker's error stops the other workers and reaches the caller.
+    monkeypatch.setattr(_model, "PREDICT_CHUNK", 10)
+    a = np.arange(95)
+    a[83] = -1
+    for threads in (1, 4):
+        with pytest.raises(ValueError, match=r"^a must be in 0\.\.2\*\*62-1, got -1$"):
+            model.predict(a, 1, threads=threads)
+
+
 @pytest.mark.parametrize(
     ("threads", "error"), [(0, ValueError), (1.5, TypeError), (True, TypeError)]
 )
