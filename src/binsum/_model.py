@@ -141,8 +141,8 @@ def _in_threads(
             raise
 
     with ThreadPoolExecutor(threads) as pool:
-        futures = [pool.submit(worker, k) for k in range(threads)]
-        try:
+        try:  # from the first submit: starting a thread waits (Ctrl-C lands)
+            futures = [pool.submit(worker, k) for k in range(threads)]
             # Timed: a lock wait is not interrupted by Ctrl-C everywhere.
             while wait(futures, timeout=_WAKE).not_done:
                 pass
