@@ -2,6 +2,7 @@
 
 Weights, loss history and random state then all describe the same iteration,
 so fitting the remaining iterations gives exactly the uninterrupted result.
+predict stops as promptly on any number of threads.
 """
 
 from __future__ import annotations
@@ -143,3 +144,44 @@ def test_sigint_to_a_long_fit_resumes_exactly(
     resumed = BinarySumRNN.load(path, backend=backend)
     assert resumed.iterations == total
     assert_same_state(resumed, make_model(seed=5).fit(total), tmp_path)
+
+
+_PREDICT_CHILD = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from binsum import BinarySumRNN
+    hidden, threads = map(int, sys.argv[1:])
+    model = BinarySumRNN(hidden_size=hidden, bits=62, seed=0)
+    a = np.full(2 * 65536 + 1, 2**62 - 1)  # every pair runs 63 steps
+    print("predicting", flush=True)
+    try:
+        model.predict(a, a, threads=threads)
+        print("finished", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("threads", [2, 8])
+def test_sigint_stops_a_threaded_predict_at_once(threads: int) -> None:
+    """SIGINT while predict's worker threads run (hidden 512 at 62 bits:
+    its 131,073 pairs take hours): KeyboardInterrupt, and the process is
+    done, well within 2 s, without waiting for the workers' batches."""
+    with child(
+        [sys.executable, "-c", _PREDICT_CHILD, "512", str(threads)],
+        stdout=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "predicting\n"
+        time.sleep(1.5)  # past the prefix table (~0.3 s): the workers run
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            pytest.fail("predict still ran 20 s after SIGINT")
+        took = time.monotonic() - sent
+    assert (out, proc.returncode) == ("interrupted\n", 0)
+    assert took < 2.0, f"{took:.2f} s from SIGINT to exit"

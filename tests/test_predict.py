@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import tracemalloc
 from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
 
-from binsum import BinarySumRNN, _backend
+from binsum import BinarySumRNN, _backend, _model
 
 
 @pytest.fixture
@@ -71,6 +74,53 @@ def test_extra_memory_does_not_grow_with_the_batch(backend: str) -> None:
     assert small < 8_000_000
 
 
+def test_concurrent_predicts_hold_one_prefix_table(backend: str) -> None:
+    """64 threads predicting at once on the shipped network (hidden 16) hold
+    its table of first steps once, not once each: beyond their outputs and
+    operand chunks, the peak is one table (8 steps, 8.5 MiB)."""
+    if backend != "cython":
+        pytest.skip("64 batches deep enough for the largest table are slow on the twin")
+    model = BinarySumRNN.pretrained(backend=backend)
+    n = 2 * 4**8  # the smallest batch that builds the 8-step table
+    assert model._kernel.prefix_depth(16, n) == 8
+    table = 4**8 * (16 + 1) * 8  # states (4**8, 16) and masks, float64/int64
+    chunk = min(n, _model.PREDICT_CHUNK)
+    per_thread = n * 8 + 2 * chunk * 8  # its output, its two operand chunks
+    rng = np.random.default_rng(8)
+    a, b = rng.integers(0, 2**8, (2, n))
+    start = threading.Barrier(64)
+    sums: list[np.ndarray] = []
+
+    def worker() -> None:
+        start.wait()
+        sums.append(model.predict(a, b))
+
+    threads = [threading.Thread(target=worker) for _ in range(64)]
+    tracemalloc.start()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(sums) == 64 and all(np.array_equal(s, a + b) for s in sums)
+    assert peak < table + 64 * per_thread + 2**20  # 1 MiB for the rest
+
+
+def test_a_bad_operand_in_a_later_chunk_raises_on_threads_too(
+    model: BinarySumRNN, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker's error stops the other workers and reaches the caller.
+    monkeypatch.setattr(_model, "PREDICT_CHUNK", 10)
+    a = np.arange(95)
+    a[83] = -1
+    for threads in (1, 4):
+        with pytest.raises(ValueError, match=r"^a must be in 0\.\.2\*\*62-1, got -1$"):
+            model.predict(a, 1, threads=threads)
+
+
 @pytest.mark.parametrize(
     ("threads", "error"), [(0, ValueError), (1.5, TypeError), (True, TypeError)]
 )
@@ -102,6 +152,76 @@ def test_every_batch_size_gives_the_sums_of_its_pairs_on_their_own(
     twin = BinarySumRNN(hidden_size=5, seed=3, backend="python")
     twin.fit(300)
     for i in some:
-        alone = model.predict(a[i : i + 1], b[i : i + 1])  # no table, no group
+        alone = model.predict(a[i : i + 1], b[i : i + 1])  # no group
         assert np.array_equal(got[i : i + 1], alone)
         assert np.array_equal(alone, twin.predict(a[i : i + 1], b[i : i + 1]))
+
+
+def _recording(model: BinarySumRNN) -> tuple[list[int], list[int]]:
+    """Wrap the model's kernel: the pairs of each predict call, the depth
+    of each prefix table built."""
+    real = model._kernel
+    calls: list[int] = []
+    tables: list[int] = []
+
+    def predict(wi: Any, wh: Any, wo: Any, a: Any, *rest: Any) -> None:
+        calls.append(len(a))
+        real.predict(wi, wh, wo, a, *rest)
+
+    def prefix_table(wi: Any, wh: Any, wo: Any, states: Any, masks: Any) -> None:
+        tables.append(len(masks).bit_length() // 2)  # 4**D masks: D
+        real.prefix_table(wi, wh, wo, states, masks)
+
+    model._kernel = SimpleNamespace(  # type: ignore[assignment]
+        predict=predict, prefix_depth=real.prefix_depth, prefix_table=prefix_table
+    )
+    return calls, tables
+
+
+@pytest.mark.parametrize(
+    ("hidden", "width"), [(1, 62), (16, 8), (256, 62), (1024, 62)]
+)
+def test_kernel_calls_are_sized_by_work(hidden: int, width: int) -> None:
+    """Each kernel call of predict does about 2**24 multiply-adds (at least
+    one pair, at most PREDICT_CHUNK), whatever the network's size and the
+    operands' width, so that work spreads over threads as evenly at every
+    size."""
+    work = 1 << 24
+    model = BinarySumRNN(hidden_size=hidden, seed=1)
+    calls, _ = _recording(model)
+    n = 2 * _model.PREDICT_CHUNK + 1 if hidden <= 16 else 9
+    a = np.full(n, 2**width - 1)
+    model.predict(a, 1)
+    depth = model._kernel.prefix_depth(hidden, n)
+    steps = width + 1  # 2**width - 1 + 1 carries into one more bit
+    per_pair = (steps - depth) * hidden * (hidden + 4)
+    size = max(1, min(_model.PREDICT_CHUNK, work // per_pair))
+    assert calls == [size] * (n // size) + ([n % size] if n % size else [])
+    assert size == 1 or size * per_pair <= work
+
+
+def test_calls_on_the_same_weights_share_one_prefix_table(backend: str) -> None:
+    """predict builds the prefix table of a state's weights once: later calls
+    that need no deeper one reuse it (a small call builds none deeper than
+    it is worth), and new weights get a new table."""
+    model = BinarySumRNN.pretrained(backend=backend)
+    _, tables = _recording(model)
+    rng = np.random.default_rng(13)
+    a, b = rng.integers(0, 2**8, (2, 200))
+    small = model.predict(a[:3], b[:3])
+    assert tables == [0]  # 3 pairs: no first steps worth sharing
+    first = model.predict(a, b)
+    assert tables == [0, 3]  # 200 pairs: 3 steps (4**3 states)
+    for _ in range(3):
+        assert np.array_equal(model.predict(a, b), first)
+        assert np.array_equal(model.predict(a[:3], b[:3]), small)
+    assert tables == [0, 3]  # the deeper table serves the small calls too
+    assert np.array_equal(first, a + b)
+    wo = -model.weights["wo"]
+    model.set_weights(wo=wo)  # a new state: its own table
+    flipped = model.predict(a, b)
+    assert tables == [0, 3, 3]
+    other = BinarySumRNN.pretrained(backend=backend)
+    other.set_weights(wo=wo)
+    assert np.array_equal(flipped, other.predict(a, b))
+    assert not np.array_equal(flipped, first)

@@ -172,6 +172,21 @@ def test_a_prefix_table_of_the_wrong_shape_is_refused(
             kernel.predict(wi, wh, wo, a, a, np.empty(20, np.int64), states)
 
 
+def test_a_set_stop_flag_ends_predict_early(build: ModuleType) -> None:
+    # The flag another thread sets to stop a worker: the call returns at its
+    # next check (after at most a few million multiply-adds), leaving the
+    # rest of out as it was.
+    wi, wh, wo = _weights(12, 64)
+    a = np.full(4000, 2**62 - 1)  # 63 steps each: 1e9 multiply-adds in all
+    no_table = np.zeros((1, 64)), np.zeros(1, dtype=np.int64)
+    for kernel in (build, _pycore):
+        out = np.full(4000, -1, dtype=np.int64)
+        kernel.predict(wi, wh, wo, a, a, out, *no_table, np.ones(1, np.uint8))
+        assert np.count_nonzero(out == -1) > 3900
+        with pytest.raises(ValueError, match="stop must hold one byte, got 2"):
+            kernel.predict(wi, wh, wo, a, a, out, *no_table, np.zeros(2, np.uint8))
+
+
 def test_train_refuses_short_scratch(build: ModuleType) -> None:
     wi, wh, wo = _weights(8, 4)
     a = np.array([1, 2])

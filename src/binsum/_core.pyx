@@ -84,6 +84,20 @@ cdef extern from "Python.h":
     # or whatever the handler raised) set, which the caller re-raises.
     int _signals_pending "PyErr_CheckSignals" () noexcept
 
+cdef extern from *:
+    """
+    static int binsum_flag_set(const unsigned char *flag) {
+    #if defined(_MSC_VER)
+        return *(const volatile unsigned char *)flag != 0;
+    #else
+        return __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
+    #endif
+    }
+    """
+    # A byte another thread may set while this one runs: read it afresh at
+    # every check (the compiler may not keep it in a register).
+    bint _flag_set "binsum_flag_set" (const unsigned char* flag) noexcept nogil
+
 cdef enum:
     MAX_BITS = 62             # operands and sums stay below 2**62 (int64)
     SIGNAL_WORK = 1 << 22     # multiply-adds between two signal checks
@@ -94,27 +108,36 @@ cdef struct Ticker:
     # bits * H**2 multiply-adds, from ~1e3 (H = 16) to ~1e9 (H = 4096).
     bint enabled      # only the main thread handles signals
     Py_ssize_t left   # multiply-adds until the next check
-    bint stopped      # a handler raised: the exception is set
+    bint stopped      # a handler raised (the exception is set), or halted
+    const unsigned char* stop  # the caller's stop flag, or NULL
+    bint halted       # *stop became nonzero (no exception is set)
 
 
 cdef inline void _ticker_init(Ticker* tk) noexcept:
     tk.enabled = threading.current_thread() is threading.main_thread()
     tk.left = SIGNAL_WORK
     tk.stopped = False
+    tk.stop = NULL
+    tk.halted = False
 
 
 cdef inline bint _tick(Ticker* tk, Py_ssize_t work) noexcept nogil:
-    # Count ``work`` multiply-adds; True once a signal handler has raised.
+    # Count ``work`` multiply-adds; True once a signal handler has raised or
+    # the stop flag is set (a worker thread's only way to stop early).
     # NULL (the C interface): never check, never stop.
-    if tk == NULL or not tk.enabled:
+    if tk == NULL or not (tk.enabled or tk.stop != NULL):
         return False
     tk.left -= work
     if tk.left > 0:
         return False
     tk.left = SIGNAL_WORK
-    with gil:
-        if _signals_pending() != 0:
-            tk.stopped = True
+    if tk.stop != NULL and _flag_set(tk.stop):
+        tk.halted = True
+        tk.stopped = True
+    elif tk.enabled:
+        with gil:
+            if _signals_pending() != 0:
+                tk.stopped = True
     return tk.stopped
 
 
@@ -405,14 +428,18 @@ cdef double* _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
     cdef double* cur
     cdef i64* pmask = small_mask
     cdef i64* cmask
+    # States a step: GROUP, fewer where GROUP of them would run past
+    # 4 * SIGNAL_WORK multiply-adds between two checks (H > 1448).
+    cdef Py_ssize_t group = max(1, min(<Py_ssize_t>GROUP,
+                                       4 * SIGNAL_WORK // (size * size)))
     for d in range(1, depth + 1):
         cur = big if (depth - d) % 2 == 0 else small
         cmask = big_mask if (depth - d) % 2 == 0 else small_mask
         low = (<Py_ssize_t>1 << (d - 1)) - 1
-        # the states of a level are independent: GROUP at a time
+        # the states of a level are independent: group at a time
         e0 = 0
         while e0 < (<Py_ssize_t>1 << (2 * d)):
-            m = min(GROUP, (<Py_ssize_t>1 << (2 * d)) - e0)
+            m = min(group, (<Py_ssize_t>1 << (2 * d)) - e0)
             if _tick(tk, m * size * size):
                 return NULL
             for p in range(m):
@@ -916,11 +943,14 @@ def prefix_table(const double[:, ::1] wi, const double[:, ::1] wh,
 def predict(const double[:, ::1] wi, const double[:, ::1] wh,
             const double[:, ::1] wo, const i64[::1] a, const i64[::1] b,
             i64[::1] out, const double[:, ::1] states=None,
-            const i64[::1] masks=None):
+            const i64[::1] masks=None, const unsigned char[::1] stop=None):
     """The network's sum of each pair; a pair runs max bit length + 1 steps.
 
     ``states`` and ``masks``: a prefix table of these weights from
-    prefix_table(), or None to build one for this batch.
+    prefix_table(), or None to build one for this batch. ``stop``: a
+    one-byte array that another thread may set nonzero; the call then
+    returns at its next signal check with ``out`` partly written (the thread
+    that set it discards the output).
     """
     cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
     cdef Py_ssize_t n = a.shape[0]
@@ -938,13 +968,19 @@ def predict(const double[:, ::1] wi, const double[:, ::1] wh,
         depth = _table_depth(states, masks, size)
         table = &states[0, 0]
         mask = &masks[0]
+    if stop is not None and stop.shape[0] != 1:
+        raise ValueError(f"stop must hold one byte, got {stop.shape[0]}")
     if n == 0:
         return
     _ticker_init(&tk)
+    if stop is not None:
+        tk.stop = &stop[0]
     with nogil:
         status = _predict_pairs(&wi[0, 0], &wh[0, 0], &wo[0, 0], size, &a[0],
                                 &b[0], n, &out[0], &tk, &where, depth, table,
                                 mask)
+    if tk.halted:
+        return
     if tk.stopped:
         _raise_pending()
     if status == -1:

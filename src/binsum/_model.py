@@ -17,7 +17,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -49,7 +49,12 @@ BLOCK = 8192  # most samples per kernel call
 # default network's BLOCK samples, ~15 ms. Larger networks get fewer samples
 # a block (at least one), so a block takes about as long at every size.
 BLOCK_WORK = BLOCK * 8 * (16 * 16 + 4 * 16)
-PREDICT_CHUNK = 1 << 16  # pairs per kernel call in predict: bounds extra memory
+# predict's kernel calls (chunks) are sized the same way: about PREDICT_WORK
+# multiply-adds each (a few ms), so that work spreads evenly over threads at
+# every size, and at most PREDICT_CHUNK pairs, which bounds the operand copies.
+PREDICT_WORK = 1 << 24
+PREDICT_CHUNK = 1 << 16
+_WAKE = 0.05  # seconds: how often a thread waiting for workers wakes (Ctrl-C)
 
 Callback = Callable[["BinarySumRNN", int, float], Any]
 
@@ -58,6 +63,21 @@ def block_size(hidden_size: int, bits: int) -> int:
     """Samples per kernel call: BLOCK_WORK multiply-adds, 1..BLOCK samples."""
     per_sample = bits * (hidden_size * hidden_size + 4 * hidden_size)
     return max(1, min(BLOCK, BLOCK_WORK // per_sample))
+
+
+def predict_chunk(hidden_size: int, steps: int, depth: int) -> int:
+    """Pairs per kernel call in predict, for pairs of at most ``steps`` steps
+    (the first ``depth`` from the prefix table): PREDICT_WORK multiply-adds,
+    1..PREDICT_CHUNK pairs."""
+    per_pair = max(1, steps - depth) * hidden_size * (hidden_size + 4)
+    return max(1, min(PREDICT_CHUNK, PREDICT_WORK // per_pair))
+
+
+def _most_steps(*operands: NDArray[np.integer[Any]]) -> int:
+    """Steps of the longest pair of these operands, 1..63. It only sizes
+    chunks: the values are checked as each chunk is copied."""
+    top = max(int(x.max()) if x.size else 0 for x in operands)
+    return min(max(top, 0).bit_length(), check.MAX_BITS) + 1
 
 
 def _blocks(total: int, block: int, pause: int | None) -> Iterator[tuple[int, int]]:
@@ -78,12 +98,59 @@ def _views(view: NDArray[Any], buffer: NDArray[Any]) -> bool:
     return view.base is buffer
 
 
-def _flat_operand(arr: NDArray[np.integer[Any]], shape: tuple[int, ...]) -> Any:
-    """A flat view of ``arr`` broadcast to ``shape``, or, where that would need
-    a copy, the broadcast array's ``flat`` iterator (sliced per chunk)."""
+class _Flat:
+    """``arr`` broadcast to ``shape``, read in flat (C) order a slice at a time
+    without a copy of the whole. Only immutable views are kept: every slice
+    makes its own ``flat`` iterator (one iterator shared between threads
+    would move under them, and give a pair another pair's operands)."""
+
+    def __init__(self, arr: NDArray[np.integer[Any]], shape: tuple[int, ...]) -> None:
+        self._view = np.broadcast_to(arr, shape)  # read-only
+
+    def __getitem__(self, where: slice) -> NDArray[np.integer[Any]]:
+        return self._view.flat[where]
+
+
+def _flat_operand(
+    arr: NDArray[np.integer[Any]], shape: tuple[int, ...]
+) -> NDArray[np.integer[Any]] | _Flat:
+    """``arr`` broadcast to ``shape``, sliceable in flat order: a view where
+    that needs no copy, else a _Flat."""
     if arr.shape == shape and arr.flags.c_contiguous:
         return arr.reshape(-1)
-    return np.broadcast_to(arr, shape).flat
+    return _Flat(arr, shape)
+
+
+def _in_threads(
+    run: Callable[[int, NDArray[np.uint8]], None], starts: range, threads: int
+) -> None:
+    """run(start, stop) for every start, on ``threads`` threads (thread k
+    takes every k-th start, so they share no counter). If any of them fails,
+    or this thread is interrupted (Ctrl-C), the others see ``stop`` set and
+    return at their next signal check; then the error is raised."""
+    stop = np.zeros(1, dtype=np.uint8)  # set once, never cleared
+
+    def worker(k: int) -> None:
+        try:
+            for start in starts[k::threads]:
+                if stop[0]:
+                    return
+                run(start, stop)
+        except BaseException:
+            stop[0] = 1
+            raise
+
+    with ThreadPoolExecutor(threads) as pool:
+        try:  # from the first submit: starting a thread waits (Ctrl-C lands)
+            futures = [pool.submit(worker, k) for k in range(threads)]
+            # Timed: a lock wait is not interrupted by Ctrl-C everywhere.
+            while wait(futures, timeout=_WAKE).not_done:
+                pass
+        except BaseException:
+            stop[0] = 1
+            raise
+    for future in futures:
+        future.result()  # the first worker's error, if any
 
 
 def _check_path(path: Any) -> None:
@@ -403,8 +470,14 @@ class BinarySumRNN:
         -----
         Each pair runs as many steps as its larger operand has bits, plus one
         for the carry. Beyond the output, memory use does not grow with the
-        batch: the operands are copied and checked a chunk at a time, and the
-        table of first steps that all pairs share is at most about 10 MB.
+        batch: each thread copies and checks the operands a chunk at a time
+        (at most 65,536 pairs: 1 MiB as int64), and all the calls and
+        threads that read the same weights share one table of first steps,
+        built once, at most 8.5 MiB (2 MiB more while it is built). So k
+        concurrent calls of one thread each need about 9 MiB + k MiB besides
+        their outputs (64 calls of 131,072 pairs on the shipped network:
+        17 MiB). Ctrl-C stops a call on any number of threads: the other
+        threads stop at their next check, at most 2**24 multiply-adds later.
 
         Examples
         --------
@@ -432,34 +505,34 @@ class BinarySumRNN:
         b_flat = _flat_operand(bv, shape)
         st = self._state  # one snapshot: never torn by a concurrent fit
         kernel = self._kernel
-        # The first steps of every pair come from one prefix table for the
-        # whole batch, built once and read by every chunk and thread.
+        # The first steps of every pair come from the state's prefix table,
+        # shared (read-only) by every chunk, thread and call on these weights.
         depth = kernel.prefix_depth(self.hidden_size, total)
-        states = np.empty((4**depth, self.hidden_size))
-        masks = np.empty(4**depth, dtype=np.int64)
-        kernel.prefix_table(st.wi, st.wh, st.wo, states, masks)
+        table = st.prefix.get(kernel, st, depth)
+        chunk = predict_chunk(self.hidden_size, _most_steps(av, bv), table.depth)
 
-        def run(start: int) -> None:
-            stop = min(total, start + PREDICT_CHUNK)
+        def run(start: int, *stop: NDArray[np.uint8]) -> None:
+            # Each call copies its own chunk of the operands; it writes only
+            # its own slice of the output.
+            end = min(total, start + chunk)
             kernel.predict(
                 st.wi,
                 st.wh,
                 st.wo,
-                check.operand_chunk("a", a_flat[start:stop]),
-                check.operand_chunk("b", b_flat[start:stop]),
-                flat_out[start:stop],
-                states,
-                masks,
+                check.operand_chunk("a", a_flat[start:end]),
+                check.operand_chunk("b", b_flat[start:end]),
+                flat_out[start:end],
+                table.states,
+                table.masks,
+                *stop,
             )
 
-        starts = range(0, total, PREDICT_CHUNK)
+        starts = range(0, total, chunk)
         if threads == 1 or len(starts) == 1:
-            for start in starts:
+            for start in starts:  # signals reach the kernel in this thread
                 run(start)
         else:
-            with ThreadPoolExecutor(min(threads, len(starts))) as pool:
-                for _ in pool.map(run, starts):
-                    pass
+            _in_threads(run, starts, min(threads, len(starts)))
         return out
 
     def add(self, a: int, b: int) -> int:

@@ -329,19 +329,24 @@ def _build_prefixes(
 # ------------------------------------------------------------ inner loops
 # The kernel's, shared by its C interface and its Python entry points. The
 # kernel's Ticker (signal checks without the GIL) has no twin: Python checks
-# for signals by itself.
+# for signals by itself; only the caller's stop flag is read here, at every
+# step.
 
 
 def _run_pair(
     wi: Floats, wh: Floats, wo: Floats, size: int, a: int, b: int, start: int,
     total: int, hp: Floats, hc: Floats, other: Floats,
+    stop: NDArray[np.uint8] | None,
 ) -> int:  # fmt: skip
     # Steps start .. max bit length of the pair: from hidden state hp (not
     # read when start == 0) and the output bits ``total`` of steps < start.
+    # Returns the sum, or -1 once the stop flag is set.
     steps = _pair_steps(a, b)
     if steps < start:
         total &= (1 << steps) - 1
     for t in range(start, steps):
+        if stop is not None and stop[0]:
+            return -1
         if _step(wi, wh, wo, size, float((a >> t) & 1),
                  float((b >> t) & 1), hp, hc, t == 0) > 0.0:  # fmt: skip
             total |= 1 << t
@@ -357,7 +362,7 @@ def _operand_ok(v: int) -> bool:
 def _predict_pairs(
     wi: Floats, wh: Floats, wo: Floats, size: int, a: list[int], b: list[int],
     n: int, out: NDArray[np.int64], depth: int, table: list[Floats] | None,
-    mask: list[int] | None,
+    mask: list[int] | None, stop: NDArray[np.uint8] | None,
 ) -> tuple[int, int]:  # fmt: skip
     # The first D steps of a pair depend only on the D lowest bits of its
     # operands, so for large batches they are computed once per prefix (a
@@ -365,7 +370,8 @@ def _predict_pairs(
     # from there: ``table`` and ``mask`` of ``depth`` steps (prefix_table),
     # or None to build one for this batch (_prefix_bits). The kernel runs
     # pairs of equal length in lockstep; here they run one by one. Returns
-    # (0, 0), or (-1, index) for a pair out of range.
+    # (0, 0), (-1, index) for a pair out of range, or (-3, 0) once the stop
+    # flag is set.
     if table is None or mask is None:
         depth = _prefix_bits(size, n)
         table, mask = [], []
@@ -381,10 +387,12 @@ def _predict_pairs(
         if depth > 0:
             e = (ai & low) | ((bi & low) << depth)
             total = _run_pair(wi, wh, wo, size, ai, bi, depth, mask[e],
-                              table[e], steps_buf[0], steps_buf[1])  # fmt: skip
+                              table[e], steps_buf[0], steps_buf[1], stop)  # fmt: skip
         else:
             total = _run_pair(wi, wh, wo, size, ai, bi, 0, 0, steps_buf[1],
-                              steps_buf[0], steps_buf[1])  # fmt: skip
+                              steps_buf[0], steps_buf[1], stop)  # fmt: skip
+        if total < 0:
+            return -3, 0
         out[i] = total
     return 0, 0
 
@@ -587,11 +595,15 @@ def predict(
     out: NDArray[np.int64],
     states: NDArray[np.float64] | None = None,
     masks: NDArray[np.int64] | None = None,
+    stop: NDArray[np.uint8] | None = None,
 ) -> None:
     """The network's sum of each pair; a pair runs max bit length + 1 steps.
 
     ``states`` and ``masks``: a prefix table of these weights from
-    prefix_table(), or None to build one for this batch.
+    prefix_table(), or None to build one for this batch. ``stop``: a
+    one-byte array that another thread may set nonzero; the call then
+    returns before its next step with ``out`` partly written (the thread
+    that set it discards the output).
     """
     size = _hidden_size(wi, wh, wo)
     n = len(a)
@@ -603,11 +615,13 @@ def predict(
     if states is not None and masks is not None:
         depth = _table_depth(states, masks, size)
         table, mask = states.tolist(), masks.tolist()
+    if stop is not None and len(stop) != 1:
+        raise ValueError(f"stop must hold one byte, got {len(stop)}")
     if n == 0:
         return
     pa, pb = a.tolist(), b.tolist()
     status, where = _predict_pairs(_flat(wi), _flat(wh), _flat(wo), size, pa, pb,
-                                   n, out, depth, table, mask)  # fmt: skip
+                                   n, out, depth, table, mask, stop)  # fmt: skip
     if status == -1:
         raise ValueError(f"operands must be in 0..2**{MAX_BITS} - 1, got "
                          f"({pa[where]}, {pb[where]}) at index {where}")  # fmt: skip

@@ -1,21 +1,73 @@
 """A model's state: one immutable snapshot of everything training changes.
 
 ``fit`` publishes a new ``State`` in a single assignment after each block, so
-a reader (``predict``, ``weights``, pickling) never sees torn weights. The
-random generator's state is packed into six uint64 words for the model file.
+a reader (``predict``, ``weights``, pickling) never sees torn weights. Each
+state keeps one prefix table of its weights (``PrefixCache``), shared by
+every ``predict`` that reads them. The random generator's state is packed
+into six uint64 words for the model file.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from binsum import _sampling
 from binsum._config import Config
+
+if TYPE_CHECKING:
+    from binsum._backend import Kernel
+
+
+@dataclass(frozen=True)
+class PrefixTable:
+    """A finished, read-only prefix table of ``depth`` steps (kernel.prefix_table)."""
+
+    depth: int
+    states: NDArray[np.float64]  # (4**depth, H)
+    masks: NDArray[np.int64]  # (4**depth,)
+
+
+class PrefixCache:
+    """The prefix table of one state's weights, built once and then only read.
+
+    A deeper table gives the same sums (it computes the same first steps
+    once), so the deepest table built so far serves every call that asks for
+    no more; a call that asks for more builds the deeper one behind the lock,
+    once, and it replaces the old one (calls still reading that keep it until
+    they return). A state thus holds one table, however many calls and
+    threads read it, and a call of a few pairs never builds a large one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._table: PrefixTable | None = None  # replaced whole, never changed
+
+    def get(self, kernel: Kernel, st: State, depth: int) -> PrefixTable:
+        """A table of ``st``'s weights at least ``depth`` steps deep."""
+        table = self._table  # one read: None or a finished table
+        if table is None or table.depth < depth:
+            with self._lock:
+                table = self._table
+                if table is None or table.depth < depth:
+                    table = _build_table(kernel, st, depth)
+                    self._table = table
+        return table
+
+
+def _build_table(kernel: Kernel, st: State, depth: int) -> PrefixTable:
+    states = np.empty((4**depth, st.wh.shape[0]))
+    masks = np.empty(4**depth, dtype=np.int64)
+    kernel.prefix_table(st.wi, st.wh, st.wo, states, masks)
+    states.flags.writeable = False
+    masks.flags.writeable = False
+    return PrefixTable(depth, states, masks)
+
 
 _MASK64 = (1 << 64) - 1
 
@@ -32,6 +84,11 @@ class State:
     pending: NDArray[np.int64]  # pairs drawn but not yet trained (_sampling)
     history: NDArray[np.float64]  # one loss per iteration
     iterations: int
+    # Derived from the weights; a new state (also one made by replace())
+    # starts without a table.
+    prefix: PrefixCache = field(
+        default_factory=PrefixCache, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for arr in (self.wi, self.wh, self.wo, self.pending, self.history):
