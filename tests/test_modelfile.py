@@ -210,18 +210,47 @@ def test_wrong_dtype_is_refused(
     refused(write_zip(tmp_path / "m.npz", members), backend, f"'{key}' must have dtype")
 
 
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
 @pytest.mark.parametrize("key", ["wi", "wh", "wo", "history"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_values_are_refused(
     members: dict[str, bytes], saved: Path, tmp_path: Path, backend: str,
-    key: str, bad: float,
+    key: str, bad: float, where: str,
 ) -> None:
     with zipfile.ZipFile(saved) as zf:
         arr = np.load(io.BytesIO(zf.read(key + ".npy")), allow_pickle=False)
-    arr.flat[len(arr.flat) // 2] = bad
+    at = {"first": 0, "middle": arr.size // 2, "last": arr.size - 1}[where]
+    arr.flat[at] = bad
     members[key] = npy(arr)
     path = write_zip(tmp_path / "m.npz", members)
-    refused(path, backend, f"'{key}' holds non-finite")
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(path, backend=backend)
+    assert str(info.value) == f"model file key '{key}' holds non-finite values"
+
+
+# The finiteness check reads a long history in chunks of this many losses.
+_CHUNK_LOSSES = (1 << 20) // 8
+
+
+@pytest.mark.parametrize(
+    "at",
+    [0, _CHUNK_LOSSES - 1, _CHUNK_LOSSES, 2 * _CHUNK_LOSSES, 2 * _CHUNK_LOSSES + 4],
+)
+def test_a_non_finite_loss_anywhere_in_a_long_history_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str, at: int
+) -> None:
+    """First and last of each chunk, and the last loss of all."""
+    n = 2 * _CHUNK_LOSSES + 5
+    history = np.linspace(0.0, 1.0, n)
+    members["iterations"] = npy(np.int64(n))
+    members["history"] = npy(history)
+    model = BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    assert np.array_equal(model.history, history)  # finite: loads
+    history[at] = np.nan
+    members["history"] = npy(history)
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    assert str(info.value) == "model file key 'history' holds non-finite values"
 
 
 @pytest.mark.parametrize(
