@@ -448,3 +448,143 @@ def test_save_without_history(tmp_path: Path, backend: str) -> None:
     assert pickle.loads(pickle.dumps(lean)).history.shape == (1500,)
     with pytest.raises(TypeError, match="history must be True or False"):
         model.save(tmp_path / "x.npz", history="no")  # type: ignore[arg-type]
+
+
+def load_error(path: Path, backend: str) -> str:
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(path, backend=backend)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("history", np.zeros((40, 1)),
+         "model file key 'history' must have shape ('any',), got (40, 1)"),
+        ("pending", np.zeros((2, 3), dtype=np.int64),
+         "model file key 'pending' must have shape ('any', 2), got (2, 3)"),
+        ("wh", np.zeros((H, H + 1)),
+         f"model file key 'wh' must have shape ({H}, {H}), got ({H}, {H + 1})"),
+        ("wi", np.zeros((2, H), dtype=np.float32),
+         "model file key 'wi' must have dtype float64, got float32"),
+        ("format_version", np.int64(2),
+         "unknown model format_version 2 (this binsum reads version 1)"),
+        ("bits", np.int64(63),
+         "model file has an invalid value: bits must be in 1..62, got 63"),
+        ("iterations", np.int64(-1),
+         "model file has an invalid value: iterations must be >= 0, got -1"),
+        ("history", np.zeros(41),
+         "model file key 'history' holds 41 losses, more than its 40 iterations"),
+        ("pending", np.array([[31, 0]], dtype=np.int64),
+         "model file key 'pending' holds pairs outside the training range"),
+        ("pending", np.array([[16, 16]], dtype=np.int64),
+         "model file key 'pending' holds pairs outside the training range"),
+        ("rng_state", np.array([0, 1, 0, 1, 2, 0], dtype=np.uint64),
+         "model file key 'rng_state' is not a PCG64 state"),
+        ("rng_state", np.array([0, 1, 0, 1, 1, 2**32], dtype=np.uint64),
+         "model file key 'rng_state' is not a PCG64 state"),
+        ("seed", np.array("-3", dtype="<U64"),
+         "model file key 'seed' is not a non-negative integer"),
+    ],
+)
+def test_each_refusal_says_exactly_what_is_wrong(
+    members: dict[str, bytes], tmp_path: Path, backend: str,
+    key: str, value: np.ndarray, message: str,
+) -> None:
+    members[key] = npy(value)
+    assert load_error(write_zip(tmp_path / "m.npz", members), backend) == message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("pending", np.array([[30, 1], [0, 30], [16, 15], [0, 0]], dtype=np.int64)),
+        ("pending", np.zeros((0, 2), dtype=np.int64)),
+        ("rng_state", None),  # has_uint32 set, the largest uint32 buffered
+        ("seed", np.array("9087654321", dtype="<U64")),  # every digit
+        ("history", np.zeros(40)),  # as many losses as iterations
+    ],
+)
+def test_values_at_the_edge_of_each_range_load(
+    members: dict[str, bytes], saved: Path, tmp_path: Path, backend: str,
+    key: str, value: np.ndarray | None,
+) -> None:
+    """bits is 5: pending operands below 31 whose sum is at most 31."""
+    if value is None:
+        with zipfile.ZipFile(saved) as zf:
+            value = np.load(io.BytesIO(zf.read("rng_state.npy")))
+        value[4:] = [1, 2**32 - 1]
+    members[key] = npy(value)
+    model = BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    if key == "seed":
+        assert model.seed == 9087654321
+    elif key == "history":
+        assert np.array_equal(model.history, value)
+    model.fit(2)  # and it trains on
+    assert model.iterations == 42
+
+
+def test_a_stored_member_whose_directory_sizes_differ_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """Stored (not compressed), but the zip directory gives it two sizes."""
+    raw = bytearray(write_zip(tmp_path / "m.npz", members).read_bytes())
+    at = raw.find(b"PK\x01\x02")
+    while raw[at + 46 : at + 46 + 6] != b"wh.npy":
+        at = raw.find(b"PK\x01\x02", at + 4)
+    (size,) = struct.unpack_from("<I", raw, at + 24)
+    struct.pack_into("<I", raw, at + 24, size + 1)  # uncompressed size
+    path = tmp_path / "sizes.npz"
+    path.write_bytes(bytes(raw))
+    assert load_error(path, backend) == "model file key 'wh' is not stored uncompressed"
+
+
+def test_a_damaged_zip_directory_is_a_model_file_error(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """Its end record is sound, so zipfile is asked to read it, and fails."""
+    raw = bytearray(write_zip(tmp_path / "m.npz", members).read_bytes())
+    at = raw.find(b"PK\x01\x02")
+    raw[at + 3] = 0x09
+    path = tmp_path / "damaged.npz"
+    path.write_bytes(bytes(raw))
+    message = load_error(path, backend)
+    assert message.startswith(f"{str(path)!r} is not a binsum model file: ")
+    assert "central directory" in message
+
+
+def test_a_failing_crc_is_named_corrupt(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    path = write_zip(tmp_path / "m.npz", members)
+    raw = bytearray(path.read_bytes())
+    at = bytes(raw).find(members["wh"]) + len(members["wh"]) - 3
+    raw[at] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    assert load_error(path, backend) == (
+        "model file is corrupt: Bad CRC-32 for file 'wh.npy'"
+    )
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file types")
+def test_a_file_swapped_for_a_fifo_after_its_stat_is_refused_and_closed(
+    tmp_path: Path, backend: str, saved: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stat said a regular file; what was opened (without blocking) is a
+    FIFO: refused from fstat, and the descriptor is closed."""
+    fifo = tmp_path / "swapped.npz"
+    os.mkfifo(fifo)
+    real_stat, real_close = os.stat, os.close
+    closed: list[int] = []
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: real_stat(
+        saved if os.fspath(p) == str(fifo) else p, *a, **k))
+    monkeypatch.setattr(os, "close", lambda fd: (closed.append(fd), real_close(fd)))
+    message = load_error(fifo, backend)
+    monkeypatch.undo()
+    assert message == (
+        f"{str(fifo)!r} is a FIFO (named pipe), not a model file "
+        "(only regular files are read)"
+    )
+    assert len(closed) == 1
+    with pytest.raises(OSError):
+        os.fstat(closed[0])
