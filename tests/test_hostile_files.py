@@ -135,8 +135,12 @@ def test_load_refuses_what_is_not_a_regular_file_at_once(
 ) -> None:
     """Was: a FIFO hung forever, /dev/zero and /dev/urandom read without end."""
     elapsed, peak, what = load_in_child(special, backend)
-    assert what.startswith("ModelFileError: "), what
-    assert repr(str(special)) in what and "not a model file" in what
+    kind = {"fifo": "a FIFO (named pipe)", "socket": "a socket",
+            "directory": "a directory"}.get(special.name, "a character device")
+    assert what == (
+        f"ModelFileError: {str(special)!r} is {kind}, not a model file "
+        "(only regular files are read)"
+    )
     assert elapsed < 1.0 and peak < 1 << 20
 
 
@@ -640,8 +644,11 @@ def test_seed_above_the_constructors_range_is_refused(
 ) -> None:
     members = dict(members)  # two values in turn: not in the shared fixture
     members["seed"] = npy(np.array(str(2**128), dtype="<U64"))
-    with pytest.raises(ModelFileError, match=r"seed must be in 0\.\.2\*\*128-1, got"):
+    with pytest.raises(ModelFileError) as info:
         BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    assert str(info.value) == (
+        f"model file has an invalid value: seed must be in 0..2**128-1, got {2**128}"
+    )
     members["seed"] = npy(np.array(str(2**128 - 1), dtype="<U64"))
     model = BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
     assert model.seed == 2**128 - 1
@@ -781,6 +788,8 @@ def test_malformed_pickle_state_is_refused(backend: str, case: str) -> None:
         (lambda f: f.update({f"x{i}": 0 for i in range(7)}),
          "pickled model has unknown keys 'x0', 'x1', 'x2', 'x3', 'x4'"),
         (lambda f: f.pop("clip"), "pickled model is missing the key 'clip'"),
+        (lambda f: f.update(seed=np.int64(3)),
+         "pickled model key 'seed' must have dtype <U64, got int64"),
         (lambda f: f.update(clip=np.float64(0.0)),
          "pickled model has an invalid value: clip must be finite and > 0, got 0.0"),
     ],

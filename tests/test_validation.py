@@ -542,9 +542,11 @@ def test_positive_real_checks() -> None:
 def test_operand_array_keeps_integer_arrays_and_converts_objects() -> None:
     x = np.arange(6, dtype=np.uint16).reshape(2, 3)
     assert operand_array("a", x) is x  # no copy: checked chunk by chunk later
-    out = operand_array("a", np.array([[1, 2**62 - 1], [3, 4]], dtype=object))
+    out = operand_array("a", np.array([[0, 2**62 - 1], [3, 4]], dtype=object))
     assert out.dtype == np.int64 and out.shape == (2, 2)
-    assert out.tolist() == [[1, 2**62 - 1], [3, 4]]
+    assert out.tolist() == [[0, 2**62 - 1], [3, 4]]  # both bounds
+    empty = operand_array("a", np.zeros((0, 2), dtype=object))
+    assert empty.dtype == np.int64 and empty.shape == (0, 2)
     with pytest.raises(TypeError) as info:
         operand_array("a", np.ones(3))
     assert str(info.value) == "a must hold integers, got dtype float64"
