@@ -18,7 +18,7 @@ import pytest
 
 import binsum
 from binsum import BinarySumRNN
-from binsum._modelfile import KEYS, ModelFileError
+from binsum._modelfile import FIELDS, KEYS, ModelFileError, check_fields
 
 
 @pytest.fixture
@@ -588,3 +588,42 @@ def test_a_file_swapped_for_a_fifo_after_its_stat_is_refused_and_closed(
     assert len(closed) == 1
     with pytest.raises(OSError):
         os.fstat(closed[0])
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_check_fields_returns_native_c_ordered_arrays(
+    saved: Path, copy: bool
+) -> None:
+    """Whatever the layout and byte order of the fields given (a pickle made
+    on another machine), the checked fields are C-ordered native arrays with
+    the same values; with copy (a pickle's state) they share nothing with
+    what was given."""
+    with np.load(saved, allow_pickle=False) as data:
+        raw = {key: data[key] for key in FIELDS}
+    wh = np.arange(H * H, dtype=np.float64).reshape(H, H) / 10
+    raw["wh"] = np.asfortranarray(wh)
+    raw["wi"] = raw["wi"].astype(">f8")
+    raw["pending"] = np.array([[1, 2], [3, 4]], dtype=">i8")
+    fields = check_fields(raw, copy=copy)
+    for key, want in (("wh", wh), ("wi", raw["wi"]), ("pending", raw["pending"])):
+        got = getattr(fields, key)
+        assert got.flags.c_contiguous and got.dtype.isnative, key
+        assert got.dtype == want.dtype.newbyteorder("=") and got.shape == want.shape
+        assert np.array_equal(got, want), key
+        if copy:
+            assert not np.shares_memory(got, raw[key]), key
+    for key in ("wo", "history", "rng_state"):
+        got = getattr(fields, key)
+        assert np.array_equal(got, raw[key]) and got.shape == raw[key].shape
+        assert np.shares_memory(got, raw[key]) != copy, key  # no needless copy
+
+
+def test_check_fields_names_the_shape_it_wants(saved: Path) -> None:
+    with np.load(saved, allow_pickle=False) as data:
+        raw = {key: data[key] for key in FIELDS}
+    raw["wh"] = np.zeros((H, H + 1))
+    with pytest.raises(ModelFileError) as info:
+        check_fields(raw, source="pickled model")
+    assert str(info.value) == (
+        f"pickled model key 'wh' must have shape ({H}, {H}), got ({H}, {H + 1})"
+    )
