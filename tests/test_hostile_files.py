@@ -788,6 +788,8 @@ def test_malformed_pickle_state_is_refused(backend: str, case: str) -> None:
         (lambda f: f.update({f"x{i}": 0 for i in range(7)}),
          "pickled model has unknown keys 'x0', 'x1', 'x2', 'x3', 'x4'"),
         (lambda f: f.pop("clip"), "pickled model is missing the key 'clip'"),
+        (lambda f: f.update(bits=np.float64(5)),
+         "pickled model key 'bits' must have dtype int64, got float64"),
         (lambda f: f.update(seed=np.int64(3)),
          "pickled model key 'seed' must have dtype <U64, got int64"),
         (lambda f: f.update(clip=np.float64(0.0)),
