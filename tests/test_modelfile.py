@@ -18,7 +18,7 @@ import pytest
 
 import binsum
 from binsum import BinarySumRNN
-from binsum._modelfile import FIELDS, KEYS, ModelFileError, check_fields
+from binsum._modelfile import FIELDS, KEYS, ModelFileError, _fill, check_fields
 
 
 @pytest.fixture
@@ -626,4 +626,50 @@ def test_check_fields_names_the_shape_it_wants(saved: Path) -> None:
         check_fields(raw, source="pickled model")
     assert str(info.value) == (
         f"pickled model key 'wh' must have shape ({H}, {H}), got ({H}, {H + 1})"
+    )
+
+
+def test_fortran_order_integers_and_arrays_of_several_chunks_load_exactly(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """Fortran-order members are read a chunk (1 MiB) at a time: integer
+    pending pairs, and a wh of 363 x 363 (one full chunk and a partial one)."""
+    rng = np.random.default_rng(5)
+    pending = np.array([[1, 2], [3, 4], [30, 1]], dtype=np.int64)
+    members["pending"] = npy(np.asfortranarray(pending))
+    model = BinarySumRNN.load(write_zip(tmp_path / "p.npz", members), backend=backend)
+    assert model.__getstate__()["fields"]["pending"].tolist() == pending.tolist()
+    h = 363
+    big = {"hidden_size": np.int64(h), "wi": rng.random((2, h)),
+           "wh": np.asfortranarray(rng.random((h, h))), "wo": rng.random((h, 1))}
+    for key, value in big.items():
+        members[key] = npy(value)
+    assert b"'fortran_order': True" in members["wh"][:128]
+    model = BinarySumRNN.load(write_zip(tmp_path / "f.npz", members), backend=backend)
+    assert np.array_equal(model.weights["wh"], big["wh"])
+
+
+@pytest.mark.parametrize("fortran", [False, True])
+def test_a_member_ending_early_is_truncated(fortran: bool) -> None:
+    """zipfile itself raises EOFError on a member cut short; _fill still
+    stops at a read that returns nothing instead of looping."""
+    arr = np.empty((2, 3), order="F" if fortran else "C")
+    with pytest.raises(ModelFileError) as info:
+        _fill(io.BytesIO(b"\0" * 20), arr, fortran, "wh")
+    assert str(info.value) == "model file key 'wh' is truncated"
+
+
+def test_malformed_and_oversized_headers_are_named(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    text = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + "-" * 100 + "3,3)}"
+    raw = text.encode()
+    members["wh"] = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(raw)) + raw
+    assert load_error(write_zip(tmp_path / "m.npz", members), backend) == (
+        f"model file key 'wh' is corrupt: malformed header {text[:80]!r}"
+    )
+    # A 2-byte length of 40,000 (above 2**15: an unsigned field).
+    members["wh"] = b"\x93NUMPY\x01\x00" + struct.pack("<H", 40_000) + b" " * 100
+    assert load_error(write_zip(tmp_path / "m.npz", members), backend) == (
+        "model file key 'wh' is corrupt: header of 40000 bytes (at most 4096)"
     )
