@@ -402,9 +402,36 @@ def test_missing_file_raises_os_error_and_directory_is_refused(
 ) -> None:
     with pytest.raises(FileNotFoundError):
         BinarySumRNN.load(tmp_path / "absent.npz", backend=backend)
-    with pytest.raises(ModelFileError, match="is a directory, not a model file"):
-        BinarySumRNN.load(tmp_path, backend=backend)
+    assert load_error(tmp_path, backend) == (
+        f"{str(tmp_path)!r} is a directory, not a model file "
+        "(only regular files are read)"
+    )
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file types")
+def test_a_fifo_is_refused_from_its_stat_without_being_opened(
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening some special files has effects of its own (a FIFO's writer
+    sees a reader, a tape rewinds): what stat says is not a regular file is
+    never opened."""
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)
+    opened: list[str] = []
+    real_open = os.open
+
+    def open_(path: str, flags: int, *args: int) -> int:
+        opened.append(os.fspath(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", open_)
+    assert load_error(fifo, backend) == (
+        f"{str(fifo)!r} is a FIFO (named pipe), not a model file "
+        "(only regular files are read)"
+    )
+    monkeypatch.undo()
+    assert opened == []
 
 
 def test_seed_with_invalid_code_points_is_refused(
