@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import binsum
-from binsum import BinarySumRNN
+from binsum import BinarySumRNN, _modelfile
 from binsum._modelfile import FIELDS, KEYS, ModelFileError, _fill, check_fields
 
 
@@ -700,3 +700,33 @@ def test_malformed_and_oversized_headers_are_named(
     assert load_error(write_zip(tmp_path / "m.npz", members), backend) == (
         "model file key 'wh' is corrupt: header of 40000 bytes (at most 4096)"
     )
+
+
+def test_save_writes_every_field_in_the_dtype_load_reads(
+    saved: Path, tmp_path: Path, backend: str
+) -> None:
+    """Fields in another byte order or width (as a big-endian machine holds
+    them, or plain Python numbers) are written little-endian in the file's
+    own dtypes, so the file loads anywhere."""
+    with np.load(saved, allow_pickle=False) as data:
+        fields = {key: data[key] for key in FIELDS}
+    given = dict(fields)
+    for key in ("wi", "wh", "wo", "history"):
+        given[key] = fields[key].astype(">f8")
+    given["pending"] = fields["pending"].astype(">i8")
+    given["rng_state"] = fields["rng_state"].astype(">u8")
+    given["iterations"] = int(fields["iterations"])
+    given["learning_rate"] = float(fields["learning_rate"])
+    given["seed"] = str(fields["seed"])
+    path = tmp_path / "m.npz"
+    _modelfile.save(path, given)
+    with zipfile.ZipFile(path) as zf:
+        for key in KEYS:
+            header = np.lib.format.read_array_header_1_0(
+                io.BytesIO(zf.read(key + ".npy")[8:]))
+            assert header[2] == _modelfile._DTYPES[key], key
+    loaded = BinarySumRNN.load(path, backend=backend)
+    original = BinarySumRNN.load(saved, backend=backend)
+    assert loaded.iterations == original.iterations and loaded.seed == original.seed
+    for key, w in original.weights.items():
+        assert np.array_equal(loaded.weights[key], w)
