@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -298,3 +300,216 @@ def test_paths_up_to_path_max_save_and_load_back(
     )
     assert info.value.filename == too_long
     assert os.listdir(".") == [fits]
+
+
+def test_the_folder_is_fsynced_after_the_rename(
+    old_and_new: tuple[Path, BinarySumRNN, BinarySumRNN],
+    monkeypatch: pytest.MonkeyPatch, backend: str,
+) -> None:
+    """The rename is made durable: the folder is opened read-only, fsynced
+    after os.replace, and closed."""
+    path, _, new = old_and_new
+    calls: list[tuple[str, object]] = []
+    folder_fds: list[int] = []
+    real_open, real_fsync, real_replace, real_close = (
+        os.open, os.fsync, os.replace, os.close)
+
+    def open_(name: str, flags: int, *args: int) -> int:
+        fd = real_open(name, flags, *args)
+        if name == str(path.parent):
+            calls.append(("open folder", flags))
+            folder_fds.append(fd)
+        return fd
+
+    def fsync(fd: int) -> None:
+        calls.append(("fsync folder" if fd in folder_fds else "fsync file", fd))
+        real_fsync(fd)
+
+    def replace(src: str, dst: str) -> None:
+        calls.append(("replace", dst))
+        real_replace(src, dst)
+
+    def close(fd: int) -> None:
+        if fd in folder_fds:
+            calls.append(("close folder", fd))
+        real_close(fd)
+
+    for name, fake in (("open", open_), ("fsync", fsync), ("replace", replace),
+                       ("close", close)):
+        monkeypatch.setattr(os, name, fake)
+    new.save(path)
+    monkeypatch.undo()
+    assert len(folder_fds) == 1
+    fd = folder_fds[0]
+    assert [name for name, _ in calls] == [
+        "fsync file", "replace", "open folder", "fsync folder", "close folder"]
+    assert calls[2:] == [("open folder", os.O_RDONLY), ("fsync folder", fd),
+                         ("close folder", fd)]
+    assert same_model(BinarySumRNN.load(path, backend=backend), new)
+
+
+@pytest.mark.parametrize("failing", ["open", "fsync"])
+def test_a_folder_that_cannot_be_fsynced_still_saves(
+    old_and_new: tuple[Path, BinarySumRNN, BinarySumRNN],
+    monkeypatch: pytest.MonkeyPatch, backend: str, failing: str,
+) -> None:
+    """Some file systems refuse a directory fsync (or opening the folder):
+    the file is already renamed into place, so the save succeeds, and the
+    folder's descriptor is closed."""
+    path, _, new = old_and_new
+    real_open, real_fsync, real_close = os.open, os.fsync, os.close
+    opened: list[int] = []
+    closed: list[int] = []
+
+    def open_(name: str, flags: int, *args: int) -> int:
+        if name == str(path.parent):
+            if failing == "open":
+                raise PermissionError(errno.EACCES, "no", name)
+            opened.append(real_open(name, flags, *args))
+            return opened[-1]
+        return real_open(name, flags, *args)
+
+    def fsync(fd: int) -> None:
+        if fd in opened:
+            raise OSError(errno.EINVAL, "not on this file system")
+        real_fsync(fd)
+
+    def close(fd: int) -> None:
+        closed.append(fd)
+        real_close(fd)
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "close", close)
+    new.save(path)
+    monkeypatch.undo()
+    assert len(opened) == (failing == "fsync")
+    assert all(fd in closed for fd in opened)
+    assert same_model(BinarySumRNN.load(path, backend=backend), new)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.npz"]
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _directory(path: Path) -> None:
+    path.mkdir()
+
+
+def _symlink(path: Path) -> None:
+    path.symlink_to(path.parent / "elsewhere.npz")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file types")
+@pytest.mark.parametrize(
+    ("swap", "kind"),
+    [(_fifo, "a FIFO (named pipe)"), (_directory, "a directory"),
+     (_symlink, "a symlink")],
+)
+def test_a_target_swapped_during_the_write_is_left_untouched(
+    old_and_new: tuple[Path, BinarySumRNN, BinarySumRNN],
+    monkeypatch: pytest.MonkeyPatch,
+    swap: Callable[[Path], None], kind: str,
+) -> None:
+    """check_target runs before the write; while the data is written,
+    something else replaces the file: it is checked again before the rename,
+    refused and left as it is (os.replace would swap any of them)."""
+    path, _, new = old_and_new
+    real_savez = np.savez
+
+    def savez_then_swap(file, **arrays):  # type: ignore[no-untyped-def]
+        real_savez(file, **arrays)
+        path.unlink()
+        swap(path)
+
+    monkeypatch.setattr(np, "savez", savez_then_swap)
+    with pytest.raises(FileExistsError) as info:
+        new.save(path)
+    monkeypatch.undo()
+    exc = info.value
+    assert exc.errno == errno.EEXIST
+    assert exc.strerror == f"it became {kind} during the write (left untouched)"
+    assert exc.filename == str(path) and exc.filename2 is None
+    assert os.lstat(path).st_mode & 0o170000 == {
+        "a FIFO (named pipe)": 0o010000, "a directory": 0o040000,
+        "a symlink": 0o120000}[kind]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.npz"]
+
+
+def test_a_target_removed_during_the_write_is_created(
+    old_and_new: tuple[Path, BinarySumRNN, BinarySumRNN],
+    monkeypatch: pytest.MonkeyPatch, backend: str,
+) -> None:
+    path, _, new = old_and_new
+    real_savez = np.savez
+
+    def savez_then_remove(file, **arrays):  # type: ignore[no-untyped-def]
+        real_savez(file, **arrays)
+        path.unlink()
+
+    monkeypatch.setattr(np, "savez", savez_then_remove)
+    new.save(path)
+    monkeypatch.undo()
+    assert same_model(BinarySumRNN.load(path, backend=backend), new)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.npz"]
+
+
+def test_a_temporary_name_already_taken_is_skipped_not_reused(
+    old_and_new: tuple[Path, BinarySumRNN, BinarySumRNN],
+    monkeypatch: pytest.MonkeyPatch, backend: str,
+) -> None:
+    """The temporary file is created exclusively: a file that already has
+    the drawn name (another save's) is never written, another name is drawn."""
+    path, _, new = old_and_new
+    taken = path.parent / ".model.npz.aaaaaaaaaaaa.tmp"
+    taken.write_bytes(b"another save's")
+    draws = iter(["aaaaaaaaaaaa", "bbbbbbbbbbbb"])
+    monkeypatch.setattr(secrets, "token_hex", lambda n: next(draws))
+    new.save(path)
+    monkeypatch.undo()
+    assert taken.read_bytes() == b"another save's"
+    assert next(draws, "all drawn") == "all drawn"
+    assert same_model(BinarySumRNN.load(path, backend=backend), new)
+    assert sorted(p.name for p in path.parent.iterdir()) == [taken.name, "model.npz"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("exists", [False, True])
+def test_the_temporary_file_is_private_until_it_has_the_old_bits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    make_model: Callable[..., BinarySumRNN], exists: bool,
+) -> None:
+    """A new file is created 0o666 (less the umask); over an existing file
+    the temporary starts 0o600 and has the old file's permission bits (not
+    its set-id bits) before any data is written."""
+    path = tmp_path / "m.npz"
+    if exists:
+        path.write_bytes(b"old")
+        path.chmod(0o4754)  # set-user-id: not carried over
+    created: list[int] = []
+    real_open = os.open
+
+    def open_(name: str, flags: int, mode: int = 0o777) -> int:
+        if name.endswith(".tmp"):
+            created.append(mode)
+        return real_open(name, flags, mode)
+
+    seen: list[int] = []
+    real_savez = np.savez
+
+    def savez(file, **arrays):  # type: ignore[no-untyped-def]
+        seen.append(stat.S_IMODE(os.fstat(file.fileno()).st_mode))
+        real_savez(file, **arrays)
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(np, "savez", savez)
+    old_umask = os.umask(0o022)
+    try:
+        make_model(hidden_size=2, seed=0).save(path)
+    finally:
+        os.umask(old_umask)
+    monkeypatch.undo()
+    assert created == [0o600 if exists else 0o666]
+    assert seen == [0o754 if exists else 0o644]
+    assert stat.S_IMODE(path.stat().st_mode) == (0o754 if exists else 0o644)

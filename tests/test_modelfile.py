@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import binsum
-from binsum import BinarySumRNN
-from binsum._modelfile import KEYS, ModelFileError
+from binsum import BinarySumRNN, _modelfile
+from binsum._modelfile import FIELDS, KEYS, ModelFileError, _fill, check_fields
 
 
 @pytest.fixture
@@ -210,18 +210,47 @@ def test_wrong_dtype_is_refused(
     refused(write_zip(tmp_path / "m.npz", members), backend, f"'{key}' must have dtype")
 
 
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
 @pytest.mark.parametrize("key", ["wi", "wh", "wo", "history"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_values_are_refused(
     members: dict[str, bytes], saved: Path, tmp_path: Path, backend: str,
-    key: str, bad: float,
+    key: str, bad: float, where: str,
 ) -> None:
     with zipfile.ZipFile(saved) as zf:
         arr = np.load(io.BytesIO(zf.read(key + ".npy")), allow_pickle=False)
-    arr.flat[len(arr.flat) // 2] = bad
+    at = {"first": 0, "middle": arr.size // 2, "last": arr.size - 1}[where]
+    arr.flat[at] = bad
     members[key] = npy(arr)
     path = write_zip(tmp_path / "m.npz", members)
-    refused(path, backend, f"'{key}' holds non-finite")
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(path, backend=backend)
+    assert str(info.value) == f"model file key '{key}' holds non-finite values"
+
+
+# The finiteness check reads a long history in chunks of this many losses.
+_CHUNK_LOSSES = (1 << 20) // 8
+
+
+@pytest.mark.parametrize(
+    "at",
+    [0, _CHUNK_LOSSES - 1, _CHUNK_LOSSES, 2 * _CHUNK_LOSSES, 2 * _CHUNK_LOSSES + 4],
+)
+def test_a_non_finite_loss_anywhere_in_a_long_history_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str, at: int
+) -> None:
+    """First and last of each chunk, and the last loss of all."""
+    n = 2 * _CHUNK_LOSSES + 5
+    history = np.linspace(0.0, 1.0, n)
+    members["iterations"] = npy(np.int64(n))
+    members["history"] = npy(history)
+    model = BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    assert np.array_equal(model.history, history)  # finite: loads
+    history[at] = np.nan
+    members["history"] = npy(history)
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    assert str(info.value) == "model file key 'history' holds non-finite values"
 
 
 @pytest.mark.parametrize(
@@ -436,9 +465,36 @@ def test_missing_file_raises_os_error_and_directory_is_refused(
 ) -> None:
     with pytest.raises(FileNotFoundError):
         BinarySumRNN.load(tmp_path / "absent.npz", backend=backend)
-    with pytest.raises(ModelFileError, match="is a directory, not a model file"):
-        BinarySumRNN.load(tmp_path, backend=backend)
+    assert load_error(tmp_path, backend) == (
+        f"{str(tmp_path)!r} is a directory, not a model file "
+        "(only regular files are read)"
+    )
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file types")
+def test_a_fifo_is_refused_from_its_stat_without_being_opened(
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening some special files has effects of its own (a FIFO's writer
+    sees a reader, a tape rewinds): what stat says is not a regular file is
+    never opened."""
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)
+    opened: list[str] = []
+    real_open = os.open
+
+    def open_(path: str, flags: int, *args: int) -> int:
+        opened.append(os.fspath(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", open_)
+    assert load_error(fifo, backend) == (
+        f"{str(fifo)!r} is a FIFO (named pipe), not a model file "
+        "(only regular files are read)"
+    )
+    monkeypatch.undo()
+    assert opened == []
 
 
 def test_seed_with_invalid_code_points_is_refused(
@@ -482,3 +538,258 @@ def test_save_without_history(tmp_path: Path, backend: str) -> None:
     assert pickle.loads(pickle.dumps(lean)).history.shape == (1500,)
     with pytest.raises(TypeError, match="history must be True or False"):
         model.save(tmp_path / "x.npz", history="no")  # type: ignore[arg-type]
+
+
+def load_error(path: Path, backend: str) -> str:
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(path, backend=backend)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("history", np.zeros((40, 1)),
+         "model file key 'history' must have shape ('any',), got (40, 1)"),
+        ("pending", np.zeros((2, 3), dtype=np.int64),
+         "model file key 'pending' must have shape ('any', 2), got (2, 3)"),
+        ("wh", np.zeros((H, H + 1)),
+         f"model file key 'wh' must have shape ({H}, {H}), got ({H}, {H + 1})"),
+        ("wi", np.zeros((2, H), dtype=np.float32),
+         "model file key 'wi' must have dtype float64, got float32"),
+        ("format_version", np.int64(2),
+         "unknown model format_version 2 (this binsum reads version 1)"),
+        ("bits", np.int64(63),
+         "model file has an invalid value: bits must be in 1..62, got 63"),
+        ("iterations", np.int64(-1),
+         "model file has an invalid value: iterations must be in 0..2**63-1, got -1"),
+        ("history", np.zeros(41),
+         "model file key 'history' holds 41 losses, more than its 40 iterations"),
+        ("pending", np.array([[31, 0]], dtype=np.int64),
+         "model file key 'pending' holds pairs outside the training range"),
+        ("pending", np.array([[16, 16]], dtype=np.int64),
+         "model file key 'pending' holds pairs outside the training range"),
+        ("rng_state", np.array([0, 1, 0, 1, 2, 0], dtype=np.uint64),
+         "model file key 'rng_state' is not a PCG64 state"),
+        ("rng_state", np.array([0, 1, 0, 1, 1, 2**32], dtype=np.uint64),
+         "model file key 'rng_state' is not a PCG64 state"),
+        ("seed", np.array("-3", dtype="<U64"),
+         "model file key 'seed' is not a non-negative integer"),
+    ],
+)
+def test_each_refusal_says_exactly_what_is_wrong(
+    members: dict[str, bytes], tmp_path: Path, backend: str,
+    key: str, value: np.ndarray, message: str,
+) -> None:
+    members[key] = npy(value)
+    assert load_error(write_zip(tmp_path / "m.npz", members), backend) == message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("pending", np.array([[30, 1], [0, 30], [16, 15], [0, 0]], dtype=np.int64)),
+        ("pending", np.zeros((0, 2), dtype=np.int64)),
+        ("rng_state", None),  # has_uint32 set, the largest uint32 buffered
+        ("seed", np.array("9087654321", dtype="<U64")),  # every digit
+        ("history", np.zeros(40)),  # as many losses as iterations
+    ],
+)
+def test_values_at_the_edge_of_each_range_load(
+    members: dict[str, bytes], saved: Path, tmp_path: Path, backend: str,
+    key: str, value: np.ndarray | None,
+) -> None:
+    """bits is 5: pending operands below 31 whose sum is at most 31."""
+    if value is None:
+        with zipfile.ZipFile(saved) as zf:
+            value = np.load(io.BytesIO(zf.read("rng_state.npy")))
+        value[4:] = [1, 2**32 - 1]
+    members[key] = npy(value)
+    model = BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    if key == "seed":
+        assert model.seed == 9087654321
+    elif key == "history":
+        assert np.array_equal(model.history, value)
+    model.fit(2)  # and it trains on
+    assert model.iterations == 42
+
+
+def test_a_stored_member_whose_directory_sizes_differ_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """Stored (not compressed), but the zip directory gives it two sizes."""
+    raw = bytearray(write_zip(tmp_path / "m.npz", members).read_bytes())
+    at = raw.find(b"PK\x01\x02")
+    while raw[at + 46 : at + 46 + 6] != b"wh.npy":
+        at = raw.find(b"PK\x01\x02", at + 4)
+    (size,) = struct.unpack_from("<I", raw, at + 24)
+    struct.pack_into("<I", raw, at + 24, size + 1)  # uncompressed size
+    path = tmp_path / "sizes.npz"
+    path.write_bytes(bytes(raw))
+    assert load_error(path, backend) == "model file key 'wh' is not stored uncompressed"
+
+
+def test_a_damaged_zip_directory_is_a_model_file_error(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """Its end record is sound, so zipfile is asked to read it, and fails."""
+    raw = bytearray(write_zip(tmp_path / "m.npz", members).read_bytes())
+    at = raw.find(b"PK\x01\x02")
+    raw[at + 3] = 0x09
+    path = tmp_path / "damaged.npz"
+    path.write_bytes(bytes(raw))
+    message = load_error(path, backend)
+    assert message.startswith(f"{str(path)!r} is not a binsum model file: ")
+    assert "central directory" in message
+
+
+def test_a_failing_crc_is_named_corrupt(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    path = write_zip(tmp_path / "m.npz", members)
+    raw = bytearray(path.read_bytes())
+    at = bytes(raw).find(members["wh"]) + len(members["wh"]) - 3
+    raw[at] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    assert load_error(path, backend) == (
+        "model file is corrupt: Bad CRC-32 for file 'wh.npy'"
+    )
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file types")
+def test_a_file_swapped_for_a_fifo_after_its_stat_is_refused_and_closed(
+    tmp_path: Path, backend: str, saved: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stat said a regular file; what was opened (without blocking) is a
+    FIFO: refused from fstat, and the descriptor is closed."""
+    fifo = tmp_path / "swapped.npz"
+    os.mkfifo(fifo)
+    real_stat, real_close = os.stat, os.close
+    closed: list[int] = []
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: real_stat(
+        saved if os.fspath(p) == str(fifo) else p, *a, **k))
+    monkeypatch.setattr(os, "close", lambda fd: (closed.append(fd), real_close(fd)))
+    message = load_error(fifo, backend)
+    monkeypatch.undo()
+    assert message == (
+        f"{str(fifo)!r} is a FIFO (named pipe), not a model file "
+        "(only regular files are read)"
+    )
+    assert len(closed) == 1
+    with pytest.raises(OSError):
+        os.fstat(closed[0])
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_check_fields_returns_native_c_ordered_arrays(
+    saved: Path, copy: bool
+) -> None:
+    """Whatever the layout and byte order of the fields given (a pickle made
+    on another machine), the checked fields are C-ordered native arrays with
+    the same values; with copy (a pickle's state) they share nothing with
+    what was given."""
+    with np.load(saved, allow_pickle=False) as data:
+        raw = {key: data[key] for key in FIELDS}
+    wh = np.arange(H * H, dtype=np.float64).reshape(H, H) / 10
+    raw["wh"] = np.asfortranarray(wh)
+    raw["wi"] = raw["wi"].astype(">f8")
+    raw["pending"] = np.array([[1, 2], [3, 4]], dtype=">i8")
+    fields = check_fields(raw, copy=copy)
+    for key, want in (("wh", wh), ("wi", raw["wi"]), ("pending", raw["pending"])):
+        got = getattr(fields, key)
+        assert got.flags.c_contiguous and got.dtype.isnative, key
+        assert got.dtype == want.dtype.newbyteorder("=") and got.shape == want.shape
+        assert np.array_equal(got, want), key
+        if copy:
+            assert not np.shares_memory(got, raw[key]), key
+    for key in ("wo", "history", "rng_state"):
+        got = getattr(fields, key)
+        assert np.array_equal(got, raw[key]) and got.shape == raw[key].shape
+        assert np.shares_memory(got, raw[key]) != copy, key  # no needless copy
+
+
+def test_check_fields_names_the_shape_it_wants(saved: Path) -> None:
+    with np.load(saved, allow_pickle=False) as data:
+        raw = {key: data[key] for key in FIELDS}
+    raw["wh"] = np.zeros((H, H + 1))
+    with pytest.raises(ModelFileError) as info:
+        check_fields(raw, source="pickled model")
+    assert str(info.value) == (
+        f"pickled model key 'wh' must have shape ({H}, {H}), got ({H}, {H + 1})"
+    )
+
+
+def test_fortran_order_integers_and_arrays_of_several_chunks_load_exactly(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """Fortran-order members are read a chunk (1 MiB) at a time: integer
+    pending pairs, and a wh of 363 x 363 (one full chunk and a partial one)."""
+    rng = np.random.default_rng(5)
+    pending = np.array([[1, 2], [3, 4], [30, 1]], dtype=np.int64)
+    members["pending"] = npy(np.asfortranarray(pending))
+    model = BinarySumRNN.load(write_zip(tmp_path / "p.npz", members), backend=backend)
+    assert model.__getstate__()["fields"]["pending"].tolist() == pending.tolist()
+    h = 363
+    big = {"hidden_size": np.int64(h), "wi": rng.random((2, h)),
+           "wh": np.asfortranarray(rng.random((h, h))), "wo": rng.random((h, 1))}
+    for key, value in big.items():
+        members[key] = npy(value)
+    assert b"'fortran_order': True" in members["wh"][:128]
+    model = BinarySumRNN.load(write_zip(tmp_path / "f.npz", members), backend=backend)
+    assert np.array_equal(model.weights["wh"], big["wh"])
+
+
+@pytest.mark.parametrize("fortran", [False, True])
+def test_a_member_ending_early_is_truncated(fortran: bool) -> None:
+    """zipfile itself raises EOFError on a member cut short; _fill still
+    stops at a read that returns nothing instead of looping."""
+    arr = np.empty((2, 3), order="F" if fortran else "C")
+    with pytest.raises(ModelFileError) as info:
+        _fill(io.BytesIO(b"\0" * 20), arr, fortran, "wh")
+    assert str(info.value) == "model file key 'wh' is truncated"
+
+
+def test_malformed_and_oversized_headers_are_named(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    text = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + "-" * 100 + "3,3)}"
+    raw = text.encode()
+    members["wh"] = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(raw)) + raw
+    assert load_error(write_zip(tmp_path / "m.npz", members), backend) == (
+        f"model file key 'wh' is corrupt: malformed header {text[:80]!r}"
+    )
+    # A 2-byte length of 40,000 (above 2**15: an unsigned field).
+    members["wh"] = b"\x93NUMPY\x01\x00" + struct.pack("<H", 40_000) + b" " * 100
+    assert load_error(write_zip(tmp_path / "m.npz", members), backend) == (
+        "model file key 'wh' is corrupt: header of 40000 bytes (at most 4096)"
+    )
+
+
+def test_save_writes_every_field_in_the_dtype_load_reads(
+    saved: Path, tmp_path: Path, backend: str
+) -> None:
+    """Fields in another byte order or width (as a big-endian machine holds
+    them, or plain Python numbers) are written little-endian in the file's
+    own dtypes, so the file loads anywhere."""
+    with np.load(saved, allow_pickle=False) as data:
+        fields = {key: data[key] for key in FIELDS}
+    given = dict(fields)
+    for key in ("wi", "wh", "wo", "history"):
+        given[key] = fields[key].astype(">f8")
+    given["pending"] = fields["pending"].astype(">i8")
+    given["rng_state"] = fields["rng_state"].astype(">u8")
+    given["iterations"] = int(fields["iterations"])
+    given["learning_rate"] = float(fields["learning_rate"])
+    given["seed"] = str(fields["seed"])
+    path = tmp_path / "m.npz"
+    _modelfile.save(path, given)
+    with zipfile.ZipFile(path) as zf:
+        for key in KEYS:
+            header = np.lib.format.read_array_header_1_0(
+                io.BytesIO(zf.read(key + ".npy")[8:]))
+            assert header[2] == _modelfile._DTYPES[key], key
+    loaded = BinarySumRNN.load(path, backend=backend)
+    original = BinarySumRNN.load(saved, backend=backend)
+    assert loaded.iterations == original.iterations and loaded.seed == original.seed
+    for key, w in original.weights.items():
+        assert np.array_equal(loaded.weights[key], w)

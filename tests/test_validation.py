@@ -15,7 +15,15 @@ import binsum
 import binsum._backend
 from binsum import BinarySumRNN
 from binsum._modelfile import KEYS
-from binsum._validate import MAX_ITERATIONS, plain
+from binsum._validate import (
+    MAX_ITERATIONS,
+    Integer,
+    PositiveReal,
+    operand_array,
+    operand_chunk,
+    plain,
+    weight_array,
+)
 
 
 @pytest.fixture
@@ -459,3 +467,129 @@ def test_ranges_read_plainly_and_alike_everywhere(
 
     assert cli.main(["train", "--seed", "-1"]) == 2
     assert "argument --seed: must be in 0..2**128-1, got -1" in capsys.readouterr().err
+
+
+# ------------------------------------------------------- the check objects
+def test_plain_writes_powers_of_two_and_of_ten_from_65536_on() -> None:
+    assert [plain(n) for n in (65535, 65536, 65537, 2**17 - 1, 2**17, 10**5,
+                               10**5 + 1, 2**16 - 1)] == [
+        "65535", "2**16", "65537", "2**17-1", "2**17", "10**5", "100001", "65535"
+    ]  # fmt: skip
+
+
+def test_huge_integers_are_named_by_their_size_in_messages() -> None:
+    """str() of an int of more than 4,300 digits raises: the message gives
+    its bit length instead, from 257 bits on."""
+    check = Integer("x", 0, 10)
+    assert check.problem(2**256 - 1) == f"must be in 0..10, got {2**256 - 1}"
+    assert check.problem(-(2**256 - 1)) == f"must be in 0..10, got {-(2**256 - 1)}"
+    assert check.problem(2**256) == "must be in 0..10, got a 257-bit number"
+    assert check.problem(-(2**256)) == "must be in 0..10, got -a 257-bit number"
+    with pytest.raises(ValueError) as info:
+        check(-(10**5000))
+    assert str(info.value) == "x must be in 0..10, got -a 16610-bit number"
+
+
+@pytest.mark.parametrize(
+    ("check", "good", "bad"),
+    [
+        (Integer("n", 3, 5), [3, 4, 5], [2, 6]),
+        (Integer("n", -2), [-2, 0, 10**30], [-3]),
+        (Integer("n", 0, 0), [0], [-1, 1]),
+    ],
+)
+def test_integer_checks_include_both_bounds(
+    check: Integer, good: list[int], bad: list[int]
+) -> None:
+    for value in good:
+        assert check.problem(value) is None
+        assert check(value) == value
+        if abs(value) < 2**15:
+            assert type(check(np.int16(value))) is int
+    for value in bad:
+        verb = "be" if check.high is None else "be in"
+        assert check.problem(value) == f"must {verb} {check.range}, got {value}"
+        with pytest.raises(ValueError) as info:
+            check(value)
+        assert str(info.value) == f"n must {verb} {check.range}, got {value}"
+
+
+def test_integer_range_text() -> None:
+    assert Integer("n", 1, 4096).range == "1..4096"
+    assert Integer("n", 0, 2**128 - 1).range == "0..2**128-1"
+    assert Integer("n", 1).range == ">= 1"
+    with pytest.raises(TypeError) as info:
+        Integer("n", 0)(2.0)
+    assert str(info.value) == "n must be an integer, got float 2.0"
+
+
+def test_positive_real_checks() -> None:
+    check = PositiveReal("rate")
+    assert check.range == "finite and > 0"
+    assert check(np.float32(0.5)) == 0.5 and type(check(1)) is float
+    assert check(5e-324) == 5e-324  # the smallest positive float
+    for value, shown in ((0.0, "0.0"), (-1.0, "-1.0"), (math.inf, "inf"),
+                         (math.nan, "nan"), (10**400, "inf")):
+        assert check.problem(float(shown)) == f"must be finite and > 0, got {shown}"
+        with pytest.raises(ValueError) as info:
+            check(value)
+        assert str(info.value) == f"rate must be finite and > 0, got {shown}"
+    with pytest.raises(TypeError) as info:
+        check("1")
+    assert str(info.value) == "rate must be a real number, got str '1'"
+
+
+def test_operand_array_keeps_integer_arrays_and_converts_objects() -> None:
+    x = np.arange(6, dtype=np.uint16).reshape(2, 3)
+    assert operand_array("a", x) is x  # no copy: checked chunk by chunk later
+    out = operand_array("a", np.array([[0, 2**62 - 1], [3, 4]], dtype=object))
+    assert out.dtype == np.int64 and out.shape == (2, 2)
+    assert out.tolist() == [[0, 2**62 - 1], [3, 4]]  # both bounds
+    empty = operand_array("a", np.zeros((0, 2), dtype=object))
+    assert empty.dtype == np.int64 and empty.shape == (0, 2)
+    with pytest.raises(TypeError) as info:
+        operand_array("a", np.ones(3))
+    assert str(info.value) == "a must hold integers, got dtype float64"
+    with pytest.raises(TypeError) as info:
+        operand_array("b", np.ones(3, dtype=bool))
+    assert str(info.value) == (
+        "b must hold integers, got dtype bool (bools are not operands)"
+    )
+
+
+def test_operand_chunk_returns_a_private_c_ordered_int64_copy() -> None:
+    for chunk in (np.arange(6, dtype=np.int64),
+                  np.asfortranarray(np.arange(6, dtype=np.uint8).reshape(2, 3))):
+        out = operand_chunk("a", chunk)
+        assert out.dtype == np.int64 and out.flags.c_contiguous
+        assert not np.shares_memory(out, chunk)
+        assert np.array_equal(out, chunk)
+    assert operand_chunk("a", np.zeros(0, dtype=np.int8)).shape == (0,)
+    edge = np.array([0, 2**62 - 1], dtype=np.uint64)
+    assert operand_chunk("a", edge).tolist() == [0, 2**62 - 1]
+    for bad, shown in (([5, -1, 3], "-1"), ([0, 2**62], str(2**62))):
+        with pytest.raises(ValueError) as info:
+            operand_chunk("b", np.array(bad))
+        assert str(info.value) == f"b must be in 0..2**62-1, got {shown}"
+
+
+def test_weight_array_returns_a_private_c_ordered_float64_copy() -> None:
+    for value in (np.arange(6.0).reshape(2, 3),
+                  np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+                  np.arange(6, dtype=np.int32).reshape(2, 3)):
+        out = weight_array("wi", value, (2, 3))
+        assert out.dtype == np.float64 and out.flags.c_contiguous
+        assert not np.shares_memory(out, value)
+        assert np.array_equal(out, value)
+    with pytest.raises(ValueError) as info:
+        weight_array("wi", np.zeros((3, 2)), (2, 3))
+    assert str(info.value) == "wi must have shape (2, 3), got (3, 2)"
+    for where in (0, 3, 5):
+        bad = np.zeros((2, 3))
+        bad.flat[where] = np.nan
+        with pytest.raises(ValueError) as info:
+            weight_array("wi", bad, (2, 3))
+        assert str(info.value) == "wi must hold only finite values"
+    with pytest.raises(TypeError) as info:
+        weight_array("wo", np.zeros((2, 3), dtype=complex), (2, 3))
+    assert str(info.value) == "wo must be a real float array, got dtype complex128"
