@@ -112,17 +112,19 @@ static inline void binsum_rows_into(double *BINSUM_LANES_RESTRICT acc,
     }
 }
 
-/* dst[j * n + k] = src[k * n + j] for an n x n matrix, in square tiles so
- * that both sides are read and written a cache line at a time. */
+/* dst[j * n + k] = src[k * n + j] for the rows k = begin .. end - 1 of an
+ * n x n matrix src, in square tiles so that both sides are read and written
+ * a cache line at a time (begin a multiple of BINSUM_TILE: whole tiles). */
 #define BINSUM_TILE 8
 
-static inline void binsum_transpose(double *BINSUM_LANES_RESTRICT dst,
-                                    const double *BINSUM_LANES_RESTRICT src,
-                                    ptrdiff_t n)
+static inline void binsum_transpose_rows(double *BINSUM_LANES_RESTRICT dst,
+                                         const double *BINSUM_LANES_RESTRICT src,
+                                         ptrdiff_t n, ptrdiff_t begin,
+                                         ptrdiff_t end)
 {
     ptrdiff_t k0, j0, k, j, kend, jend;
-    for (k0 = 0; k0 < n; k0 += BINSUM_TILE) {
-        kend = n - k0 > BINSUM_TILE ? k0 + BINSUM_TILE : n;
+    for (k0 = begin; k0 < end; k0 += BINSUM_TILE) {
+        kend = end - k0 > BINSUM_TILE ? k0 + BINSUM_TILE : end;
         for (j0 = 0; j0 < n; j0 += BINSUM_TILE) {
             jend = n - j0 > BINSUM_TILE ? j0 + BINSUM_TILE : n;
             for (k = k0; k < kend; k++)
