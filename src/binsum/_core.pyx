@@ -214,11 +214,13 @@ cdef inline bint _stopped(Ticker* tk) noexcept nogil:
     return tk != NULL and tk.stopped
 
 
-cdef inline bint _rows_pieces(double* acc, const double* x, const double* m,
-                              Py_ssize_t size, Ticker* tk) noexcept nogil:
-    # _rows_into(acc, x, m, size, size, size) a piece of rows at a time, the
-    # next piece's terms added after the last's (the sums' order unchanged);
-    # True if tk stopped it.
+# Each *_pieces function below does one job over H**2 elements a piece at a
+# time, with a signal check between pieces, and returns True if tk stopped
+# it. Below one piece of work they are the plain call, inline (small enough
+# that the sample's code stays inlined too); the loop over pieces is apart.
+
+cdef bint _rows_in_pieces(double* acc, const double* x, const double* m,
+                          Py_ssize_t size, Ticker* tk) noexcept nogil:
     cdef Py_ssize_t rows = _piece_rows(size, size, ROW_CHUNK)
     cdef Py_ssize_t k = 0
     cdef Py_ssize_t n
@@ -229,6 +231,17 @@ cdef inline bint _rows_pieces(double* acc, const double* x, const double* m,
         _rows_into(acc, x + k, m + k * size, n, size, size)
         k += n
     return False
+
+
+cdef inline bint _rows_pieces(double* acc, const double* x, const double* m,
+                              Py_ssize_t size, Ticker* tk) noexcept nogil:
+    # _rows_into(acc, x, m, size, size, size), a piece of rows at a time: the
+    # next piece's terms are added after the last's (the sums' order is
+    # unchanged).
+    if size * size > PIECE_WORK:
+        return _rows_in_pieces(acc, x, m, size, tk)
+    _rows_into(acc, x, m, size, size, size)
+    return _tick(tk, size * size)
 
 
 cdef inline double _step_ticked(cdptr wi, cdptr wh, cdptr wo,
@@ -322,6 +335,58 @@ cdef void _work_init(Work* w, double* block, Py_ssize_t size,
     w.wht = w.gwh + size * size
 
 
+cdef bint _transpose_in_pieces(double* wht, const double* wh,
+                               Py_ssize_t size, Ticker* tk) noexcept nogil:
+    cdef Py_ssize_t rows = _piece_rows(size, size, TILE)
+    cdef Py_ssize_t k = 0
+    cdef Py_ssize_t n
+    while k < size:
+        n = rows if k + rows < size else size - k
+        if _tick(tk, n * size):
+            return True
+        _transpose_rows(wht, wh, size, k, k + n)
+        k += n
+    return False
+
+
+cdef inline bint _transpose_pieces(double* wht, const double* wh,
+                                   Py_ssize_t size, Ticker* tk) noexcept nogil:
+    # wht = wh transposed, a piece of rows of wh at a time (whole tiles).
+    if size * size > PIECE_WORK:
+        return _transpose_in_pieces(wht, wh, size, tk)
+    _transpose_rows(wht, wh, size, 0, size)
+    return _tick(tk, size * size)
+
+
+cdef bint _gwh_in_pieces(double* gwh, const double* hs, const double* das,
+                         Py_ssize_t size, Py_ssize_t bits,
+                         Ticker* tk) noexcept nogil:
+    cdef Py_ssize_t rows = _piece_rows(size, size * bits, 4)
+    cdef Py_ssize_t k = 0
+    cdef Py_ssize_t n
+    while k < size:
+        n = rows if k + rows < size else size - k
+        if _tick(tk, n * size * bits):
+            return True
+        memset(gwh + k * size, 0, n * size * sizeof(double))
+        _outer_sums_into(gwh + k * size, hs + k, das, bits - 1, -size, n, size)
+        k += n
+    return False
+
+
+cdef inline bint _gwh_pieces(double* gwh, const double* hs, const double* das,
+                             Py_ssize_t size, Py_ssize_t bits,
+                             Ticker* tk) noexcept nogil:
+    # gwh = the sum of outer products of the bits - 1 hidden states from hs
+    # and the deltas from das, both stepping back a row each term; zeroed
+    # and summed a piece of rows at a time (rows of 4: the sums' row blocks).
+    if size * size * bits > PIECE_WORK:
+        return _gwh_in_pieces(gwh, hs, das, size, bits, tk)
+    memset(gwh, 0, size * size * sizeof(double))
+    _outer_sums_into(gwh, hs, das, bits - 1, -size, size, size)
+    return _tick(tk, size * size * bits)
+
+
 cdef inline double _sample_gradients(const double* wi, const double* wh,
                                      const double* wo, Py_ssize_t size,
                                      i64 a, i64 b, Py_ssize_t bits,
@@ -330,7 +395,7 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
     # Loss of (a, b) and its BPTT gradients into w.gwi, w.gwh, w.gwo; stops
     # early (the result is then meaningless) when tk reports a signal.
     cdef i64 c = a + b
-    cdef Py_ssize_t t, j, k, rows, n
+    cdef Py_ssize_t t, j, k
     cdef double x0, x1, y, yhat, err, do, d
     cdef double loss = 0.0
     cdef double* hc
@@ -354,14 +419,8 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
     memset(w.gwo, 0, size * sizeof(double))
     # wht[j * H + k] = wh[k * H + j]: the sum over j below for every k at
     # once is then a vector-matrix product (the sums' order is unchanged).
-    rows = _piece_rows(size, size, TILE)
-    k = 0
-    while k < size:
-        n = rows if k + rows < size else size - k
-        if _tick(tk, n * size):
-            return 0.0
-        _transpose_rows(w.wht, wh, size, k, k + n)
-        k += n
+    if _transpose_pieces(w.wht, wh, size, tk):
+        return 0.0
     for t in range(bits - 1, -1, -1):
         x0 = <double>((a >> t) & 1)
         x1 = <double>((b >> t) & 1)
@@ -394,18 +453,10 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
         _add_masked(w.gwi + size, da, x1 != 0.0, size)
     # gwh = sum over t = bits-1 .. 1 of h_{t-1} da_t^T, each element adding
     # its terms in that order (h_0 = 0: t = 0 adds nothing), after the loop
-    # so that each element's sum stays in a register; zeroed and summed a
-    # piece of rows at a time (rows of 4: the sums' row blocks).
-    rows = _piece_rows(size, size * bits, 4)
-    k = 0
-    while k < size:
-        n = rows if k + rows < size else size - k
-        if _tick(tk, n * size * bits):
-            return 0.0
-        memset(w.gwh + k * size, 0, n * size * sizeof(double))
-        _outer_sums_into(w.gwh + k * size, w.hs + (bits - 1) * size + k,
-                         w.das + (bits - 1) * size, bits - 1, -size, n, size)
-        k += n
+    # so that each element's sum stays in a register.
+    if _gwh_pieces(w.gwh, w.hs + (bits - 1) * size, w.das + (bits - 1) * size,
+                   size, bits, tk):
+        return 0.0
     return loss
 
 
@@ -416,9 +467,8 @@ cdef inline void _sgd(double* wv, const double* g, Py_ssize_t n,
         wv[i] = wv[i] - lr * g[i]
 
 
-cdef bint _sgd_pieces(double* wv, const double* g, Py_ssize_t n, double lr,
-                      Ticker* tk) noexcept nogil:
-    # _sgd a piece at a time; True if tk stopped it (part of wv updated).
+cdef bint _sgd_in_pieces(double* wv, const double* g, Py_ssize_t n,
+                         double lr, Ticker* tk) noexcept nogil:
     cdef Py_ssize_t i = 0
     cdef Py_ssize_t m
     while i < n:
@@ -430,9 +480,18 @@ cdef bint _sgd_pieces(double* wv, const double* g, Py_ssize_t n, double lr,
     return False
 
 
+cdef inline bint _sgd_pieces(double* wv, const double* g, Py_ssize_t n,
+                             double lr, Ticker* tk) noexcept nogil:
+    # _sgd a piece at a time (if stopped, part of wv is updated).
+    if n > PIECE_WORK:
+        return _sgd_in_pieces(wv, g, n, lr, tk)
+    _sgd(wv, g, n, lr)
+    return _tick(tk, n)
+
+
 cdef bint _copy_pieces(double* dst, const double* src, Py_ssize_t n,
                        Ticker* tk) noexcept nogil:
-    # memcpy of n doubles a piece at a time; True if tk stopped it.
+    # memcpy of n doubles a piece at a time (not on training's path).
     cdef Py_ssize_t i = 0
     cdef Py_ssize_t m
     while i < n:

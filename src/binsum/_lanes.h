@@ -53,6 +53,15 @@ static inline void binsum_store(double *p, binsum_vec v)
 }
 #endif
 
+/* The matrix loops are inlined at every call: each call site's sizes then
+ * shape its code (GCC would otherwise keep one shared copy of a loop called
+ * from several places, a call per step on small networks). */
+#if defined(__GNUC__) || defined(__clang__)
+#define BINSUM_INLINE static inline __attribute__((always_inline))
+#else
+#define BINSUM_INLINE static inline
+#endif
+
 /* Rows of m taken together by binsum_rows_into: the sums stay in registers
  * for this many terms, and this many rows of m (read side by side) stay in
  * the first-level cache even when the rows are far apart. */
@@ -61,7 +70,7 @@ static inline void binsum_store(double *p, binsum_vec v)
 /* acc[j] = acc[j] + x[k] * m[k * stride + j] for k = 0 .. rows - 1 in
  * order, for every j < cols: a vector-matrix product added into acc, one
  * term at a time. */
-static inline void binsum_rows_into(double *BINSUM_LANES_RESTRICT acc,
+BINSUM_INLINE void binsum_rows_into(double *BINSUM_LANES_RESTRICT acc,
                                     const double *BINSUM_LANES_RESTRICT x,
                                     const double *BINSUM_LANES_RESTRICT m,
                                     ptrdiff_t rows, ptrdiff_t stride,
