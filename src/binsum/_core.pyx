@@ -90,10 +90,13 @@ cdef extern from "Python.h":
 cdef enum:
     MAX_BITS = 62             # operands and sums stay below 2**62 (int64)
     SIGNAL_WORK = 1 << 22     # multiply-adds between two signal checks
-    # Work of one piece of a loop over H**2 elements (a transpose, zeroing,
-    # a copy, the SGD step: one unit per element; the gradient sums: one per
+    # Work of one piece of a loop over H**2 elements (zeroing, a copy, the
+    # SGD step: one unit per element; the gradient sums: one per
     # multiply-add), counted on the ticker between pieces.
     PIECE_WORK = 1 << 20
+    # A transposed element's work: its reads cross a page each (at H = 4096
+    # the transpose takes about as long as 8 multiply-adds per element).
+    TRANSPOSE_WORK = 8
 
 
 cdef struct Ticker:
@@ -337,12 +340,12 @@ cdef void _work_init(Work* w, double* block, Py_ssize_t size,
 
 cdef bint _transpose_in_pieces(double* wht, const double* wh,
                                Py_ssize_t size, Ticker* tk) noexcept nogil:
-    cdef Py_ssize_t rows = _piece_rows(size, size, TILE)
+    cdef Py_ssize_t rows = _piece_rows(size, size * TRANSPOSE_WORK, TILE)
     cdef Py_ssize_t k = 0
     cdef Py_ssize_t n
     while k < size:
         n = rows if k + rows < size else size - k
-        if _tick(tk, n * size):
+        if _tick(tk, n * size * TRANSPOSE_WORK):
             return True
         _transpose_rows(wht, wh, size, k, k + n)
         k += n
@@ -351,11 +354,11 @@ cdef bint _transpose_in_pieces(double* wht, const double* wh,
 
 cdef inline bint _transpose_pieces(double* wht, const double* wh,
                                    Py_ssize_t size, Ticker* tk) noexcept nogil:
-    # wht = wh transposed, a piece of rows of wh at a time (whole tiles).
-    if size * size > PIECE_WORK:
+    # wht = wh transposed, a piece of rows of wht at a time (whole tiles).
+    if size * size * TRANSPOSE_WORK > PIECE_WORK:
         return _transpose_in_pieces(wht, wh, size, tk)
     _transpose_rows(wht, wh, size, 0, size)
-    return _tick(tk, size * size)
+    return _tick(tk, size * size * TRANSPOSE_WORK)
 
 
 cdef bint _gwh_in_pieces(double* gwh, const double* hs, const double* das,

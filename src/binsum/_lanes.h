@@ -121,9 +121,11 @@ BINSUM_INLINE void binsum_rows_into(double *BINSUM_LANES_RESTRICT acc,
     }
 }
 
-/* dst[j * n + k] = src[k * n + j] for the rows k = begin .. end - 1 of an
- * n x n matrix src, in square tiles so that both sides are read and written
- * a cache line at a time (begin a multiple of BINSUM_TILE: whole tiles). */
+/* dst[j * n + k] = src[k * n + j] for the rows j = begin .. end - 1 of dst
+ * (columns of src) of an n x n matrix, in square tiles so that both sides
+ * are read and written a cache line at a time (begin a multiple of
+ * BINSUM_TILE: whole tiles). A band of dst's rows is one stretch of memory:
+ * a fresh dst is paged in a band at a time. */
 #define BINSUM_TILE 8
 
 static inline void binsum_transpose_rows(double *BINSUM_LANES_RESTRICT dst,
@@ -132,10 +134,10 @@ static inline void binsum_transpose_rows(double *BINSUM_LANES_RESTRICT dst,
                                          ptrdiff_t end)
 {
     ptrdiff_t k0, j0, k, j, kend, jend;
-    for (k0 = begin; k0 < end; k0 += BINSUM_TILE) {
-        kend = end - k0 > BINSUM_TILE ? k0 + BINSUM_TILE : end;
-        for (j0 = 0; j0 < n; j0 += BINSUM_TILE) {
-            jend = n - j0 > BINSUM_TILE ? j0 + BINSUM_TILE : n;
+    for (j0 = begin; j0 < end; j0 += BINSUM_TILE) {
+        jend = end - j0 > BINSUM_TILE ? j0 + BINSUM_TILE : end;
+        for (k0 = 0; k0 < n; k0 += BINSUM_TILE) {
+            kend = n - k0 > BINSUM_TILE ? k0 + BINSUM_TILE : n;
             for (k = k0; k < kend; k++)
                 for (j = j0; j < jend; j++)
                     dst[j * n + k] = src[k * n + j];
