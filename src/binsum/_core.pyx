@@ -219,8 +219,9 @@ cdef inline bint _stopped(Ticker* tk) noexcept nogil:
 
 # Each *_pieces function below does one job over H**2 elements a piece at a
 # time, with a signal check between pieces, and returns True if tk stopped
-# it. Below one piece of work they are the plain call, inline (small enough
-# that the sample's code stays inlined too); the loop over pieces is apart.
+# it. Those called every step are the plain call, inline, below one piece of
+# work; the loops over pieces are apart (called once a sample, or on large
+# networks), so that the sample's own code stays small enough to inline.
 
 cdef bint _rows_in_pieces(double* acc, const double* x, const double* m,
                           Py_ssize_t size, Ticker* tk) noexcept nogil:
@@ -338,8 +339,9 @@ cdef void _work_init(Work* w, double* block, Py_ssize_t size,
     w.wht = w.gwh + size * size
 
 
-cdef bint _transpose_in_pieces(double* wht, const double* wh,
-                               Py_ssize_t size, Ticker* tk) noexcept nogil:
+cdef bint _transpose_pieces(double* wht, const double* wh, Py_ssize_t size,
+                            Ticker* tk) noexcept nogil:
+    # wht = wh transposed, a piece of rows of wht at a time (whole tiles).
     cdef Py_ssize_t rows = _piece_rows(size, size * TRANSPOSE_WORK, TILE)
     cdef Py_ssize_t k = 0
     cdef Py_ssize_t n
@@ -352,18 +354,12 @@ cdef bint _transpose_in_pieces(double* wht, const double* wh,
     return False
 
 
-cdef inline bint _transpose_pieces(double* wht, const double* wh,
-                                   Py_ssize_t size, Ticker* tk) noexcept nogil:
-    # wht = wh transposed, a piece of rows of wht at a time (whole tiles).
-    if size * size * TRANSPOSE_WORK > PIECE_WORK:
-        return _transpose_in_pieces(wht, wh, size, tk)
-    _transpose_rows(wht, wh, size, 0, size)
-    return _tick(tk, size * size * TRANSPOSE_WORK)
-
-
-cdef bint _gwh_in_pieces(double* gwh, const double* hs, const double* das,
-                         Py_ssize_t size, Py_ssize_t bits,
-                         Ticker* tk) noexcept nogil:
+cdef bint _gwh_pieces(double* gwh, const double* hs, const double* das,
+                      Py_ssize_t size, Py_ssize_t bits,
+                      Ticker* tk) noexcept nogil:
+    # gwh = the sum of outer products of the bits - 1 hidden states from hs
+    # and the deltas from das, both stepping back a row each term; zeroed
+    # and summed a piece of rows at a time (rows of 4: the sums' row blocks).
     cdef Py_ssize_t rows = _piece_rows(size, size * bits, 4)
     cdef Py_ssize_t k = 0
     cdef Py_ssize_t n
@@ -375,19 +371,6 @@ cdef bint _gwh_in_pieces(double* gwh, const double* hs, const double* das,
         _outer_sums_into(gwh + k * size, hs + k, das, bits - 1, -size, n, size)
         k += n
     return False
-
-
-cdef inline bint _gwh_pieces(double* gwh, const double* hs, const double* das,
-                             Py_ssize_t size, Py_ssize_t bits,
-                             Ticker* tk) noexcept nogil:
-    # gwh = the sum of outer products of the bits - 1 hidden states from hs
-    # and the deltas from das, both stepping back a row each term; zeroed
-    # and summed a piece of rows at a time (rows of 4: the sums' row blocks).
-    if size * size * bits > PIECE_WORK:
-        return _gwh_in_pieces(gwh, hs, das, size, bits, tk)
-    memset(gwh, 0, size * size * sizeof(double))
-    _outer_sums_into(gwh, hs, das, bits - 1, -size, size, size)
-    return _tick(tk, size * size * bits)
 
 
 cdef inline double _sample_gradients(const double* wi, const double* wh,
@@ -403,41 +386,51 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
     cdef double loss = 0.0
     cdef double* hc
     cdef double* da
+    # w's pointers in locals: held in registers, never reloaded after a
+    # store through a double* (the extension is built without strict
+    # aliasing, and this function is not always inlined).
+    cdef double* hs = w.hs
+    cdef double* yh = w.yh
+    cdef double* das = w.das
+    cdef double* gwi = w.gwi
+    cdef double* gwh = w.gwh
+    cdef double* gwo = w.gwo
+    cdef double* wht = w.wht
 
     for t in range(bits):
         x0 = <double>((a >> t) & 1)
         x1 = <double>((b >> t) & 1)
-        w.yh[t] = _step_ticked(wi, wh, wo, size, x0, x1, w.hs + t * size,
-                               w.hs + (t + 1) * size, t == 0, tk)  # o_t
+        yh[t] = _step_ticked(wi, wh, wo, size, x0, x1, hs + t * size,
+                             hs + (t + 1) * size, t == 0, tk)  # o_t
         if _stopped(tk):
             return 0.0
     # The outputs' sigmoids off the steps' path, all in one loop.
     for t in range(bits):
-        w.yh[t] = _sigmoid(w.yh[t])
+        yh[t] = _sigmoid(yh[t])
     for t in range(bits):
-        err = w.yh[t] - <double>((c >> t) & 1)
+        err = yh[t] - <double>((c >> t) & 1)
         loss = loss + err * err
 
-    memset(w.gwi, 0, 2 * size * sizeof(double))
-    memset(w.gwo, 0, size * sizeof(double))
+    memset(gwi, 0, 2 * size * sizeof(double))
+    memset(gwo, 0, size * sizeof(double))
     # wht[j * H + k] = wh[k * H + j]: the sum over j below for every k at
     # once is then a vector-matrix product (the sums' order is unchanged).
-    if _transpose_pieces(w.wht, wh, size, tk):
+    if _transpose_pieces(wht, wh, size, tk):
         return 0.0
     for t in range(bits - 1, -1, -1):
         x0 = <double>((a >> t) & 1)
         x1 = <double>((b >> t) & 1)
         y = <double>((c >> t) & 1)
-        yhat = w.yh[t]
+        yhat = yh[t]
         do = 2.0 * (yhat - y) * yhat * (1.0 - yhat)
-        hc = w.hs + (t + 1) * size
-        da = w.das + t * size
+        hc = hs + (t + 1) * size
+        da = das + t * size
         # delta_k = clip((do * wo[k] + sum_j da_next[j] * wh[k, j]) * h'),
         # the sum over j in order for each k.
         for k in range(size):
             da[k] = do * wo[k]
         # delta_a after the last step is zero
-        if t != bits - 1 and _rows_pieces(da, da + size, w.wht, size, tk):
+        if t != bits - 1 and _rows_pieces(da, da + size, wht, size, tk):
             return 0.0
         for k in range(size):
             d = da[k] * (hc[k] * (1.0 - hc[k]))
@@ -447,17 +440,17 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
                 d = -clip
             da[k] = d
         for k in range(size):
-            w.gwo[k] = w.gwo[k] + hc[k] * do
+            gwo[k] = gwo[k] + hc[k] * do
         # Terms that are exactly +-0 (input bits of 0, and below h_0 = 0) are
         # skipped: an accumulator that starts at +0 never becomes -0, so
         # adding +-0 would leave it unchanged (_add_masked adds +0 instead
         # of branching on the bit).
-        _add_masked(w.gwi, da, x0 != 0.0, size)
-        _add_masked(w.gwi + size, da, x1 != 0.0, size)
+        _add_masked(gwi, da, x0 != 0.0, size)
+        _add_masked(gwi + size, da, x1 != 0.0, size)
     # gwh = sum over t = bits-1 .. 1 of h_{t-1} da_t^T, each element adding
     # its terms in that order (h_0 = 0: t = 0 adds nothing), after the loop
     # so that each element's sum stays in a register.
-    if _gwh_pieces(w.gwh, w.hs + (bits - 1) * size, w.das + (bits - 1) * size,
+    if _gwh_pieces(gwh, hs + (bits - 1) * size, das + (bits - 1) * size,
                    size, bits, tk):
         return 0.0
     return loss
