@@ -219,9 +219,8 @@ cdef inline bint _stopped(Ticker* tk) noexcept nogil:
 
 # Each *_pieces function below does one job over H**2 elements a piece at a
 # time, with a signal check between pieces, and returns True if tk stopped
-# it. Those called every step are the plain call, inline, below one piece of
-# work; the loops over pieces are apart (called once a sample, or on large
-# networks), so that the sample's own code stays small enough to inline.
+# it. Those called every step are inline and, below one piece of work, the
+# plain call; their loops over pieces are apart, called on large networks.
 
 cdef bint _rows_in_pieces(double* acc, const double* x, const double* m,
                           Py_ssize_t size, Ticker* tk) noexcept nogil:
