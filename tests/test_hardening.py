@@ -336,6 +336,24 @@ def test_the_documented_maximum_starts_at_once(make_model: Make, total: int) -> 
     assert peak < 2**20  # a few blocks' worth of samples, not 8 TiB
 
 
+def test_a_second_fit_does_not_allocate_its_scratch_again() -> None:
+    """fit's kernel scratch (2 * H**2 doubles: 268 MB at hidden 4096) is made
+    once per model, not on every call; a later fit allocates only the block's
+    weight copies."""
+    needs_compiled()
+    model = BinarySumRNN(hidden_size=512, bits=8, seed=1, backend="cython")
+    scratch = 8 * model._kernel.work_size(512, 8)
+    peaks = []
+    for _ in range(2):
+        tracemalloc.start()
+        try:
+            model.fit(1)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    assert peaks[0] > scratch > peaks[1] > 8 * 512 * 512  # wh's copy
+
+
 def test_history_grows_with_what_was_trained(make_model: Make) -> None:
     model = make_model(hidden_size=2, bits=3, seed=1)
     for _ in range(50):

@@ -7,6 +7,7 @@ predict stops as promptly on any number of threads.
 
 from __future__ import annotations
 
+import random
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import numpy as np
 import pytest
 from _children import child
 
+import binsum
 from binsum import BinarySumRNN
 from binsum._model import BLOCK
 
@@ -164,6 +166,30 @@ _PREDICT_CHILD = textwrap.dedent(
 )
 
 
+_LARGEST = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    from binsum import BinarySumRNN
+
+    def fresh():
+        return BinarySumRNN(hidden_size=4096, bits=62, seed=3, backend="cython")
+
+    for line in sys.stdin:
+        if line == "fresh\\n":  # a first fit: its allocations are timed too
+            model = fresh()
+        try:  # a signal right after "go" lands in here too
+            print("go", flush=True)
+            model.fit(2**40)
+        except KeyboardInterrupt:
+            print(time.time(), model.iterations, len(model.history), flush=True)
+    same = fresh().fit(model.iterations)
+    print(all(np.array_equal(model.weights[k], same.weights[k]) for k in
+              ("wi", "wh", "wo")) and np.array_equal(model.history, same.history))
+    """
+)
+
+
 @pytest.mark.parametrize("threads", [2, 8])
 def test_sigint_stops_a_threaded_predict_at_once(threads: int) -> None:
     """SIGINT while predict's worker threads run (hidden 512 at 62 bits:
@@ -185,3 +211,37 @@ def test_sigint_stops_a_threaded_predict_at_once(threads: int) -> None:
         took = time.monotonic() - sent
     assert (out, proc.returncode) == ("interrupted\n", 0)
     assert took < 2.0, f"{took:.2f} s from SIGINT to exit"
+
+
+@pytest.mark.skipif(not binsum.has_extension, reason="needs the compiled kernel")
+def test_sigint_stops_a_fit_of_the_largest_network_at_any_moment() -> None:
+    """Hidden 4096 x 62 bits, the largest network: SIGINT at the very start
+    of a first fit (while its scratch and weight copies are made), and at
+    random moments of later samples (their matrix loops, the gradient sums,
+    the SGD step, between samples), is answered within a second (the kernel
+    checks for signals every few milliseconds of work), and every stop
+    leaves the model at a whole sample, equal to an uninterrupted fit."""
+    rng = random.Random(18)
+    moments = [("fresh", 0.0), ("fresh", 0.05), ("fresh", 0.3)]
+    moments += [("again", rng.uniform(0.0, 2.5)) for _ in range(3)]
+    with child(
+        [sys.executable, "-c", _LARGEST],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    ) as proc:  # fmt: skip
+        assert proc.stdin is not None and proc.stdout is not None
+        latencies = []
+        for kind, delay in moments:
+            proc.stdin.write(kind + "\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline() == "go\n"
+            time.sleep(delay)
+            sent = time.time()
+            proc.send_signal(signal.SIGINT)
+            stamp, iterations, history = proc.stdout.readline().split()
+            latencies.append(round(float(stamp) - sent, 3))
+            assert iterations == history
+        proc.stdin.close()  # the child then checks its model
+        out = proc.stdout.read()
+        assert proc.wait(timeout=300) == 0
+    assert out == "True\n"
+    assert max(latencies) < 1.0, latencies

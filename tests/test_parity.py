@@ -78,6 +78,26 @@ def test_backends_train_and_predict_bit_identically(name: str) -> None:
     assert fast.add(2**70 + 12345, 2**69 - 1) == twin.add(2**70 + 12345, 2**69 - 1)
 
 
+def test_backends_agree_where_the_kernel_splits_its_loops_into_pieces() -> None:
+    """Past about 2**20 elements the kernel runs each matrix loop (forward
+    and backward products, the transpose of wh, the gwh sums, the SGD step)
+    a piece at a time, checking for signals between pieces: hidden 1032 at
+    3 bits splits every one of them, with a shorter last piece, and the
+    sums come out the same as the twin's."""
+    config = dict(hidden_size=1032, bits=3, seed=7)
+    fast = BinarySumRNN(**config, backend="cython").fit(2)
+    twin = BinarySumRNN(**config, backend="python").fit(2)
+    assert np.array_equal(fast.history, twin.history)
+    for key, value in fast.weights.items():
+        assert np.array_equal(value, twin.weights[key]), key
+    lf, gf = fast.loss_and_gradients(1, 5)
+    lt, gt = twin.loss_and_gradients(1, 5)
+    assert lf == lt
+    for key, value in gf.items():
+        assert np.array_equal(value, gt[key]), key
+    assert np.array_equal(fast.logits(12345, 999), twin.logits(12345, 999))
+
+
 def test_clip_binds_in_the_clipping_configuration() -> None:
     """The binding config's clip changes training: shown independently in numpy.
 

@@ -56,8 +56,11 @@ cdef extern from "_lanes.h" nogil:
     void _prefetch "binsum_prefetch" (const void* p)
     void _add_masked "binsum_add_masked" (double* acc, const double* v,
                                           int flag, Py_ssize_t n)
-    void _transpose "binsum_transpose" (double* dst, const double* src,
-                                        Py_ssize_t n)
+    void _transpose_rows "binsum_transpose_rows" (
+        double* dst, const double* src, Py_ssize_t n, Py_ssize_t begin,
+        Py_ssize_t end)
+    const Py_ssize_t TILE "BINSUM_TILE"  # rows of a tile of _transpose_rows
+    const Py_ssize_t ROW_CHUNK "BINSUM_ROW_CHUNK"  # rows _rows_into takes together
     void _outer_sums_into "binsum_outer_sums_into" (
         double* g, const double* x, const double* y, Py_ssize_t terms,
         Py_ssize_t step, Py_ssize_t rows, Py_ssize_t cols)
@@ -101,6 +104,13 @@ cdef extern from *:
 cdef enum:
     MAX_BITS = 62             # operands and sums stay below 2**62 (int64)
     SIGNAL_WORK = 1 << 22     # multiply-adds between two signal checks
+    # Work of one piece of a loop over H**2 elements (zeroing, a copy, the
+    # SGD step: one unit per element; the gradient sums: one per
+    # multiply-add), counted on the ticker between pieces.
+    PIECE_WORK = 1 << 20
+    # A transposed element's work: its reads cross a page each (at H = 4096
+    # the transpose takes about as long as 8 multiply-adds per element).
+    TRANSPOSE_WORK = 8
 
 
 cdef struct Ticker:
@@ -139,6 +149,19 @@ cdef inline bint _tick(Ticker* tk, Py_ssize_t work) noexcept nogil:
             if _signals_pending() != 0:
                 tk.stopped = True
     return tk.stopped
+
+
+cdef inline Py_ssize_t _piece_rows(Py_ssize_t total, Py_ssize_t row_work,
+                                   Py_ssize_t align) noexcept nogil:
+    # Rows of ``row_work`` each in one piece of about PIECE_WORK: all
+    # ``total`` rows if they fit (no division on small networks), else a
+    # multiple of ``align``, at least ``align``.
+    cdef Py_ssize_t rows
+    if total * row_work <= PIECE_WORK:
+        return total
+    rows = PIECE_WORK // row_work
+    rows -= rows % align
+    return rows if rows > align else align
 
 
 cdef int _raise_pending() except -1:
@@ -213,25 +236,67 @@ cdef inline double _sigmoid(double z) noexcept nogil:
     return 1.0 / (1.0 + _exp(-z))
 
 
-cdef inline double _step(cdptr wi, cdptr wh, cdptr wo,
-                         Py_ssize_t size, double x0, double x1,
-                         cdptr hp, dptr hc, bint first) noexcept nogil:
-    # h_t = sigmoid(x_t . wi + h_{t-1} . wh) into hc; returns o_t = h_t . wo.
-    # Each hc[j] sums k = 0..H-1 in order; _rows_into runs the H sums side
-    # by side without changing any of them. At the first step h_0 = 0 and
-    # the recurrent term is skipped.
+cdef inline bint _stopped(Ticker* tk) noexcept nogil:
+    return tk != NULL and tk.stopped
+
+
+# Each *_pieces function below does one job over H**2 elements a piece at a
+# time, with a signal check between pieces, and returns True if tk stopped
+# it. Those called every step are inline and, below one piece of work, the
+# plain call; their loops over pieces are apart, called on large networks.
+
+cdef bint _rows_in_pieces(double* acc, const double* x, const double* m,
+                          Py_ssize_t size, Ticker* tk) noexcept nogil:
+    cdef Py_ssize_t rows = _piece_rows(size, size, ROW_CHUNK)
+    cdef Py_ssize_t k = 0
+    cdef Py_ssize_t n
+    while k < size:
+        n = rows if k + rows < size else size - k
+        if _tick(tk, n * size):
+            return True
+        _rows_into(acc, x + k, m + k * size, n, size, size)
+        k += n
+    return False
+
+
+cdef inline bint _rows_pieces(double* acc, const double* x, const double* m,
+                              Py_ssize_t size, Ticker* tk) noexcept nogil:
+    # _rows_into(acc, x, m, size, size, size), a piece of rows at a time: the
+    # next piece's terms are added after the last's (the sums' order is
+    # unchanged).
+    if size * size > PIECE_WORK:
+        return _rows_in_pieces(acc, x, m, size, tk)
+    _rows_into(acc, x, m, size, size, size)
+    return _tick(tk, size * size)
+
+
+cdef inline double _step_ticked(cdptr wi, cdptr wh, cdptr wo,
+                                Py_ssize_t size, double x0, double x1,
+                                cdptr hp, dptr hc, bint first,
+                                Ticker* tk) noexcept nogil:
+    # h_t = sigmoid(x_t . wi + h_{t-1} . wh) into hc; returns o_t = h_t . wo
+    # (meaningless if tk stopped it). Each hc[j] sums k = 0..H-1 in order;
+    # _rows_into runs the H sums side by side without changing any of them.
+    # At the first step h_0 = 0 and the recurrent term is skipped.
     cdef Py_ssize_t j, k
     cdef double o
     for j in range(size):
         hc[j] = x0 * wi[j] + x1 * wi[size + j]
-    if not first:
-        _rows_into(hc, hp, wh, size, size, size)
+    if not first and _rows_pieces(hc, hp, wh, size, tk):
+        return 0.0
     for j in range(size):
         hc[j] = _sigmoid(hc[j])
     o = 0.0
     for k in range(size):
         o = o + hc[k] * wo[k]
     return o
+
+
+cdef inline double _step(cdptr wi, cdptr wh, cdptr wo,
+                         Py_ssize_t size, double x0, double x1,
+                         cdptr hp, dptr hc, bint first) noexcept nogil:
+    # _step_ticked without signal checks.
+    return _step_ticked(wi, wh, wo, size, x0, x1, hp, hc, first, NULL)
 
 
 cdef enum:
@@ -283,7 +348,10 @@ cdef inline Py_ssize_t _work_size(Py_ssize_t size, Py_ssize_t bits) noexcept nog
 
 cdef void _work_init(Work* w, double* block, Py_ssize_t size,
                      Py_ssize_t bits) noexcept nogil:
-    memset(block, 0, _work_size(size, bits) * sizeof(double))
+    # Every part is written before it is read (the gradients at the start of
+    # each sample), except h_0, which no step reads; it is zeroed only to
+    # keep hs what it says. No memset of the whole: it is 2 * H**2 doubles.
+    memset(block, 0, size * sizeof(double))
     w.hs = block
     w.yh = w.hs + (bits + 1) * size
     w.das = w.yh + bits
@@ -291,6 +359,40 @@ cdef void _work_init(Work* w, double* block, Py_ssize_t size,
     w.gwo = w.gwi + 2 * size
     w.gwh = w.gwo + size
     w.wht = w.gwh + size * size
+
+
+cdef bint _transpose_pieces(double* wht, const double* wh, Py_ssize_t size,
+                            Ticker* tk) noexcept nogil:
+    # wht = wh transposed, a piece of rows of wht at a time (whole tiles).
+    cdef Py_ssize_t rows = _piece_rows(size, size * TRANSPOSE_WORK, TILE)
+    cdef Py_ssize_t k = 0
+    cdef Py_ssize_t n
+    while k < size:
+        n = rows if k + rows < size else size - k
+        if _tick(tk, n * size * TRANSPOSE_WORK):
+            return True
+        _transpose_rows(wht, wh, size, k, k + n)
+        k += n
+    return False
+
+
+cdef bint _gwh_pieces(double* gwh, const double* hs, const double* das,
+                      Py_ssize_t size, Py_ssize_t bits,
+                      Ticker* tk) noexcept nogil:
+    # gwh = the sum of outer products of the bits - 1 hidden states from hs
+    # and the deltas from das, both stepping back a row each term; zeroed
+    # and summed a piece of rows at a time (rows of 4: the sums' row blocks).
+    cdef Py_ssize_t rows = _piece_rows(size, size * bits, 4)
+    cdef Py_ssize_t k = 0
+    cdef Py_ssize_t n
+    while k < size:
+        n = rows if k + rows < size else size - k
+        if _tick(tk, n * size * bits):
+            return True
+        memset(gwh + k * size, 0, n * size * sizeof(double))
+        _outer_sums_into(gwh + k * size, hs + k, das, bits - 1, -size, n, size)
+        k += n
+    return False
 
 
 cdef inline double _sample_gradients(const double* wi, const double* wh,
@@ -306,43 +408,52 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
     cdef double loss = 0.0
     cdef double* hc
     cdef double* da
+    # w's pointers in locals: held in registers, never reloaded after a
+    # store through a double* (the extension is built without strict
+    # aliasing, and this function is not always inlined).
+    cdef double* hs = w.hs
+    cdef double* yh = w.yh
+    cdef double* das = w.das
+    cdef double* gwi = w.gwi
+    cdef double* gwh = w.gwh
+    cdef double* gwo = w.gwo
+    cdef double* wht = w.wht
 
     for t in range(bits):
         x0 = <double>((a >> t) & 1)
         x1 = <double>((b >> t) & 1)
-        if _tick(tk, size * size):
+        yh[t] = _step_ticked(wi, wh, wo, size, x0, x1, hs + t * size,
+                             hs + (t + 1) * size, t == 0, tk)  # o_t
+        if _stopped(tk):
             return 0.0
-        w.yh[t] = _step(wi, wh, wo, size, x0, x1, w.hs + t * size,
-                        w.hs + (t + 1) * size, t == 0)  # o_t
     # The outputs' sigmoids off the steps' path, all in one loop.
     for t in range(bits):
-        w.yh[t] = _sigmoid(w.yh[t])
+        yh[t] = _sigmoid(yh[t])
     for t in range(bits):
-        err = w.yh[t] - <double>((c >> t) & 1)
+        err = yh[t] - <double>((c >> t) & 1)
         loss = loss + err * err
 
-    memset(w.gwi, 0, 2 * size * sizeof(double))
-    memset(w.gwo, 0, size * sizeof(double))
-    memset(w.gwh, 0, size * size * sizeof(double))
+    memset(gwi, 0, 2 * size * sizeof(double))
+    memset(gwo, 0, size * sizeof(double))
     # wht[j * H + k] = wh[k * H + j]: the sum over j below for every k at
     # once is then a vector-matrix product (the sums' order is unchanged).
-    _transpose(w.wht, wh, size)
+    if _transpose_pieces(wht, wh, size, tk):
+        return 0.0
     for t in range(bits - 1, -1, -1):
-        if _tick(tk, 2 * size * size):
-            return 0.0
         x0 = <double>((a >> t) & 1)
         x1 = <double>((b >> t) & 1)
         y = <double>((c >> t) & 1)
-        yhat = w.yh[t]
+        yhat = yh[t]
         do = 2.0 * (yhat - y) * yhat * (1.0 - yhat)
-        hc = w.hs + (t + 1) * size
-        da = w.das + t * size
+        hc = hs + (t + 1) * size
+        da = das + t * size
         # delta_k = clip((do * wo[k] + sum_j da_next[j] * wh[k, j]) * h'),
         # the sum over j in order for each k.
         for k in range(size):
             da[k] = do * wo[k]
-        if t != bits - 1:  # delta_a after the last step is zero
-            _rows_into(da, da + size, w.wht, size, size, size)
+        # delta_a after the last step is zero
+        if t != bits - 1 and _rows_pieces(da, da + size, wht, size, tk):
+            return 0.0
         for k in range(size):
             d = da[k] * (hc[k] * (1.0 - hc[k]))
             if d > clip:
@@ -351,18 +462,19 @@ cdef inline double _sample_gradients(const double* wi, const double* wh,
                 d = -clip
             da[k] = d
         for k in range(size):
-            w.gwo[k] = w.gwo[k] + hc[k] * do
+            gwo[k] = gwo[k] + hc[k] * do
         # Terms that are exactly +-0 (input bits of 0, and below h_0 = 0) are
         # skipped: an accumulator that starts at +0 never becomes -0, so
         # adding +-0 would leave it unchanged (_add_masked adds +0 instead
         # of branching on the bit).
-        _add_masked(w.gwi, da, x0 != 0.0, size)
-        _add_masked(w.gwi + size, da, x1 != 0.0, size)
+        _add_masked(gwi, da, x0 != 0.0, size)
+        _add_masked(gwi + size, da, x1 != 0.0, size)
     # gwh = sum over t = bits-1 .. 1 of h_{t-1} da_t^T, each element adding
     # its terms in that order (h_0 = 0: t = 0 adds nothing), after the loop
     # so that each element's sum stays in a register.
-    _outer_sums_into(w.gwh, w.hs + (bits - 1) * size,
-                     w.das + (bits - 1) * size, bits - 1, -size, size, size)
+    if _gwh_pieces(gwh, hs + (bits - 1) * size, das + (bits - 1) * size,
+                   size, bits, tk):
+        return 0.0
     return loss
 
 
@@ -371,6 +483,42 @@ cdef inline void _sgd(double* wv, const double* g, Py_ssize_t n,
     cdef Py_ssize_t i
     for i in range(n):
         wv[i] = wv[i] - lr * g[i]
+
+
+cdef bint _sgd_in_pieces(double* wv, const double* g, Py_ssize_t n,
+                         double lr, Ticker* tk) noexcept nogil:
+    cdef Py_ssize_t i = 0
+    cdef Py_ssize_t m
+    while i < n:
+        m = PIECE_WORK if n - i > PIECE_WORK else n - i
+        if _tick(tk, m):
+            return True
+        _sgd(wv + i, g + i, m, lr)
+        i += m
+    return False
+
+
+cdef inline bint _sgd_pieces(double* wv, const double* g, Py_ssize_t n,
+                             double lr, Ticker* tk) noexcept nogil:
+    # _sgd a piece at a time (if stopped, part of wv is updated).
+    if n > PIECE_WORK:
+        return _sgd_in_pieces(wv, g, n, lr, tk)
+    _sgd(wv, g, n, lr)
+    return _tick(tk, n)
+
+
+cdef bint _copy_pieces(double* dst, const double* src, Py_ssize_t n,
+                       Ticker* tk) noexcept nogil:
+    # memcpy of n doubles a piece at a time (not on training's path).
+    cdef Py_ssize_t i = 0
+    cdef Py_ssize_t m
+    while i < n:
+        m = PIECE_WORK if n - i > PIECE_WORK else n - i
+        if _tick(tk, m):
+            return True
+        memcpy(dst + i, src + i, m * sizeof(double))
+        i += m
+    return False
 
 
 cdef inline Py_ssize_t _bit_length(i64 v) noexcept nogil:
@@ -660,10 +808,10 @@ cdef void _sequence_logits(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
     cdef double* hc = scratch + size
     cdef double* tmp
     for t in range(steps):
-        if _tick(tk, size * size):
+        logits[t] = _step_ticked(wi, wh, wo, size, <double>xa[t],
+                                 <double>xb[t], hp, hc, t == 0, tk)
+        if _stopped(tk):
             return
-        logits[t] = _step(wi, wh, wo, size, <double>xa[t], <double>xb[t],
-                          hp, hc, t == 0)
         tmp = hp
         hp = hc
         hc = tmp
@@ -673,16 +821,16 @@ cdef void _gradients_into(const double* wi, const double* wh, const double* wo,
                           Py_ssize_t size, i64 a, i64 b, Py_ssize_t bits,
                           double clip, double* gwi, double* gwh, double* gwo,
                           double* work, double* loss, Ticker* tk) noexcept nogil:
-    # sample_gradients of a checked pair; the gradients are written only if
-    # tk did not stop it.
+    # sample_gradients of a checked pair; the gradients are written in full
+    # unless tk stopped it.
     cdef Work w
     _work_init(&w, work, size, bits)
     loss[0] = _sample_gradients(wi, wh, wo, size, a, b, bits, clip, &w, tk)
-    if tk != NULL and tk.stopped:
+    if _stopped(tk):
         return
     memcpy(gwi, w.gwi, 2 * size * sizeof(double))
-    memcpy(gwh, w.gwh, size * size * sizeof(double))
     memcpy(gwo, w.gwo, size * sizeof(double))
+    _copy_pieces(gwh, w.gwh, size * size, tk)
 
 
 cdef Py_ssize_t _train_pairs(double* wi, double* wh, double* wo,
@@ -691,7 +839,9 @@ cdef Py_ssize_t _train_pairs(double* wi, double* wh, double* wo,
                              double learning_rate, double clip, double* loss,
                              double* work, Ticker* tk) noexcept nogil:
     # Returns the pairs trained: n, or the index of the first pair out of
-    # range; if tk stopped it, the pair in progress is not applied.
+    # range; if tk stopped it, the weights hold the pairs before the one in
+    # progress and, if it stopped in the SGD step, part of that step (fit
+    # trains copies and drops them).
     cdef Py_ssize_t i
     cdef i64 ai, bi
     cdef double l
@@ -703,11 +853,12 @@ cdef Py_ssize_t _train_pairs(double* wi, double* wh, double* wo,
         if not _pair_ok(ai, bi, bits):
             return i
         l = _sample_gradients(wi, wh, wo, size, ai, bi, bits, clip, &w, tk)
-        if tk != NULL and tk.stopped:
+        if _stopped(tk):
             return i
         loss[i] = l
         _sgd(wi, w.gwi, 2 * size, learning_rate)
-        _sgd(wh, w.gwh, size * size, learning_rate)
+        if _sgd_pieces(wh, w.gwh, size * size, learning_rate, tk):
+            return i
         _sgd(wo, w.gwo, size, learning_rate)
     return n
 

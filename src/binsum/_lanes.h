@@ -53,6 +53,15 @@ static inline void binsum_store(double *p, binsum_vec v)
 }
 #endif
 
+/* The matrix loops are inlined at every call: each call site's sizes then
+ * shape its code (GCC would otherwise keep one shared copy of a loop called
+ * from several places, a call per step on small networks). */
+#if defined(__GNUC__) || defined(__clang__)
+#define BINSUM_INLINE static inline __attribute__((always_inline))
+#else
+#define BINSUM_INLINE static inline
+#endif
+
 /* Rows of m taken together by binsum_rows_into: the sums stay in registers
  * for this many terms, and this many rows of m (read side by side) stay in
  * the first-level cache even when the rows are far apart. */
@@ -61,7 +70,7 @@ static inline void binsum_store(double *p, binsum_vec v)
 /* acc[j] = acc[j] + x[k] * m[k * stride + j] for k = 0 .. rows - 1 in
  * order, for every j < cols: a vector-matrix product added into acc, one
  * term at a time. */
-static inline void binsum_rows_into(double *BINSUM_LANES_RESTRICT acc,
+BINSUM_INLINE void binsum_rows_into(double *BINSUM_LANES_RESTRICT acc,
                                     const double *BINSUM_LANES_RESTRICT x,
                                     const double *BINSUM_LANES_RESTRICT m,
                                     ptrdiff_t rows, ptrdiff_t stride,
@@ -112,19 +121,23 @@ static inline void binsum_rows_into(double *BINSUM_LANES_RESTRICT acc,
     }
 }
 
-/* dst[j * n + k] = src[k * n + j] for an n x n matrix, in square tiles so
- * that both sides are read and written a cache line at a time. */
+/* dst[j * n + k] = src[k * n + j] for the rows j = begin .. end - 1 of dst
+ * (columns of src) of an n x n matrix, in square tiles so that both sides
+ * are read and written a cache line at a time (begin a multiple of
+ * BINSUM_TILE: whole tiles). A band of dst's rows is one stretch of memory:
+ * a fresh dst is paged in a band at a time. */
 #define BINSUM_TILE 8
 
-static inline void binsum_transpose(double *BINSUM_LANES_RESTRICT dst,
-                                    const double *BINSUM_LANES_RESTRICT src,
-                                    ptrdiff_t n)
+static inline void binsum_transpose_rows(double *BINSUM_LANES_RESTRICT dst,
+                                         const double *BINSUM_LANES_RESTRICT src,
+                                         ptrdiff_t n, ptrdiff_t begin,
+                                         ptrdiff_t end)
 {
     ptrdiff_t k0, j0, k, j, kend, jend;
-    for (k0 = 0; k0 < n; k0 += BINSUM_TILE) {
-        kend = n - k0 > BINSUM_TILE ? k0 + BINSUM_TILE : n;
-        for (j0 = 0; j0 < n; j0 += BINSUM_TILE) {
-            jend = n - j0 > BINSUM_TILE ? j0 + BINSUM_TILE : n;
+    for (j0 = begin; j0 < end; j0 += BINSUM_TILE) {
+        jend = end - j0 > BINSUM_TILE ? j0 + BINSUM_TILE : end;
+        for (k0 = 0; k0 < n; k0 += BINSUM_TILE) {
+            kend = n - k0 > BINSUM_TILE ? k0 + BINSUM_TILE : n;
             for (k = k0; k < kend; k++)
                 for (j = j0; j < jend; j++)
                     dst[j * n + k] = src[k * n + j];

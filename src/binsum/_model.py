@@ -55,6 +55,9 @@ BLOCK_WORK = BLOCK * 8 * (16 * 16 + 4 * 16)
 PREDICT_WORK = 1 << 24
 PREDICT_CHUNK = 1 << 16
 _WAKE = 0.05  # seconds: how often a thread waiting for workers wakes (Ctrl-C)
+# Elements a piece of the per-block weight copy and finiteness check (4 MB,
+# about a millisecond): Python handles signals between pieces.
+COPY_PIECE = 1 << 19
 
 Callback = Callable[["BinarySumRNN", int, float], Any]
 
@@ -236,6 +239,7 @@ class BinarySumRNN:
         _state: State  # one immutable snapshot, replaced whole
         _writer: int | None  # the thread inside fit/set_weights, if any
         _history_buffer: NDArray[np.float64] | None  # fit's loss buffer
+        _work: NDArray[np.float64] | None  # fit's kernel scratch, kept
 
     def __init__(
         self,
@@ -423,7 +427,7 @@ class BinarySumRNN:
         with _writing(self, "fit"):
             check.more_iterations(self._state.iterations, total)
             rng = _state.generator(self._state.rng_state)
-            work = np.empty(self._kernel.work_size(self.hidden_size, self.bits))
+            work = _scratch(self)
             for done, step in _blocks(total, block, pause):
                 pairs, pending = _sampling.draw(
                     rng, self._state.pending, self.bits, step
@@ -781,6 +785,7 @@ def _start(
     model._config = config
     model._writer = None
     model._history_buffer = None
+    model._work = None
     model._backend_request = backend
     model._backend, module = _backend.kernel(backend)
     model._kernel = Kernel(module)
@@ -800,7 +805,7 @@ def _train_block(
     st = model._state
     end = st.iterations + len(pairs)
     kept = len(st.history)  # the losses of the last ``kept`` iterations
-    wi, wh, wo = st.wi.copy(), st.wh.copy(), st.wo.copy()
+    wi, wh, wo = _copy(st.wi), _copy(st.wh), _copy(st.wo)
     history = _history_room(model, st, kept + len(pairs))
     model._kernel.train(
         wi, wh, wo,
@@ -808,7 +813,7 @@ def _train_block(
         model.bits, model.learning_rate, model.clip,
         history[kept : kept + len(pairs)], work,
     )  # fmt: skip
-    if not all(np.isfinite(w).all() for w in (wi, wh, wo)):
+    if not all(_finite(w) for w in (wi, wh, wo)):
         raise FloatingPointError(
             f"training diverged within iterations {st.iterations}..{end}: "
             "weights became non-finite; lower learning_rate or clip (the "
@@ -843,6 +848,34 @@ def _writing(model: BinarySumRNN, what: str) -> Iterator[None]:
             yield
         finally:
             model._writer = None
+
+
+def _scratch(model: BinarySumRNN) -> NDArray[np.float64]:
+    """fit's kernel scratch (2 * H**2 doubles and a little more), kept by the
+    model for its next fit: only fit uses it, under the model's lock. Not
+    zeroed: the kernel writes every part before reading it."""
+    if model._work is None:
+        model._work = np.empty(model._kernel.work_size(model.hidden_size, model.bits))
+    return model._work
+
+
+def _pieces(arr: NDArray[np.float64]) -> Iterator[slice]:
+    """Row slices of ``arr`` of about COPY_PIECE elements (at least a row)."""
+    rows = max(1, COPY_PIECE // max(1, arr[0].size))
+    return (slice(r, r + rows) for r in range(0, len(arr), rows))
+
+
+def _copy(arr: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A writable copy made a piece at a time (Ctrl-C lands between pieces)."""
+    out = np.empty_like(arr)
+    for rows in _pieces(arr):
+        out[rows] = arr[rows]
+    return out
+
+
+def _finite(arr: NDArray[np.float64]) -> bool:
+    """Whether every element is finite, checked a piece at a time."""
+    return all(bool(np.isfinite(arr[rows]).all()) for rows in _pieces(arr))
 
 
 def _history_room(model: BinarySumRNN, st: State, need: int) -> NDArray[np.float64]:

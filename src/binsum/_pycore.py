@@ -260,14 +260,20 @@ def _sgd(wv: Floats, g: Floats, n: int, lr: float) -> None:
 
 
 def _flat(arr: NDArray[np.float64]) -> Floats:
-    # The kernel's &arr[0, 0]: the values in C order.
-    values: Floats = arr.reshape(-1).tolist()
+    # The kernel's &arr[0, 0]: the values in C order, a row at a time (at
+    # H = 4096 one call for all 16M would hold Ctrl-C off for half a second).
+    values: Floats = []
+    for row in arr:
+        values += row.tolist()
     return values
 
 
 def _store(arr: NDArray[np.float64], values: Floats) -> None:
-    # Write a flat list back in C order (the kernel works in place).
-    arr[...] = np.reshape(values, arr.shape)
+    # Write a flat list back in C order (the kernel works in place), a row
+    # at a time, as _flat reads it.
+    cols = arr[0].size
+    for i in range(len(arr)):
+        arr[i] = values[i * cols : (i + 1) * cols]
 
 
 def _bit_length(v: int) -> int:
