@@ -245,3 +245,74 @@ def test_sigint_stops_a_fit_of_the_largest_network_at_any_moment() -> None:
         assert proc.wait(timeout=300) == 0
     assert out == "True\n"
     assert max(latencies) < 1.0, latencies
+
+
+_LARGEST_PREDICT = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    from binsum import BinarySumRNN
+
+    model = BinarySumRNN(hidden_size=4096, bits=62, seed=2, backend="cython")
+    st, kernel = model._state, model._kernel
+    a = np.full(8, 2**62 - 1)  # every pair runs 63 steps
+    out = np.empty(8, dtype=np.int64)
+
+    def group_steps(steps):  # 8 pairs side by side in the kernel
+        kernel.predict(st.wi, st.wh, st.wo, a >> (63 - steps), a >> (63 - steps),
+                       out[:])
+
+    calls = {"model": lambda: model.predict(a, a), "group": lambda: group_steps(63)}
+    took = []
+    for steps in (17, 33):  # their difference: 16 steps of the group
+        began = time.perf_counter()
+        group_steps(steps)
+        took.append(time.perf_counter() - began)
+    print((took[1] - took[0]) / 16, flush=True)
+    for line in sys.stdin:
+        try:  # a signal right after "go" lands in here too
+            print("go", flush=True)
+            calls[line.strip()]()
+            print("finished", flush=True)
+        except KeyboardInterrupt:
+            print(time.time(), flush=True)
+    """
+)
+
+
+def _predict_latencies(calls: list[tuple[str, float]]) -> tuple[float, list[float]]:
+    """One group step's seconds, and the latency of SIGINT sent ``delay``
+    seconds into each call of _LARGEST_PREDICT."""
+    with child(
+        [sys.executable, "-c", _LARGEST_PREDICT],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    ) as proc:  # fmt: skip
+        assert proc.stdin is not None and proc.stdout is not None
+        step = float(proc.stdout.readline())
+        latencies = []
+        for call, delay in calls:
+            proc.stdin.write(call + "\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline() == "go\n"
+            time.sleep(delay)
+            sent = time.time()
+            proc.send_signal(signal.SIGINT)
+            latencies.append(float(proc.stdout.readline()) - sent)
+    return step, latencies
+
+
+@pytest.mark.skipif(not binsum.has_extension, reason="needs the compiled kernel")
+def test_sigint_stops_a_predict_of_the_largest_network_within_a_step() -> None:
+    """Hidden 4096 x 62 bits: SIGINT at random moments of a predict (the
+    model's, a pair at a time, and the kernel's on 8 pairs side by side,
+    ~10**8 multiply-adds a step) is answered well within one step of the 8
+    pairs: the kernel checks for signals within a step, every 2**22
+    multiply-adds (a step's 32nd part), not only between steps."""
+    rng = random.Random(4096)
+    calls = [("model", rng.uniform(0.0, 1.5)) for _ in range(3)]
+    calls += [("group", rng.uniform(0.05, 2.0)) for _ in range(7)]
+    step, latencies = _predict_latencies(calls)
+    shown = f"step {step:.3f} s, latencies {[round(x, 3) for x in latencies]}"
+    assert max(latencies) < 1.0, shown  # Ctrl-C is never slow
+    # Checked once a step, a moment's latency is uniform over the step.
+    assert sorted(latencies[3:])[3] < step / 4, shown

@@ -303,15 +303,16 @@ cdef enum:
     GROUP = 8                # states that _steps_together advances at once
 
 
-cdef void _steps_together(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
+cdef bint _steps_together(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
                           Py_ssize_t m, const double* x0, const double* x1,
                           const double** hp, dptr hc, bint first,
-                          i64* bit) noexcept nogil:
+                          i64* bit, Ticker* tk) noexcept nogil:
     # _step for m <= GROUP independent states at once: state p from hp[p]
     # (not read at the first step) with inputs x0[p], x1[p] into
     # hc + p * size, and bit[p] = 1 if its output o > 0 else 0. Each state's
     # operations are _step's, in its order; the states lie side by side, so
-    # their sigmoids form one loop and their chains overlap.
+    # their sigmoids form one loop and their chains overlap. Returns True if
+    # tk stopped it (NULL on small steps: the caller ticks once per step).
     cdef Py_ssize_t p, j, k
     cdef double o
     cdef double* row
@@ -319,8 +320,8 @@ cdef void _steps_together(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
         row = hc + p * size
         for j in range(size):
             row[j] = x0[p] * wi[j] + x1[p] * wi[size + j]
-        if not first:
-            _rows_into(row, hp[p], wh, size, size, size)
+        if not first and _rows_pieces(row, hp[p], wh, size, tk):
+            return True
     for j in range(m * size):
         hc[j] = _sigmoid(hc[j])
     for p in range(m):
@@ -329,6 +330,7 @@ cdef void _steps_together(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
         for k in range(size):
             o = o + row[k] * wo[k]
         bit[p] = o > 0.0  # no branch on the bit
+    return False
 
 
 cdef struct Work:
@@ -580,6 +582,8 @@ cdef double* _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
     # 4 * SIGNAL_WORK multiply-adds between two checks (H > 1448).
     cdef Py_ssize_t group = max(1, min(<Py_ssize_t>GROUP,
                                        4 * SIGNAL_WORK // (size * size)))
+    # a step of one state past SIGNAL_WORK (H > 2048) is checked within
+    cdef Ticker* within = tk if group * size * size > SIGNAL_WORK else NULL
     for d in range(1, depth + 1):
         cur = big if (depth - d) % 2 == 0 else small
         cmask = big_mask if (depth - d) % 2 == 0 else small_mask
@@ -588,7 +592,7 @@ cdef double* _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
         e0 = 0
         while e0 < (<Py_ssize_t>1 << (2 * d)):
             m = min(group, (<Py_ssize_t>1 << (2 * d)) - e0)
-            if _tick(tk, m * size * size):
+            if within == NULL and _tick(tk, m * size * size):
                 return NULL
             for p in range(m):
                 e = e0 + p
@@ -598,8 +602,9 @@ cdef double* _build_prefixes(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
                 x0[p] = <double>((al >> (d - 1)) & 1)
                 x1[p] = <double>((bl >> (d - 1)) & 1)
                 hp[p] = prev + parent[p] * size
-            _steps_together(wi, wh, wo, size, m, x0, x1, hp, cur + e0 * size,
-                            d == 1, bit)
+            if _steps_together(wi, wh, wo, size, m, x0, x1, hp,
+                               cur + e0 * size, d == 1, bit, within):
+                return NULL
             for p in range(m):
                 cmask[e0 + p] = ((0 if d == 1 else pmask[parent[p]])
                                  | (bit[p] << (d - 1)))
@@ -624,13 +629,15 @@ cdef inline i64 _run_pair(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
     cdef Py_ssize_t t
     cdef Py_ssize_t steps = _pair_steps(a, b)
     cdef double* tmp
+    cdef double o
     if steps < start:
         total &= (<i64>1 << steps) - 1
     for t in range(start, steps):
-        if _tick(tk, size * size):
+        o = _step_ticked(wi, wh, wo, size, <double>((a >> t) & 1),
+                         <double>((b >> t) & 1), hp, hc, t == 0, tk)
+        if _stopped(tk):
             return -1
-        if _step(wi, wh, wo, size, <double>((a >> t) & 1),
-                 <double>((b >> t) & 1), hp, hc, t == 0) > 0.0:
+        if o > 0.0:
             total |= (<i64>1) << t
         hp = hc
         tmp = other
@@ -673,13 +680,18 @@ cdef int _run_group(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
             e = <Py_ssize_t>((a[p] & low) | ((b[p] & low) << depth))
             total[p] = mask[e]
             hp[p] = table + e * size
+    # A step of more than SIGNAL_WORK (m = 8 states at H > 724) is checked
+    # within, a piece of rows at a time; smaller ones once per step.
+    cdef Ticker* within = tk if m * size * size > SIGNAL_WORK else NULL
     for t in range(depth, steps):
-        if _tick(tk, m * size * size):
+        if within == NULL and _tick(tk, m * size * size):
             return -1
         for p in range(m):
             x0[p] = <double>((a[p] >> t) & 1)
             x1[p] = <double>((b[p] >> t) & 1)
-        _steps_together(wi, wh, wo, size, m, x0, x1, hp, hc, t == 0, bit)
+        if _steps_together(wi, wh, wo, size, m, x0, x1, hp, hc, t == 0, bit,
+                           within):
+            return -1
         for p in range(m):
             total[p] |= bit[p] << t
             hp[p] = hc + p * size
