@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import signal
 import stat
@@ -26,7 +27,7 @@ import pytest
 from _children import child
 
 import binsum
-from binsum import BinarySumRNN
+from binsum import BinarySumRNN, _atomic
 
 
 @pytest.fixture
@@ -247,7 +248,9 @@ def test_a_path_naming_no_file_is_refused(
     before = target.read_bytes()
     with pytest.raises(error) as info:
         new.save(path)
-    assert (info.value.strerror, info.value.filename) == (message, path)
+    code = errno.ENOENT if error is FileNotFoundError else errno.EISDIR
+    assert (info.value.errno, info.value.strerror, info.value.filename) == (
+        code, message, path)
     assert target.read_bytes() == before
     assert sorted(p.name for p in folder.iterdir()) == ["model.npz", "sub"]
 
@@ -513,3 +516,152 @@ def test_the_temporary_file_is_private_until_it_has_the_old_bits(
     assert created == [0o600 if exists else 0o666]
     assert seen == [0o754 if exists else 0o644]
     assert stat.S_IMODE(path.stat().st_mode) == (0o754 if exists else 0o644)
+
+
+# The limits' edges, with the file system's answers faked: pathconf reports
+# NAME_MAX and PATH_MAX (None: it fails, as on Windows or a folder it cannot
+# ask), any other key is unknown to it.
+def _limits(monkeypatch: pytest.MonkeyPatch, name_max: int | None,
+            path_max: int | None) -> None:
+    def pathconf(folder: str, key: str) -> int:
+        limits = {"PC_NAME_MAX": name_max, "PC_PATH_MAX": path_max}
+        if key not in limits:
+            raise ValueError(f"unrecognized configuration name {key!r}")
+        value = limits[key]
+        if value is None:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return value
+    monkeypatch.setattr(os, "pathconf", pathconf, raising=False)
+
+
+@pytest.mark.parametrize(("reported", "limit"),
+                         [(-1, None), (0, None), (1, 1), (4096, 4096)])
+def test_a_limit_is_what_pathconf_reports_and_none_below_one(
+    monkeypatch: pytest.MonkeyPatch, reported: int, limit: int | None,
+) -> None:
+    """pathconf gives -1 for "no limit"; 0 would refuse every name."""
+    monkeypatch.setattr(os, "pathconf", lambda folder, key: reported, raising=False)
+    assert _atomic._limit("folder", "PC_PATH_MAX", 7) == limit
+
+
+def test_a_limit_pathconf_cannot_give_is_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _limits(monkeypatch, None, None)
+    assert _atomic._limit("folder", "PC_NAME_MAX", 255) == 255
+    assert _atomic._limit("folder", "PC_PATH_MAX", None) is None
+
+
+def test_a_name_is_measured_in_bytes_on_posix_and_utf16_units_on_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    name = "a\U0001f600é"  # 1 + 4 + 2 bytes; 1 + 2 (a surrogate pair) + 1 units
+    posix = _atomic._size(name) if os.name == "posix" else 7
+    monkeypatch.setattr(os, "name", "nt")
+    windows = _atomic._size(name)
+    monkeypatch.undo()
+    assert (posix, windows) == (7, 4)
+    assert type(windows) is int
+
+
+def test_a_name_too_long_on_windows_is_counted_in_utf16_units(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = os.path.join(str(tmp_path), "é" * 256)  # 512 bytes, 256 units
+    _limits(monkeypatch, 255, None)
+    monkeypatch.setattr(os, "name", "nt")
+    with pytest.raises(OSError) as info:
+        _atomic._check_length("given", real)
+    monkeypatch.undo()
+    assert (info.value.errno, info.value.strerror, info.value.filename) == (
+        errno.ENAMETOOLONG,
+        "the file name is 256 UTF-16 code units long, over the 255 a name may "
+        "have here", "given")
+
+
+def test_the_temporary_name_is_the_targets_and_12_hex_digits() -> None:
+    assert re.fullmatch(r"\.model\.npz\.[0-9a-f]{12}\.tmp",
+                        _atomic._temp_name(".", "model.npz"))
+
+
+# ".NAME.TOKEN.tmp" is the name's length + 18; ".TOKEN.tmp" 17.
+@pytest.mark.parametrize(
+    ("name_max", "path_max", "folder", "length", "kept"),
+    [(40, None, "/f", 22, True), (40, None, "/f", 23, False),
+     (None, None, "/f", 237, True), (None, None, "/f", 238, False),  # 255 then
+     (255, 32, "/f", 10, True), (255, 31, "/f", 10, False)],  # "/f/" + 28
+    ids=["name-max", "name-max+1", "default-name-max", "default-name-max+1",
+         "path-max-1", "path-max"],
+)
+def test_the_temporary_name_drops_the_targets_once_it_would_not_fit(
+    monkeypatch: pytest.MonkeyPatch, name_max: int | None, path_max: int | None,
+    folder: str, length: int, kept: bool,
+) -> None:
+    _limits(monkeypatch, name_max, path_max)
+    base = "m" * length
+    temp = _atomic._temp_name(folder, base)
+    monkeypatch.undo()
+    token = r"\.[0-9a-f]{12}\.tmp"
+    assert re.fullmatch(rf"\.{base}{token}" if kept else token, temp)
+
+
+@pytest.mark.parametrize(
+    ("name_max", "length", "limit"),
+    [(100, 100, None), (100, 101, 100), (None, 255, None), (None, 256, 255)],
+    ids=["name-max", "name-max+1", "default-name-max", "default-name-max+1"],
+)
+def test_a_name_is_refused_only_over_name_max(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    name_max: int | None, length: int, limit: int | None,
+) -> None:
+    """Where pathconf cannot tell, NAME_MAX is taken as 255."""
+    _limits(monkeypatch, name_max, None)
+    real = os.path.join(str(tmp_path), "m" * length)
+    if limit is None:
+        _atomic._check_length("given", real)
+        return
+    with pytest.raises(OSError) as info:
+        _atomic._check_length("given", real)
+    assert (info.value.errno, info.value.strerror, info.value.filename) == (
+        errno.ENAMETOOLONG,
+        f"the file name is {length} bytes long, over the {limit} a name may "
+        "have here", "given")
+
+
+@pytest.mark.parametrize(
+    ("extra", "length", "refused"),
+    [(1, 1, False), (0, 1, True), (1, 100, False), (0, 100, True)],
+    ids=["short-temp-fits", "short-temp-reaches-path-max",
+         "path-max-1", "path-max"],
+)
+def test_a_path_is_refused_once_it_or_its_short_temporary_reaches_path_max(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    extra: int, length: int, refused: bool,
+) -> None:
+    """PATH_MAX counts the terminating NUL. The temporary file is written
+    too: a short name is refused when "FOLDER/.TOKEN.tmp" (folder + 18) would
+    not fit. ``extra`` is PATH_MAX less the longer of the two."""
+    folder = len(os.fsencode(str(tmp_path)))
+    real = os.path.join(str(tmp_path), "m" * length)
+    path_max = max(folder + 1 + length, folder + 18) + extra
+    _limits(monkeypatch, 255, path_max)
+    if not refused:
+        _atomic._check_length("given", real)
+        return
+    with pytest.raises(OSError) as info:
+        _atomic._check_length("given", real)
+    assert (info.value.errno, info.value.strerror, info.value.filename) == (
+        errno.ENAMETOOLONG,
+        f"the full path is {folder + 1 + length} bytes long, too long for the "
+        f"{path_max - 1} a path may have here", "given")
+
+
+def test_a_target_that_became_a_folder_is_refused_naming_the_given_path(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "model.npz").mkdir()
+    with pytest.raises(FileExistsError) as info:
+        _atomic._still_replaceable(str(tmp_path / "model.npz"), "given.npz")
+    assert (info.value.errno, info.value.strerror, info.value.filename) == (
+        errno.EEXIST, "it became a directory during the write (left untouched)",
+        "given.npz")
