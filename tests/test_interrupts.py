@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -316,3 +317,81 @@ def test_sigint_stops_a_predict_of_the_largest_network_within_a_step() -> None:
     assert max(latencies) < 1.0, shown  # Ctrl-C is never slow
     # Checked once a step, a moment's latency is uniform over the step.
     assert sorted(latencies[3:])[3] < step / 4, shown
+
+
+_REPEATED_PREDICT = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    from binsum import BinarySumRNN
+    model = BinarySumRNN.pretrained()
+    # 62-bit pairs: hundreds of small chunks a call, so the workers keep
+    # taking the GIL while this thread waits for them
+    a = np.random.default_rng(0).integers(0, 2**61, 1 << 17)
+    for line in sys.stdin:
+        try:  # a signal right after "go" lands in here too
+            print("go", flush=True)
+            while True:
+                model.predict(a, a[::-1], threads=8)
+        except KeyboardInterrupt:
+            print("stopped", flush=True)
+    """
+)
+
+
+def _read_line(stream: Any, into: list[str]) -> None:
+    into.append(stream.readline())
+
+
+def test_sigint_at_any_moment_of_threaded_predicts_never_hangs() -> None:
+    """Ctrl-C at random moments of predict calls on 8 threads, one call after
+    another (so signals also land while threads start, finish and report):
+    every one is answered. (A KeyboardInterrupt inside
+    ``concurrent.futures.wait`` can leave the futures' locks held, and the
+    workers and the call then wait for ever: benchmarks/interrupt_latency.py
+    --threads 8 hit it; this test guards the plain threads that replaced it
+    and did not catch the old code in 40 signals.)"""
+    rng = random.Random(20)
+    with child(
+        [sys.executable, "-c", _REPEATED_PREDICT],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    ) as proc:  # fmt: skip
+        assert proc.stdin is not None and proc.stdout is not None
+        for _ in range(40):
+            proc.stdin.write("again\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline() == "go\n"
+            time.sleep(rng.uniform(0.0, 0.3))
+            proc.send_signal(signal.SIGINT)
+            answer: list[str] = []
+            reader = threading.Thread(
+                target=_read_line, args=(proc.stdout, answer), daemon=True
+            )
+            reader.start()
+            reader.join(20)
+            assert answer == ["stopped\n"], "predict hung after SIGINT"
+
+
+@pytest.mark.skipif(not binsum.has_extension, reason="needs the compiled kernel")
+def test_a_signal_handler_running_as_a_kernel_call_starts_is_not_lost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A compiled call runs no Python code before its loop (where a pending
+    Ctrl-C's handler would raise into a function that cannot pass the
+    exception on: "Exception ignored", then SystemError): here any Python
+    function the kernel called to find its thread raises KeyboardInterrupt."""
+    expected = BinarySumRNN(seed=0, backend="cython").fit(300)
+
+    def interrupted() -> threading.Thread:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading, "current_thread", interrupted)
+    monkeypatch.setattr(threading, "main_thread", interrupted)
+    model = BinarySumRNN(seed=0, backend="cython").fit(300)
+    sums = model.predict(np.arange(100), 7)
+    loss, _ = model.loss_and_gradients(3, 4)
+    monkeypatch.undo()
+    for key in ("wi", "wh", "wo"):
+        assert np.array_equal(model.weights[key], expected.weights[key])
+    assert np.array_equal(sums, expected.predict(np.arange(100), 7))
+    assert loss == expected.loss_and_gradients(3, 4)[0]

@@ -28,11 +28,15 @@ ticker where the C interface passes none.
 
 import threading
 
+from cpython.pythread cimport PyThread_get_thread_ident
 from libc.math cimport NAN
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
 
 ctypedef long long i64
+
+# Signals are handled in the main thread only; its ident, read once here.
+cdef unsigned long _MAIN_THREAD = threading.main_thread().ident
 
 cdef extern from *:
     """
@@ -124,7 +128,10 @@ cdef struct Ticker:
 
 
 cdef inline void _ticker_init(Ticker* tk) noexcept:
-    tk.enabled = threading.current_thread() is threading.main_thread()
+    # A thread-ident comparison, no Python code: a signal handler that ran
+    # here (say Ctrl-C just before the call) would raise into a noexcept
+    # function, and the exception would be lost.
+    tk.enabled = PyThread_get_thread_ident() == _MAIN_THREAD
     tk.left = SIGNAL_WORK
     tk.stopped = False
     tk.stop = NULL

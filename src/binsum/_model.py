@@ -17,7 +17,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -130,8 +129,14 @@ def _in_threads(
     """run(start, stop) for every start, on ``threads`` threads (thread k
     takes every k-th start, so they share no counter). If any of them fails,
     or this thread is interrupted (Ctrl-C), the others see ``stop`` set and
-    return at their next signal check; then the error is raised."""
+    return at their next signal check; then the error is raised.
+
+    Plain threads joined with a timeout, not an executor's futures: a
+    KeyboardInterrupt inside ``concurrent.futures.wait`` can leave the
+    futures' locks held, and every worker then blocks for ever reporting its
+    result. Each worker writes only its own slot of ``errors``."""
     stop = np.zeros(1, dtype=np.uint8)  # set once, never cleared
+    errors: list[BaseException | None] = [None] * threads
 
     def worker(k: int) -> None:
         try:
@@ -139,21 +144,30 @@ def _in_threads(
                 if stop[0]:
                     return
                 run(start, stop)
-        except BaseException:
+        except BaseException as exc:
+            errors[k] = exc
             stop[0] = 1
-            raise
 
-    with ThreadPoolExecutor(threads) as pool:
-        try:  # from the first submit: starting a thread waits (Ctrl-C lands)
-            futures = [pool.submit(worker, k) for k in range(threads)]
+    workers = [
+        threading.Thread(target=worker, args=(k,), name=f"binsum-predict-{k}")
+        for k in range(threads)
+    ]
+    try:  # from the first start: starting a thread waits (Ctrl-C lands)
+        for thread in workers:
+            thread.start()
+        for thread in workers:
             # Timed: a lock wait is not interrupted by Ctrl-C everywhere.
-            while wait(futures, timeout=_WAKE).not_done:
-                pass
-        except BaseException:
-            stop[0] = 1
-            raise
-    for future in futures:
-        future.result()  # the first worker's error, if any
+            while thread.is_alive():
+                thread.join(_WAKE)
+    except BaseException:
+        stop[0] = 1
+        for thread in workers:  # each returns at its next check
+            if thread.ident is not None:
+                thread.join()
+        raise
+    for error in errors:
+        if error is not None:
+            raise error  # the first worker's error
 
 
 def _check_path(path: Any) -> None:
