@@ -2,7 +2,8 @@
 default network to the largest one binsum allows.
 
     python benchmarks/interrupt_latency.py [--repeat 12] [--sizes 1024x62,4096x62]
-                                          [--what fit,predict] [--seed 0]
+                                          [--what fit,predict] [--threads 1,2,8]
+                                          [--seed 0]
 
 One child process per size and call keeps its model and runs the call again
 and again; the parent sends SIGINT at a random moment of each run and the
@@ -19,7 +20,9 @@ moments cover the whole of a call, in equal shares:
 A block is what one kernel call of fit trains (one sample at hidden 4096),
 timed in the child before the runs; predict's moments are spread over its
 first seconds the same way (the child predicts one batch after another).
-The table gives, per size and call, the median and the worst latency over
+Predict runs on each of ``--threads`` (its batches are then split over that
+many worker threads; fit always runs on one). The table gives, per size,
+call and thread count, the median and the worst latency over
 all runs, and the moment the worst one came from.
 """
 
@@ -42,7 +45,7 @@ import numpy as np
 from binsum import BinarySumRNN
 from binsum._model import block_size
 
-what, hidden, bits = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+what, hidden, bits, threads = sys.argv[1], *map(int, sys.argv[2:5])
 
 def fresh():
     return BinarySumRNN(hidden_size=hidden, bits=bits, seed=1, backend="cython")
@@ -65,7 +68,7 @@ else:
 
     def run():
         while True:
-            model.predict(a, b)
+            model.predict(a, b, threads=threads)
 print("ready", period, flush=True)
 for line in sys.stdin:
     if line.split()[0] == "fresh":
@@ -95,11 +98,11 @@ def moment(phase: str, period: float, rng: random.Random) -> float:
 
 
 def measure(
-    what: str, hidden: int, bits: int, repeat: int, rng: random.Random
+    what: str, hidden: int, bits: int, threads: int, repeat: int, rng: random.Random
 ) -> list[tuple[float, str]]:
     """(latency in seconds, phase) of ``repeat`` runs in each phase."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, what, str(hidden), str(bits)],
+        [sys.executable, "-c", CHILD, what, str(hidden), str(bits), str(threads)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         preexec_fn=default_sigint,
     )  # fmt: skip
@@ -142,21 +145,29 @@ def main() -> None:
         help="HIDDENxBITS,... (default: 16x8,256x62,1024x62,4096x62)",
     )  # fmt: skip
     parser.add_argument("--what", default="fit,predict", help="fit, predict or both")
+    parser.add_argument(
+        "--threads", type=lambda s: [int(x) for x in s.split(",")], default=[1],
+        help="predict's thread counts, T,... (default: 1)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seeds the moments")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    print("| call | hidden | bits | runs | Ctrl-C latency (median) | worst | at |")
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print(
+        "| call | hidden | bits | threads | runs "
+        "| Ctrl-C latency (median) | worst | at |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for what in args.what.split(","):
         for hidden, bits in args.sizes:
-            runs = measure(what, hidden, bits, args.repeat, rng)
-            worst, phase = max(runs)
-            median = statistics.median(lat for lat, _ in runs)
-            print(
-                f"| {what} | {hidden} | {bits} | {len(runs)} "
-                f"| {1e3 * median:.1f} ms | {1e3 * worst:.1f} ms | {phase} |",
-                flush=True,
-            )
+            for threads in args.threads if what == "predict" else [1]:
+                runs = measure(what, hidden, bits, threads, args.repeat, rng)
+                worst, phase = max(runs)
+                median = statistics.median(lat for lat, _ in runs)
+                print(
+                    f"| {what} | {hidden} | {bits} | {threads} | {len(runs)} "
+                    f"| {1e3 * median:.1f} ms | {1e3 * worst:.1f} ms | {phase} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
