@@ -8,6 +8,7 @@ a terminal.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import math
 import os
@@ -792,6 +793,10 @@ def test_interrupt_while_reading_the_command_line_exits_130(
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the pty module is POSIX only")
+@pytest.mark.skipif(
+    importlib.util.find_spec("binsum._core") is None,
+    reason="10 million pairs take hours on the twin",
+)
 def test_eval_with_threads_stops_at_once_on_sigint(tmp_path: Path) -> None:
     """SIGINT while eval predicts on two threads (the shipped network: a
     chunk takes milliseconds): one line, 130, at once."""
