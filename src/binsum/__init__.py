@@ -8,6 +8,7 @@ True
 
 from binsum._backend import DEFAULT as backend
 from binsum._backend import HAS_EXTENSION as has_extension
+from binsum._certificate import Certificate
 from binsum._model import BinarySumRNN
 from binsum._modelfile import ModelFileError
 from binsum._sweep import sweep
@@ -18,6 +19,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Backend",
     "BinarySumRNN",
+    "Certificate",
     "ModelFileError",
     "SweepRecord",
     "Weights",

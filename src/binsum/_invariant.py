@@ -1,7 +1,11 @@
 """The invariant behind a certificate: base sets, keyed by what the inputs say.
 
-A base set is kept for every key (carry before the window, the last WINDOW
-inputs); the carry now follows from both. ``check`` proves, for the kernel's
+A base set is kept for every key: the carry before the last WINDOW inputs,
+those inputs and, when they all propagate the carry (01 or 10), how many
+propagating inputs came just before them (up to ``run``: along a long
+carry chain the states drift, and one set for every stage of the chain is
+too loose). The carry now follows from the key; the key after one more
+input follows from the key and the input (``Keys``). ``check`` proves, for the kernel's
 float arithmetic (``binsum._reach``), that
 
 1. every word of 1..TRANSIENT inputs from h_0 = 0 gives the exact sum bit at
@@ -32,7 +36,6 @@ Codes = NDArray[np.int64]
 WINDOW = 4
 TRANSIENT = 5
 WORDS = 4**WINDOW  # words of one window; input t of a word is base-4 digit t
-KEYS = 2 * WORDS  # key = carry before the window * WORDS + the window's word
 _X0 = np.array([x for x, _ in _steps.INPUTS], dtype=np.float64)
 _X1 = np.array([y for _, y in _steps.INPUTS], dtype=np.float64)
 _SUM = np.array([x + y for x, y in _steps.INPUTS], dtype=np.int64)
@@ -52,9 +55,63 @@ def carry_after(carry: Codes, codes: Codes, length: int) -> Codes:
     return carry
 
 
-def key_carry(keys: Codes) -> Codes:
-    """The carry now, in the states of each key."""
-    return carry_after(keys // WORDS, keys % WORDS, WINDOW)
+def _propagating(codes: Codes, length: int) -> Codes:
+    # Whether each of the first ``length`` inputs is 10 or 01.
+    out = np.ones(len(codes), dtype=bool)
+    for t in range(length):
+        out &= _SUM[digit(codes, t)] == 1
+    return out.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The keys for runs counted up to ``run``: index = row of the tables."""
+
+    run: int
+    carry: Codes  # carry before the window, per key
+    word: Codes  # the window's inputs, per key
+    count: Codes  # propagating inputs just before an all-propagating window
+    shifted: NDArray[np.int64]  # (keys, 4): the key after one more input
+
+    @classmethod
+    def of(cls, run: int) -> Keys:
+        words = np.arange(WORDS, dtype=np.int64)
+        runs = np.where(_propagating(words, WINDOW) == 1, run + 1, 1)
+        carry = np.repeat(np.repeat([0, 1], WORDS), np.tile(runs, 2))
+        word = np.tile(np.repeat(words, runs), 2)
+        count = np.concatenate([np.arange(n) for n in np.tile(runs, 2)])
+        index = {(int(c), int(w), int(n)): i for i, (c, w, n) in enumerate(zip(carry, word, count, strict=True))}
+        shifted = np.empty((len(carry), 4), dtype=np.int64)
+        first = digit(word, 0)
+        after = (_SUM[first] + carry) >> 1
+        for x in range(4):
+            new_word = (word >> 2) | (x << (2 * (WINDOW - 1)))
+            new_count = np.where(_SUM[first] == 1, np.minimum(count + 1, run), 0)
+            new_count = np.where(_propagating(new_word, WINDOW) == 1, new_count, 0)
+            shifted[:, x] = [index[(int(c), int(w), int(n))] for c, w, n in zip(after, new_word, new_count, strict=True)]
+        return cls(run, carry, word, count, shifted)
+
+    @property
+    def size(self) -> int:
+        return len(self.carry)
+
+    def start(self, n: int) -> Codes:
+        """The key of no inputs yet (as if after 00 00 00 00), n times."""
+        out: Codes = np.zeros(n, dtype=np.int64)
+        return out
+
+    def carry_now(self, keys: Codes) -> Codes:
+        return carry_after(self.carry[keys], self.word[keys], WINDOW)
+
+    def shift(self, keys: Codes, inputs: Codes) -> Codes:
+        out: Codes = self.shifted[keys, inputs]
+        return out
+
+    def after(self, keys: Codes, words: Codes) -> Codes:
+        """The key after a window ``words`` (input t in digit t)."""
+        for t in range(WINDOW):
+            keys = self.shift(keys, digit(words, t))
+        return keys
 
 
 @dataclass
@@ -77,7 +134,7 @@ def _signed(logits: Array, bits: Codes) -> Array:
     return out
 
 
-def transient(net: Network) -> tuple[Array, Codes, float, str | None]:
+def transient(net: Network, keys: Keys) -> tuple[Array, Codes, float, str | None]:
     """States after every word of TRANSIENT inputs from h_0 (index = the word),
     their keys, the smallest signed logit on the way and the first wrong word."""
     wo = net.wo[:, None]
@@ -94,20 +151,24 @@ def transient(net: Network) -> tuple[Array, Codes, float, str | None]:
         margin = min(margin, float(signed.min()))
         carries = [np.tile(c, 4) for c in carries] + [sums >> 1]
     codes = np.arange(4**TRANSIENT, dtype=np.int64)
-    keys = carries[TRANSIENT - WINDOW] * WORDS + (codes >> (2 * (TRANSIENT - WINDOW)))
+    which = keys.start(len(codes))
+    for t in range(TRANSIENT):
+        which = keys.shift(which, digit(codes, t))
     failure = None if margin > 0.0 else "a word of at most 5 inputs gives a wrong bit"
-    return h, keys, margin, failure
+    return h, which, margin, failure
 
 
-def windows(net: Network, boxes: Boxes, keys: Codes) -> tuple[Codes, Zonotopes, Array]:
-    """For bases ``keys``, the enclosures after every word of WINDOW inputs:
-    (base key and word for each row, the zonotopes, each row's smallest
-    signed logit over the window's steps)."""
-    zs = boxes.as_zonotopes(keys)
-    carry = key_carry(keys)
-    rows = keys.copy()
-    words = np.zeros(len(keys), dtype=np.int64)
-    margin = np.full(len(keys), np.inf)
+def windows(
+    net: Network, boxes: Boxes, owner: Codes, keyset: Keys, which: Codes
+) -> tuple[Codes, Codes, Zonotopes, Array]:
+    """For the bases ``which`` (keys ``owner[which]``), the enclosures after
+    every word of WINDOW inputs: the base and the word of each row, the
+    zonotopes, and each row's smallest signed logit over the window."""
+    zs = boxes.as_zonotopes(which)
+    carry = keyset.carry_now(owner[which])
+    rows = which.copy()
+    words = np.zeros(len(which), dtype=np.int64)
+    margin = np.full(len(which), np.inf)
     for t in range(WINDOW):
         n = len(rows)
         pick = np.repeat(np.arange(4), n)
@@ -118,62 +179,82 @@ def windows(net: Network, boxes: Boxes, keys: Codes) -> tuple[Codes, Zonotopes, 
         carry = sums >> 1
         lo, hi = output_bounds(net, zs)
         margin = np.minimum(np.tile(margin, 4), np.where(sums & 1 == 1, lo, -hi))
-    return np.stack([rows, words]), zs, margin
+    return rows, words, zs, margin
 
 
-def shift_key(keys: Codes, inputs: Codes) -> Codes:
-    """The key after one more input from states of ``keys``."""
-    before = (_SUM[keys & 3] + keys // WORDS) >> 1
-    window = ((keys % WORDS) >> 2) | (inputs << (2 * (WINDOW - 1)))
-    out: Codes = before * WORDS + window
-    return out
+def members(owner: Codes, count: int) -> NDArray[np.int64]:
+    """(keys, most bases of a key): the bases of each key, -1 past its last."""
+    per = np.bincount(owner, minlength=count)
+    table = np.full((count, max(1, int(per.max()))), -1, dtype=np.int64)
+    order = np.argsort(owner, kind="stable")
+    slot = np.arange(len(owner)) - np.repeat(np.cumsum(per) - per, per)
+    table[owner[order], slot] = order
+    return table
 
 
-def next_key(keys: Codes, words: Codes) -> Codes:
-    """The key after ``words`` (a window each) from states of ``keys``."""
-    out: Codes = key_carry(keys) * WORDS + words
-    return out
+def best_slack(
+    boxes: Boxes, table: NDArray[np.int64], keys: Codes, zs: Zonotopes
+) -> tuple[Array, Codes]:
+    """For each zonotope, the smallest slack over the bases of its key, and
+    that base (-1 when the key has none)."""
+    slack = np.full(len(keys), np.inf)
+    base = np.full(len(keys), -1, dtype=np.int64)
+    for c in range(table.shape[1]):
+        cand = table[keys, c]
+        rows = np.flatnonzero(cand >= 0)
+        if len(rows) == 0:
+            continue
+        got = boxes.slack(cand[rows], zs.take(rows))
+        better = got < slack[rows]
+        slack[rows[better]] = got[better]
+        base[rows[better]] = cand[rows[better]]
+    return slack, base
 
 
 def check(
     net: Network,
     boxes: Boxes,
+    owner: Codes,
+    keyset: Keys,
     observe: Callable[[Codes, Zonotopes], None] | None = None,
 ) -> Verdict:
-    """Points 1 and 2 of the module's docstring, for these base sets.
+    """Points 1 and 2 of the module's docstring, for the bases ``boxes``,
+    base i belonging to key ``owner[i]`` (a key may have several: a state of
+    the key must lie in one of them).
 
     ``observe(targets, zonotopes)`` (the search's) sees every window's
     enclosures with their target keys; with it the check runs to the end
     instead of stopping at the first failure."""
-    h, keys, margin, failure = transient(net)
+    h, keys, margin, failure = transient(net, keyset)
     if failure is not None:
         return Verdict(np.inf, margin, failure)
+    table = members(owner, keyset.size)
     empty = Zonotopes.of(h, np.zeros((len(h), 0, h.shape[1])), np.zeros_like(h))
-    slack = float(boxes.slack(keys, empty).max())
+    slack = float(best_slack(boxes, table, keys, empty)[0].max())
     if slack > 1.0:
         failure = "a state after the first steps lies outside its base"
     chunk = max(1, _CHUNK_ROWS // (WORDS * h.shape[1] * h.shape[1]))
-    for start in range(0, KEYS, chunk):
+    for start in range(0, len(owner), chunk):
         if failure is not None and observe is None:
             break
-        bases = np.arange(start, min(KEYS, start + chunk))
-        where, zs, signed = windows(net, boxes, bases)
-        targets = next_key(where[0], where[1])
+        which = np.arange(start, min(len(owner), start + chunk))
+        rows, words, zs, signed = windows(net, boxes, owner, keyset, which)
+        targets = keyset.after(owner[rows], words)
         low = float(signed.min())
         if low < margin:
             margin = low
             if margin <= 0.0 and failure is None:
                 failure = (
-                    "an output bit is not proven from the base of key "
-                    f"{int(where[0][signed.argmin()])}"
+                    f"an output bit is not proven from base {int(rows[signed.argmin()])}"
                 )
-        got = boxes.slack(targets, zs)
+        got, _ = best_slack(boxes, table, targets, zs)
         if float(got.max()) > slack:
             slack = float(got.max())
             if slack > 1.0 and failure is None:
+                i = int(got.argmax())
                 failure = (
-                    "a window's image leaves its base (from key "
-                    f"{int(where[0][got.argmax()])} to {int(targets[got.argmax()])})"
+                    f"a window's image leaves the bases of its key (from base "
+                    f"{int(rows[i])} to key {int(targets[i])})"
                 )
         if observe is not None:
             observe(targets, zs)

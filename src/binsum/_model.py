@@ -23,9 +23,18 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from binsum import _backend, _modelfile, _pretrained, _report, _sampling, _state
+from binsum import (
+    _backend,
+    _certificate,
+    _modelfile,
+    _pretrained,
+    _report,
+    _sampling,
+    _state,
+)
 from binsum import _validate as check
 from binsum._backend import Kernel
+from binsum._certificate import Certificate
 from binsum._config import (
     BITS,
     CHECK_BITS,
@@ -593,6 +602,34 @@ class BinarySumRNN:
         b = check.Integer("b", 0)(b)
         steps = max(a.bit_length(), b.bit_length()) + 1
         return _read(self, self._state, a, b, steps).logits
+
+    def certify(self) -> Certificate:
+        """Prove that the network adds every pair exactly, or say why not.
+
+        Looks for a counterexample first (``counterexample()``), then for an
+        invariant: sets of hidden states, one per carry and last few inputs,
+        that every step provably maps into each other while every output bit
+        is provably right, for the arithmetic binsum runs (IEEE doubles
+        without fused multiply-add, the kernel's own exponential, its fixed
+        order of sums). docs/certificate.md explains the method.
+
+        Returns
+        -------
+        Certificate
+            ``proven`` True: for every pair of non-negative integers of any
+            length the output is the exact sum, final carry included. False:
+            ``reason`` says why and ``counterexample`` holds a wrong pair if
+            one was found (not proven does not mean wrong). ``check(model)``
+            re-checks a proof without the search; ``save``/``load`` and
+            pickling keep it.
+
+        Examples
+        --------
+        >>> cert = BinarySumRNN.pretrained().certify()  # doctest: +SKIP
+        >>> cert.proven  # doctest: +SKIP
+        True
+        """
+        return _certificate.certify(self)
 
     def score(
         self,

@@ -135,13 +135,13 @@ def _kind(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) else file_kind(mode)
 
 
-def _not_regular(name: str, kind: str) -> ModelFileError:
+def _not_regular(name: str, kind: str, what: str = "model file") -> ModelFileError:
     return ModelFileError(
-        f"{name!r} is {kind}, not a model file (only regular files are read)"
+        f"{name!r} is {kind}, not a {what} (only regular files are read)"
     )
 
 
-def open_regular(path: str | os.PathLike[str]) -> IO[bytes]:
+def open_regular(path: str | os.PathLike[str], what: str = "model file") -> IO[bytes]:
     """Open ``path`` for reading if it is a regular file, else ModelFileError.
 
     A FIFO, socket, device or directory could block forever or never end.
@@ -152,12 +152,12 @@ def open_regular(path: str | os.PathLike[str]) -> IO[bytes]:
     name = os.fspath(path)
     kind = _kind(os.stat(name).st_mode)  # a missing file: FileNotFoundError
     if kind:
-        raise _not_regular(name, kind)
+        raise _not_regular(name, kind, what)
     fd = os.open(name, _OPEN_FLAGS)
     try:
         kind = _kind(os.fstat(fd).st_mode)
         if kind:
-            raise _not_regular(name, kind)
+            raise _not_regular(name, kind, what)
         if hasattr(os, "O_NONBLOCK"):
             os.set_blocking(fd, True)  # plain reads from here on
         return os.fdopen(fd, "rb")
@@ -172,7 +172,13 @@ _LOCATOR64 = struct.Struct("<4sLQL")  # zip64 end of central directory locator
 _EOCD64 = struct.Struct("<4sQ2H2L4Q")  # zip64 end of central directory record
 
 
-def _check_directory(fh: IO[bytes], size: int, name: str) -> None:
+def _check_directory(
+    fh: IO[bytes],
+    size: int,
+    name: str,
+    what: str = "model file",
+    entries: int = len(KEYS),
+) -> None:
     """Refuse an archive whose central directory a model file cannot have.
 
     zipfile reads and parses the whole directory before anything can be
@@ -183,7 +189,7 @@ def _check_directory(fh: IO[bytes], size: int, name: str) -> None:
     """
 
     def bad(why: str) -> ModelFileError:
-        return ModelFileError(f"{name!r} is not a binsum model file: {why}")
+        return ModelFileError(f"{name!r} is not a binsum {what}: {why}")
 
     def read_at(at: int, n: int) -> bytes:
         fh.seek(at)
@@ -224,8 +230,8 @@ def _check_directory(fh: IO[bytes], size: int, name: str) -> None:
             disk, cd_disk, n_disk, n_total, cd_size, cd_offset = record[4:]
     if disk or cd_disk or n_disk != n_total:
         raise bad("multi-disk zip archive")
-    if n_total > len(KEYS):
-        raise bad(f"{n_total} entries (a model file has {len(KEYS)})")
+    if n_total > entries:
+        raise bad(f"{n_total} entries (a {what} has {entries})")
     if cd_size > MAX_DIRECTORY:
         raise bad(f"zip directory of {cd_size} bytes (at most {MAX_DIRECTORY})")
     if cd_offset + cd_size != end:
@@ -263,20 +269,25 @@ def _describe(descr: str) -> str:
     return repr(descr)
 
 
-def _read_exactly(fh: IO[bytes], n: int, key: str) -> bytes:
+def _read_exactly(fh: IO[bytes], n: int, key: str, what: str = "model file") -> bytes:
     data = fh.read(n)
     if len(data) != n:
-        raise ModelFileError(f"model file key {key!r} is truncated")
+        raise ModelFileError(f"{what} key {key!r} is truncated")
     return data
 
 
 def _read_header(
-    fh: IO[bytes], key: str, dtype: str, shape: tuple[int | None, ...], size: int
+    fh: IO[bytes],
+    key: str,
+    dtype: str,
+    shape: tuple[int | None, ...],
+    size: int,
+    what: str = "model file",
 ) -> tuple[tuple[int, ...], bool]:
     """Parse and check one member's .npy header; returns (shape, fortran)."""
 
     def corrupt(why: str) -> ModelFileError:
-        return ModelFileError(f"model file key {key!r} is corrupt: {why}")
+        return ModelFileError(f"{what} key {key!r} is corrupt: {why}")
 
     magic = fh.read(8)
     if len(magic) != 8 or magic[:6] != b"\x93NUMPY":
@@ -288,10 +299,10 @@ def _read_header(
     else:
         raise corrupt(f"unsupported .npy version {magic[6]}.{magic[7]}")
     n = struct.calcsize(length_format)
-    (length,) = struct.unpack(length_format, _read_exactly(fh, n, key))
+    (length,) = struct.unpack(length_format, _read_exactly(fh, n, key, what))
     if length > MAX_HEADER:
         raise corrupt(f"header of {length} bytes (at most {MAX_HEADER})")
-    text = _read_exactly(fh, length, key).decode("latin-1")
+    text = _read_exactly(fh, length, key, what).decode("latin-1")
     match = _HEADER.fullmatch(text)
     if match is None or _TUPLE1.fullmatch(match[3]):
         raise corrupt(f"malformed header {text[:80]!r}")
@@ -299,7 +310,7 @@ def _read_header(
     want = np.dtype(dtype)
     if descr != want.str:
         raise ModelFileError(
-            f"model file key {key!r} must have dtype {want}, got {_describe(descr)}"
+            f"{what} key {key!r} must have dtype {want}, got {_describe(descr)}"
         )
     got = tuple(int(d) for d in re.findall("[0-9]+", dims))
     if len(got) != len(shape) or any(
@@ -307,18 +318,20 @@ def _read_header(
     ):
         want_txt = tuple("any" if s is None else s for s in shape)
         raise ModelFileError(
-            f"model file key {key!r} must have shape {want_txt}, got {got}"
+            f"{what} key {key!r} must have shape {want_txt}, got {got}"
         )
     need = math.prod(got) * want.itemsize
     have = size - (8 + n + length)
     if need != have:
         raise ModelFileError(
-            f"model file key {key!r} declares {need} bytes but holds {have}"
+            f"{what} key {key!r} declares {need} bytes but holds {have}"
         )
     return got, fortran
 
 
-def _fill(fh: IO[bytes], arr: NDArray[Any], fortran: bool, key: str) -> None:
+def _fill(
+    fh: IO[bytes], arr: NDArray[Any], fortran: bool, key: str, what: str = "model file"
+) -> None:
     """Read ``arr``'s bytes from ``fh`` straight into it, a chunk at a time
     (no second full copy of the data: loading needs about the file's size)."""
     if not fortran or arr.ndim < 2:
@@ -327,7 +340,7 @@ def _fill(fh: IO[bytes], arr: NDArray[Any], fortran: bool, key: str) -> None:
         while start < len(view):
             data = fh.read(min(_CHUNK, len(view) - start))
             if not data:
-                raise ModelFileError(f"model file key {key!r} is truncated")
+                raise ModelFileError(f"{what} key {key!r} is truncated")
             view[start : start + len(data)] = data
             start += len(data)
         return
@@ -338,34 +351,39 @@ def _fill(fh: IO[bytes], arr: NDArray[Any], fortran: bool, key: str) -> None:
     buf = np.empty(min(step, arr.size), dtype=arr.dtype)
     for start in range(0, arr.size, step):
         chunk = buf[: min(step, arr.size - start)]
-        _fill(fh, chunk, False, key)
+        _fill(fh, chunk, False, key, what)
         flat[start : start + chunk.size] = chunk
 
 
 def _read_member(
-    zf: zipfile.ZipFile, size: int, key: str, dtype: str, shape: tuple[int | None, ...]
+    zf: zipfile.ZipFile,
+    size: int,
+    key: str,
+    dtype: str,
+    shape: tuple[int | None, ...],
+    what: str = "model file",
 ) -> NDArray[Any]:
     """Read one array after checking its header; ``shape`` may contain None."""
     try:
         info = zf.getinfo(key + ".npy")
     except KeyError:
-        raise ModelFileError(f"model file is missing the key {key!r}") from None
+        raise ModelFileError(f"{what} is missing the key {key!r}") from None
     if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
         # binsum writes stored members; refusing others bounds every read by
         # the bytes really present (no decompression bombs).
-        raise ModelFileError(f"model file key {key!r} is not stored uncompressed")
+        raise ModelFileError(f"{what} key {key!r} is not stored uncompressed")
     if info.flag_bits & 0x1:
-        raise ModelFileError(f"model file key {key!r} is encrypted")
+        raise ModelFileError(f"{what} key {key!r} is encrypted")
     if info.header_offset + info.compress_size > size:
         # The zip directory's sizes are claims: check them against the file
         # before reading the claimed size.
         raise ModelFileError(
-            f"model file key {key!r} claims more bytes than the file holds"
+            f"{what} key {key!r} claims more bytes than the file holds"
         )
     with zf.open(info) as fh:
-        got, fortran = _read_header(fh, key, dtype, shape, info.file_size)
+        got, fortran = _read_header(fh, key, dtype, shape, info.file_size, what)
         arr = np.empty(got, dtype=np.dtype(dtype))
-        _fill(fh, arr, fortran, key)  # reading the last byte checks the CRC
+        _fill(fh, arr, fortran, key, what)  # reading the last byte checks the CRC
     return arr
 
 

@@ -1,6 +1,6 @@
 """The ``binsum`` command: train the lecture's network, then use it.
 
-Subcommands: ``train``, ``add``, ``eval``, ``info`` and ``demo``; ``binsum``
+Subcommands: ``train``, ``add``, ``eval``, ``certify``, ``info`` and ``demo``; ``binsum``
 alone runs ``demo`` (train the default network in memory with the lecture's
 log, then add two 67-bit numbers with it). Every failure prints one line on
 stderr and exits non-zero: 2 for a bad command line, 1 for anything else,
@@ -29,6 +29,7 @@ import numpy as np
 import binsum
 from binsum import _backend, _config, _decimal, _plot, _pretrained, _report
 from binsum._atomic import check_target
+from binsum._certificate import Certificate
 from binsum._model import BinarySumRNN
 from binsum._modelfile import ModelFileError
 from binsum._progress import Progress
@@ -302,6 +303,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     info.set_defaults(run=_cmd_info)
 
+    cert = sub.add_parser(
+        "certify",
+        help="prove that a network adds every pair exactly, or say why not",
+        description="Look for a pair the network adds wrongly, then for a proof "
+        "that it adds every pair of non-negative integers of any length exactly "
+        "(in binsum's own float arithmetic). Prints the verdict; exit status 0 "
+        "when proven, 1 when not. See docs/certificate.md.",
+    )
+    _add_model_flag(cert)
+    cert.add_argument(
+        "--save", metavar="PATH",
+        help="also write the certificate to PATH (atomically), to re-check "
+        "it later with --check",
+    )
+    cert.add_argument(
+        "--check", metavar="CERT",
+        help="instead of searching, re-check the certificate saved in CERT "
+        "against the model (seconds)",
+    )
+    cert.set_defaults(run=_cmd_certify)
+
     demo = sub.add_parser(
         "demo",
         help="train the default network in memory and add two numbers with it "
@@ -553,6 +575,50 @@ def _cmd_eval(args: argparse.Namespace, out: _Output, err: _Output) -> None:
     )
 
 
+def _cmd_certify(args: argparse.Namespace, out: _Output, err: _Output) -> int:
+    model = _load(args.model)
+    if args.check is not None:
+        try:
+            cert = Certificate.load(args.check)
+        except ModelFileError as exc:
+            raise CommandError(f"cannot load --check {_shown(args.check)}: {exc}") from None
+        except OSError as exc:
+            raise CommandError(
+                f"cannot read --check {_shown(args.check)}: {_os_reason(exc)}"
+            ) from None
+        started = time.perf_counter()
+        holds = cert.check(model)
+        took = time.perf_counter() - started
+        verdict = "holds" if holds else "does not hold"
+        print(f"the certificate {verdict} for this network (checked in {took:.1f} s)", file=out.text)
+        return 0 if holds else 1
+    if args.save is not None:
+        _check_writable(args.save, "--save")
+    cert = model.certify()
+    if cert.proven:
+        print(
+            "proven: the network adds every pair of non-negative integers exactly, "
+            f"any length ({len(cert.owner)} invariant sets, worst inclusion "
+            f"{cert.slack:.3f} <= 1, smallest output margin {cert.margin:.2f}; "
+            f"{cert.seconds:.1f} s)",
+            file=out.text,
+        )
+    elif cert.counterexample is not None:
+        a, b = cert.counterexample
+        got = model.add(a, b)
+        print(
+            f"not proven: wrong for {_decimal.to_text(a)} + {_decimal.to_text(b)}"
+            f" = {_decimal.to_text(got)} (exact: {_decimal.to_text(a + b)})",
+            file=out.text,
+        )
+    else:
+        print(f"not proven: {cert.reason} (no counterexample found either)", file=out.text)
+    if args.save is not None:
+        cert.save(args.save)
+        print(f"certificate saved to {_shown(args.save)}", file=out.text)
+    return 0 if cert.proven else 1
+
+
 def _cmd_info(args: argparse.Namespace, out: _Output, err: _Output) -> None:
     if binsum.has_extension:
         how = f"compiled extension {_backend.COMPILED_MODULE}"
@@ -603,7 +669,8 @@ def _cmd_demo(args: argparse.Namespace, out: _Output, err: _Output) -> None:
 
 
 # ------------------------------------------------------------------- main
-Command = Callable[[argparse.Namespace, _Output, _Output], None]
+# A command returns None (exit 0) or its exit status.
+Command = Callable[[argparse.Namespace, _Output, _Output], int | None]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -624,7 +691,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exc.code if isinstance(exc.code, int) else 2
         where = f"{PROG} {args.command or 'demo'}"
         run: Command = getattr(args, "run", _cmd_demo)
-        run(args, out, err)
+        status = run(args, out, err)
         out.flush()
     except KeyboardInterrupt:
         err.write(f"{where}: interrupted\n")
@@ -650,7 +717,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(BINSUM_DEBUG=1 shows the traceback)\n"
         )
         return 1
-    return EXIT_OUTPUT_GONE if out.gone else 0
+    return EXIT_OUTPUT_GONE if out.gone else (status or 0)
 
 
 def _one_line(exc: BaseException) -> str:
