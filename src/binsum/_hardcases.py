@@ -54,7 +54,7 @@ from binsum._validate import MAX_BITS, Integer
 if TYPE_CHECKING:
     from binsum._model import BinarySumRNN
 
-__all__ = ["MAX_SEARCH_BITS", "CHECK_MAX_BITS", "find", "candidates"]
+__all__ = ["CHECK_MAX_BITS", "MAX_SEARCH_BITS", "candidates", "find"]
 
 #: max_bits' upper limit: the long runs cost about 3.4 * max_bits steps per
 #: combination, so 2**16 is about 16 times the default's time (seconds at
@@ -93,11 +93,11 @@ def words(steps: int) -> list[Word]:
 
 def units(steps: int) -> list[Word]:
     """Every word of 1..steps inputs that is not a repeat of a shorter one."""
-    return [
-        w
-        for w in words(steps)[1:]
-        if not any(len(w) % k == 0 and w == w[:k] * (len(w) // k) for k in range(1, len(w)))
-    ]
+
+    def repeats(w: Word) -> bool:
+        return any(w == w[:k] * (len(w) // k) for k in range(1, len(w)))
+
+    return [w for w in words(steps)[1:] if not repeats(w)]
 
 
 #: The short runs' prefixes, units and exits (pairs of at most 62 bits).
@@ -209,7 +209,8 @@ def find(model: BinarySumRNN, max_bits: int = DEFAULT_MAX_BITS) -> Pair | None:
     return found
 
 
-def _short_wrong(model: BinarySumRNN, exhaustive: int, short: tuple[Pair, ...]
+def _short_wrong(
+    model: BinarySumRNN, exhaustive: int, short: tuple[Pair, ...]
 ) -> Pair | None:
     """The smallest pair of all a, b < 2**exhaustive and ``short`` that the
     model gets wrong (checked in batches by predict), or None."""

@@ -23,8 +23,15 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from binsum import _backend, _hardcases, _modelfile, _pretrained, _report, _sampling
-from binsum import _state
+from binsum import (
+    _backend,
+    _hardcases,
+    _modelfile,
+    _pretrained,
+    _report,
+    _sampling,
+    _state,
+)
 from binsum import _validate as check
 from binsum._backend import Kernel
 from binsum._config import (
