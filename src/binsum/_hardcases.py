@@ -16,8 +16,9 @@ Pairs of up to 62 bits (checked in batches by ``predict``):
   then keep it), the alternating 10.01 (0101... + 1010...) and 11.00
   (carries switching every step), and the 3-input cycles such as 01.11.00;
 - k: every repeat count while the pair fits in 62 bits;
-- exit: nothing, or any one or two inputs; the pair's own last step (it reads
-  00 and emits the carry) follows, as in every computation.
+- exit: nothing, or any one or two inputs (one only after runs of 3-input
+  units longer than 30 steps); the pair's own last step (it reads 00 and
+  emits the carry) follows, as in every computation.
 
 Longer pairs (checked one by one by ``add``): the prefixes nothing and 11 (to
 enter carry 0 and carry 1), the single inputs and the two alternating units,
@@ -104,6 +105,7 @@ def units(steps: int) -> list[Word]:
 PREFIXES = words(1)
 UNITS = units(3)
 EXITS = words(2)
+SHORT_EXIT_STEPS = 30
 
 
 def _bits(word: Word) -> tuple[int, int, int]:
@@ -140,9 +142,12 @@ def _runs(
     lengths: Iterable[int],
 ) -> Iterator[Pair]:
     """prefix . unit**k . exit for every combination and every run length
-    in ``lengths`` (steps; k = length // len(unit), at least 1)."""
+    in ``lengths`` (steps; k = length // len(unit), at least 1). A run of a
+    3-input unit longer than SHORT_EXIT_STEPS takes the exits of at most one
+    input (those runs are most of the candidates)."""
     starts = [_bits(p) for p in prefixes]
     ends = [_bits(e) for e in exits]
+    few = [end for end, e in zip(ends, exits, strict=True) if len(e) <= 1]
     blocks = [_bits(u) for u in units_]
     for length in lengths:
         for ua, ub, un in blocks:
@@ -152,7 +157,7 @@ def _runs(
             spread = ((1 << run) - 1) // ((1 << un) - 1)
             ra, rb = ua * spread, ub * spread
             for pa, pb, pn in starts:
-                for ea, eb, _ in ends:
+                for ea, eb, _ in few if un > 2 and run > SHORT_EXIT_STEPS else ends:
                     shift = pn + run
                     yield pa | ra << pn | ea << shift, pb | rb << pn | eb << shift
 
