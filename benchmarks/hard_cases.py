@@ -109,7 +109,8 @@ def main() -> None:
           f"{time.perf_counter() - start:.3f} s (once)")
     times: dict[int, list[float]] = {}
     failing, missed = [], []
-    print(f"{'hidden':>6} {'seed':>4} {'score':>7}  {'counterexample':<34} random check")
+    head = f"{'hidden':>6} {'seed':>4} {'score':>9}  {'counterexample':<34}"
+    print(f"{head} random check")
     for hidden in args.hidden:
         for seed in range(args.seeds):
             model = BinarySumRNN(hidden_size=hidden, seed=seed).fit()
@@ -123,14 +124,14 @@ def main() -> None:
             if other is not None and found is None:
                 missed.append((hidden, seed, other))
             mark = "MISSED " if other is not None and found is None else ""
-            print(f"{hidden:>6} {seed:>4} {model.score():>7.2%}  "
+            print(f"{hidden:>6} {seed:>4} {model.score():>9.4%}  "
                   f"{short(found):<34} {mark}{short(other)}", flush=True)
     for hidden in args.time_hidden:
         for seed in range(5):
             model = BinarySumRNN(hidden_size=hidden, seed=seed).fit()
             elapsed, found = timed(model, args.max_bits)
             times.setdefault(hidden, []).append(elapsed)
-            print(f"{hidden:>6} {seed:>4} {model.score():>7.2%}  {short(found)} "
+            print(f"{hidden:>6} {seed:>4} {model.score():>9.4%}  {short(found)} "
                   "(timing only)", flush=True)
     print(f"\n{len(failing)} failing networks, {len(missed)} missed by "
           "counterexample()")
