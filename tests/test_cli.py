@@ -265,26 +265,67 @@ def test_add_reports_a_wrong_network(run_binsum: Binsum, tmp_path: Path) -> None
 def test_eval_prints_the_accuracy(run_binsum: Binsum, tmp_path: Path) -> None:
     model = BinarySumRNN(bits=4, hidden_size=8, seed=1).fit(1500)
     model.save(tmp_path / "m.npz")
+    every = [(a, b) for a in range(16) for b in range(16)]
+    carry_out = sum(model.add(a, b) == a + b for a, b in every) / len(every)
+    a, b = model.counterexample()
+    hard = (f"hard cases up to 4,096 bits: wrong: {a} + {b} = {model.add(a, b)} "
+            f"(exact: {a + b})\n")
     proc = run_binsum("eval", "--model", "m.npz")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == (
         f"exact sums: {model.score():.2%} of all 136 pairs with a + b < 2**4\n"
+        f"with carry-out: {carry_out:.2%} of all 256 pairs with a, b < 2**4\n"
+        + hard
     )
     proc = run_binsum("eval", "--model", "m.npz", "--bits", "20", "--sample", "300",
-                      "--seed", "5")
+                      "--seed", "5", "--hard-bits", "0")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == (
+    assert proc.stdout.startswith(
         f"exact sums: {model.score(20, sample=300, seed=5):.2%} of 300 random "
-        "pairs with a + b < 2**20\n"
+        "pairs with a + b < 2**20\nwith carry-out: "
     )
-    proc = run_binsum("eval", "--model", "m.npz", "--bits", "13")  # sampled
-    assert proc.stdout.endswith(" of 100,000 random pairs with a + b < 2**13\n")
+    assert proc.stdout.endswith(" of 300 random pairs with a, b < 2**20\n")
+    proc = run_binsum("eval", "--model", "m.npz", "--bits", "13", "--hard-bits", "0")
+    assert proc.stdout.endswith(" of 100,000 random pairs with a, b < 2**13\n")
+    assert " of 100,000 random pairs with a + b < 2**13\n" in proc.stdout
 
 
 def test_eval_defaults_to_the_shipped_network(run_binsum: Binsum) -> None:
     proc = run_binsum("eval", "--bits", "6")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "exact sums: 100.00% of all 2,080 pairs with a + b < 2**6\n"
+    assert proc.stdout == (
+        "exact sums: 100.00% of all 2,080 pairs with a + b < 2**6\n"
+        "with carry-out: 100.00% of all 4,096 pairs with a, b < 2**6\n"
+        "hard cases up to 4,096 bits: none wrong\n"
+    )
+    proc = run_binsum("eval", "--bits", "6", "--hard-bits", "100")
+    assert proc.stdout.endswith("\nhard cases up to 100 bits: none wrong\n")
+
+
+def test_eval_shows_a_network_that_fails_only_long_carry_chains(
+    run_binsum: Binsum, tmp_path: Path
+) -> None:
+    # Hidden 32, seed 0 (tests/data/hard_cases.json): exact on every 8-bit
+    # pair, carry-out included, wrong on 262143 + 131073 (an 18-bit carry).
+    model = BinarySumRNN(hidden_size=32, seed=0).fit()
+    model.save(tmp_path / "m.npz")
+    proc = run_binsum("eval", "--model", "m.npz")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "exact sums: 100.00% of all 32,896 pairs with a + b < 2**8",
+        "with carry-out: 100.00% of all 65,536 pairs with a, b < 2**8",
+        f"hard cases up to 4,096 bits: wrong: 262143 + 131073 = "
+        f"{model.add(262143, 131073)} (exact: 393216)",
+    ]
+
+
+def test_hard_case_numbers_stay_exact_and_short() -> None:
+    assert cli.number_text(393216) == "393216"
+    assert cli.number_text(2**4096) == "2**4096"
+    assert cli.number_text(2**4096 - 1) == "2**4096 - 1"
+    assert cli.number_text(2**300 + 5) == "2**300 + 5"
+    assert cli.number_text(2**300 - 2**40) == f"0x{2**300 - 2**40:x} (300 bits)"
+    assert cli.number_text(10**39) == str(10**39)  # 40 digits: in decimal
 
 
 def test_info(run_binsum: Binsum) -> None:
@@ -361,6 +402,7 @@ ERRORS = [
     (["eval", "--model", "corrupt.npz"], 1),
     (["eval", "--bits", "0"], 2), (["eval", "--bits", "63"], 2),
     (["eval", "--sample", "0"], 2), (["eval", "--seed", "x"], 2),
+    (["eval", "--hard-bits", "-1"], 2), (["eval", "--hard-bits", "65537"], 2),
     (["train", "--out", "no_dir/m.npz"], 1), (["train", "--out", "a_dir"], 1),
     (["train", "--plot", "no_dir/p.png"], 1),
     (["train", "--bits", "63"], 2), (["train", "--learning-rate", "-1"], 2),
@@ -491,12 +533,14 @@ def test_train_no_history(run_binsum: Binsum, tmp_path: Path) -> None:
 
 
 def test_eval_threads_and_sample(run_binsum: Binsum) -> None:
-    one = run_binsum("eval", "--bits", "16", "--sample", "3000")
-    two = run_binsum("eval", "--bits", "16", "--sample", "3000", "--threads", "2")
+    one = run_binsum("eval", "--bits", "16", "--sample", "3000", "--hard-bits", "0")
+    two = run_binsum("eval", "--bits", "16", "--sample", "3000", "--threads", "2",
+                     "--hard-bits", "0")
     assert one.returncode == two.returncode == 0
-    assert one.stdout == two.stdout == (
+    assert one.stdout == two.stdout
+    assert one.stdout.startswith(
         f"exact sums: {BinarySumRNN.pretrained().score(16, sample=3000):.2%} of "
-        "3,000 random pairs with a + b < 2**16\n"
+        "3,000 random pairs with a + b < 2**16\nwith carry-out: "
     )
     assert "threads must be in" in assert_one_line_error(
         run_binsum("eval", "--threads", "0")
@@ -542,9 +586,10 @@ def test_eval_shows_a_bar_on_a_terminal(
 
     monkeypatch.setattr(_progress.Progress, "update_to", spy)
     monkeypatch.setattr(cli, "EVAL_CHUNK", 1000)
-    proc = run_binsum("eval", "--bits", "7")
+    proc = run_binsum("eval", "--bits", "7", "--hard-bits", "0")
     assert proc.returncode == 0
-    assert len(seen) > 5 and seen[-1] == 128 * 129 // 2  # every pair, in steps
+    # Every pair, in steps: those of score(), then those with carry-out.
+    assert len(seen) > 10 and 128 * 129 // 2 in seen and seen[-1] == 128 * 128
 
 
 def test_info_shows_no_repository_paths(run_binsum: Binsum) -> None:

@@ -107,8 +107,39 @@ def test_record_matches_an_independent_run(backend: str) -> None:
             "score": scores[-1],
             "solved_at": solved[0] if solved else None,
             "final_loss": float(np.mean(model.history[-CHECK:])),
+            "counterexample": _listed(model.counterexample()),
         }
-        assert all(type(v) in (int, float, str, type(None)) for v in rec.values())
+        assert all(
+            type(v) in (int, float, str, type(None))
+            for v in rec.values()
+            if not isinstance(v, list)
+        )
+        pair = rec["counterexample"]
+        assert pair is None or [type(v) for v in pair] == [int, int]
+    # The tiny sweep's networks (bits 3-6) fail some pair: the field is used.
+    assert any(rec["counterexample"] is not None for rec in records)
+
+
+def _listed(pair: tuple[int, int] | None) -> list[int] | None:
+    return None if pair is None else list(pair)
+
+
+def test_hard_bits_sizes_or_skips_the_search() -> None:
+    cfg = configs(binsum.backend)[:1]
+    (full,) = binsum.sweep(cfg, 300, check_every=CHECK)
+    (small,) = binsum.sweep(cfg, 300, check_every=CHECK, hard_bits=4)
+    (skipped,) = binsum.sweep(cfg, 300, check_every=CHECK, hard_bits=0)
+    model = BinarySumRNN(**cfg[0]).fit(300)
+    assert full["counterexample"] == _listed(model.counterexample())
+    assert small["counterexample"] == _listed(model.counterexample(4))
+    assert full["counterexample"] is not None  # 300 samples teach it nothing
+    assert skipped["counterexample"] is None
+    assert {k: v for k, v in skipped.items() if k != "counterexample"} == {
+        k: v for k, v in full.items() if k != "counterexample"
+    }
+    for bad in (-1, 2**16 + 1):
+        with pytest.raises(ValueError, match=r"hard_bits must be in 0\.\.2\*\*16"):
+            binsum.sweep(cfg, 10, hard_bits=bad)
 
 
 def test_final_iteration_is_a_checkpoint(backend: str) -> None:

@@ -65,6 +65,21 @@ def random_pairs(bits: int, count: int, seed: int) -> tuple[Pairs, Pairs]:
     return pairs[:, 0].copy(), pairs[:, 1].copy()
 
 
+def all_operands(bits: int, start: int, stop: int) -> tuple[Pairs, Pairs]:
+    """Every pair (a, b) with a, b < 2**bits and start <= a < stop."""
+    top = 1 << bits
+    a = np.repeat(np.arange(start, stop, dtype=np.int64), top)
+    b = np.tile(np.arange(top, dtype=np.int64), stop - start)
+    return a, b
+
+
+def random_operands(bits: int, count: int, seed: int) -> tuple[Pairs, Pairs]:
+    """``count`` uniform pairs with a, b < 2**bits (a + b may carry out)."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    pairs = rng.integers(0, 1 << bits, size=(count, 2), dtype=np.int64)
+    return pairs[:, 0].copy(), pairs[:, 1].copy()
+
+
 def to_bits(value: int, length: int) -> NDArray[np.int64]:
     """The ``length`` lowest bits of a non-negative int, least significant first."""
     raw = np.frombuffer(value.to_bytes((length + 7) // 8, "little"), dtype=np.uint8)

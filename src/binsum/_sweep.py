@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from binsum import _backend
 from binsum._config import KEYS, Config
+from binsum._hardcases import DEFAULT_MAX_BITS, MAX_SEARCH_BITS
 from binsum._model import BinarySumRNN
 from binsum._scoring import ScorePairs
 from binsum._types import SweepRecord
@@ -32,6 +33,7 @@ __all__ = ["sweep"]
 ALLOWED = (*KEYS, "backend")  # BinarySumRNN's keyword arguments
 _ITERATIONS = Integer("iterations", 0)
 _CHECK_EVERY = Integer("check_every", 1)
+_HARD_BITS = Integer("hard_bits", 0, MAX_SEARCH_BITS)
 
 
 def _config(index: int, config: Any) -> dict[str, Any]:
@@ -79,7 +81,10 @@ def _perfect(model: BinarySumRNN, a: NDArray[np.int64], b: NDArray[np.int64]) ->
 
 
 def _train_one(
-    config: dict[str, Any], iterations: int, check_every: int
+    config: dict[str, Any],
+    iterations: int,
+    check_every: int,
+    hard_bits: int = DEFAULT_MAX_BITS,
 ) -> SweepRecord:
     """Train one configuration; return its record (plain data only)."""
     model = BinarySumRNN(**config)
@@ -95,6 +100,7 @@ def _train_one(
     if not solved_at and score == 1.0 and iterations % check_every:
         solved_at.append(iterations)  # the final iteration is a checkpoint too
     tail = model.history[-check_every:]
+    found = model.counterexample(hard_bits) if hard_bits else None
     return {
         "hidden_size": config["hidden_size"],
         "bits": config["bits"],
@@ -106,6 +112,7 @@ def _train_one(
         "score": score,
         "solved_at": solved_at[0] if solved_at else None,
         "final_loss": float(np.mean(tail)) if len(tail) else None,
+        "counterexample": None if found is None else [found[0], found[1]],
     }
 
 
@@ -115,6 +122,7 @@ def sweep(
     executor: Executor | None = None,
     *,
     check_every: int = 500,
+    hard_bits: int = DEFAULT_MAX_BITS,
 ) -> list[SweepRecord]:
     """Train every configuration for ``iterations`` samples; one record each.
 
@@ -133,6 +141,9 @@ def sweep(
         depend on the executor.
     check_every : int, default 500
         Iterations between checkpoints, >= 1.
+    hard_bits : int, default 4096
+        Search each trained network's hard cases up to operands of this many
+        bits (``counterexample(hard_bits)``), ``0..2**16``; 0 skips it.
 
     Returns
     -------
@@ -141,8 +152,12 @@ def sweep(
         the configuration with defaults filled in, ``iterations``, ``score``
         (the final ``score()``), ``solved_at`` (the first checkpoint, every
         ``check_every`` iterations and at the end, where ``score()`` was 1.0;
-        None if none was) and ``final_loss`` (the mean loss of the last
-        ``check_every`` iterations; None when ``iterations`` is 0).
+        None if none was), ``final_loss`` (the mean loss of the last
+        ``check_every`` iterations; None when ``iterations`` is 0) and
+        ``counterexample`` (``[a, b]``, the smallest pair found that the
+        network adds wrong, or None: none found, or ``hard_bits`` is 0).
+        ``score`` counts only pairs with ``a + b < 2**bits``: a network with
+        score 1.0 may still have a counterexample.
 
     Raises
     ------
@@ -167,6 +182,7 @@ def sweep(
     """
     iterations = _ITERATIONS(iterations)
     check_every = _CHECK_EVERY(check_every)
+    hard_bits = _HARD_BITS(hard_bits)
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError(
             "executor must be a concurrent.futures.Executor or None, "
@@ -178,10 +194,10 @@ def sweep(
     if not checked:
         return []
     if executor is not None:
-        return _run(executor, checked, iterations, check_every)
+        return _run(executor, checked, iterations, check_every, hard_bits)
     workers = min(len(checked), os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return _run(pool, checked, iterations, check_every)
+        return _run(pool, checked, iterations, check_every, hard_bits)
 
 
 def _run(
@@ -189,9 +205,11 @@ def _run(
     configs: list[dict[str, Any]],
     iterations: int,
     check_every: int,
+    hard_bits: int,
 ) -> list[SweepRecord]:
     futures: list[Future[SweepRecord]] = [
-        executor.submit(_train_one, c, iterations, check_every) for c in configs
+        executor.submit(_train_one, c, iterations, check_every, hard_bits)
+        for c in configs
     ]
     try:
         return [f.result() for f in futures]

@@ -55,3 +55,7 @@ class SweepRecord(TypedDict):
     """The first checkpoint where every pair was exact, or None."""
     final_loss: float | None
     """The mean loss of the last ``check_every`` iterations (None if none)."""
+    counterexample: list[int] | None
+    """``[a, b]``, the smallest pair found that the trained network adds
+    wrong (``counterexample(hard_bits)``), or None: none found, or the search
+    was skipped (``hard_bits=0``)."""

@@ -27,7 +27,7 @@ from typing import IO, Any, NoReturn, TextIO, cast
 import numpy as np
 
 import binsum
-from binsum import _backend, _config, _decimal, _plot, _pretrained, _report
+from binsum import _backend, _config, _decimal, _hardcases, _plot, _pretrained, _report
 from binsum._atomic import check_target
 from binsum._certificate import Certificate
 from binsum._model import BinarySumRNN
@@ -42,6 +42,8 @@ PLOT_CHECKPOINTS = 20  # accuracy points drawn on the loss plot
 PLOT_SAMPLE = 2000  # pairs per accuracy checkpoint: cheap, ±1 % is plenty
 LOSS_WINDOW = 1000  # the bar's loss: the mean of the last this many iterations
 EVAL_CHUNK = 1 << 18  # pairs per step of eval's progress bar
+# eval --hard-bits: the search's range, and 0 to skip it.
+HARD_BITS = Integer("--hard-bits", 0, _hardcases.MAX_SEARCH_BITS)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_OUTPUT_GONE = 141  # 128 + SIGPIPE: what a shell shows for `yes | head`
 NUMBERS = (
@@ -272,7 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure a network's exact-sum accuracy",
         description="Exact-sum accuracy over every pair with a + b < 2**N for "
         f"N <= {EXHAUSTIVE_BITS}, and over random pairs beyond (length "
-        "generalisation: a network trained on 8 bits adds longer numbers).",
+        "generalisation: a network trained on 8 bits adds longer numbers); "
+        "then over every pair of N-bit operands, a, b < 2**N, whose sums may "
+        "carry out into bit N (all of them up to "
+        f"{EXHAUSTIVE_BITS} bits, random ones beyond); then the hard cases, "
+        "the long carry chains that random pairs almost never hold "
+        "(BinarySumRNN.counterexample): the smallest failing pair found, or "
+        "'none wrong'.",
     )
     _add_model_flag(ev)
     bits, seed = _config.CHECK_BITS, _config.CHECK_SEED
@@ -292,6 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--threads", metavar="T", type=_typed(THREADS), default=1,
         help=f"threads predicting at once, {THREADS.range} (default: %(default)s)",
+    )
+    hard = _hardcases.CHECK_MAX_BITS
+    ev.add_argument(
+        "--hard-bits", metavar="M", type=_typed(HARD_BITS),
+        default=_hardcases.DEFAULT_MAX_BITS,
+        help=f"search the hard cases up to M-bit operands, {hard.range}, or 0 "
+        "to skip the search (default: %(default)s)",
     )
     ev.set_defaults(run=_cmd_eval)
 
@@ -555,23 +570,62 @@ def _cmd_add(args: argparse.Namespace, out: _Output, err: _Output) -> None:
 
 def _cmd_eval(args: argparse.Namespace, out: _Output, err: _Output) -> None:
     model = _load(args.model)
-    pairs = ScorePairs.choose(
-        model.bits if args.bits is None else args.bits, args.sample, args.seed
-    )
-    with Progress(pairs.count, out.text, desc="evaluating", unit="pairs") as progress:
-        done = 0
+    bits = model.bits if args.bits is None else args.bits
+    for carry_out in (False, True):
+        pairs = ScorePairs.choose(bits, args.sample, args.seed, carry_out)
+        with Progress(
+            pairs.count, out.text, desc="evaluating", unit="pairs"
+        ) as progress:
+            done = 0
 
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            progress.update_to(done)
+            def advance(n: int) -> None:
+                nonlocal done
+                done += n
+                progress.update_to(done)
 
-        def predict(a: Any, b: Any) -> Any:
-            return model.predict(a, b, threads=args.threads)
+            def predict(a: Any, b: Any) -> Any:
+                return model.predict(a, b, threads=args.threads)
 
-        correct = pairs.count_exact(predict, advance, EVAL_CHUNK)
-    print(
-        f"exact sums: {correct / pairs.count:.2%} of {pairs.describe()}", file=out.text
+            correct = pairs.count_exact(predict, advance, EVAL_CHUNK)
+        label = "with carry-out" if carry_out else "exact sums"
+        print(
+            f"{label}: {correct / pairs.count:.2%} of {pairs.describe()}",
+            file=out.text,
+        )
+    if args.hard_bits:
+        found = model.counterexample(args.hard_bits)
+        print(hard_case_text(args.hard_bits, found, model), file=out.text)
+
+
+def number_text(value: int) -> str:
+    """An int for a verdict line, exactly: in decimal up to 40 digits, else as
+    2**k, 2**k - r or 2**k + r (r < 2**32) when it is one, else its bit
+    length and hexadecimal digits (all of them: exact, if long)."""
+    if value.bit_length() <= 132:  # at most 40 digits
+        return str(value)
+    k = value.bit_length()
+    if value == 1 << (k - 1):
+        return f"2**{k - 1}"
+    if (1 << k) - value < 1 << 32:
+        return f"2**{k} - {(1 << k) - value}"
+    if value - (1 << (k - 1)) < 1 << 32:
+        return f"2**{k - 1} + {value - (1 << (k - 1))}"
+    return f"0x{value:x} ({k} bits)"
+
+
+def hard_case_text(
+    max_bits: int, found: tuple[int, int] | None, model: BinarySumRNN
+) -> str:
+    """eval's hard-case line, e.g. "hard cases up to 4,096 bits: none wrong"
+    or "...: wrong: 4294967295 + 1 = 0 (exact: 4294967296)"."""
+    head = f"hard cases up to {max_bits:,} bits"
+    if found is None:
+        return f"{head}: none wrong"
+    a, b = found
+    got = model.add(a, b)
+    return (
+        f"{head}: wrong: {number_text(a)} + {number_text(b)} = "
+        f"{number_text(got)} (exact: {number_text(a + b)})"
     )
 
 
