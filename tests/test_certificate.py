@@ -20,9 +20,8 @@ import numpy as np
 import pytest
 
 import binsum
-from binsum import BinarySumRNN, Certificate, ModelFileError, _certify, _steps
+from binsum import BinarySumRNN, Certificate, ModelFileError, _certify, _reach, _steps
 from binsum import _invariant as inv
-from binsum import _reach
 
 mpmath = pytest.importorskip("mpmath")
 
@@ -117,14 +116,18 @@ def test_a_basis_far_from_the_inverse_is_refused() -> None:
 
 
 # ------------------------------------------------------------------ proofs
-def test_the_shipped_network_is_proven(shipped: tuple[BinarySumRNN, Certificate]) -> None:
+def test_the_shipped_network_is_proven(
+    shipped: tuple[BinarySumRNN, Certificate],
+) -> None:
     model, cert = shipped
     assert cert.proven and cert.reason == "" and cert.counterexample is None
     assert cert.slack <= 1.0 and cert.margin > 0.0
     assert cert.check(model)
 
 
-def test_a_proof_holds_only_for_its_network(shipped: tuple[BinarySumRNN, Certificate]) -> None:
+def test_a_proof_holds_only_for_its_network(
+    shipped: tuple[BinarySumRNN, Certificate],
+) -> None:
     model, cert = shipped
     other = BinarySumRNN(seed=1).fit(10_000)
     assert not cert.check(other)
@@ -140,14 +143,13 @@ def _failing() -> list[tuple[int, int, tuple[int, int]]]:
     return [(c["hidden"], c["seed"], tuple(c["pair"])) for c in cases]
 
 
-@pytest.mark.parametrize(
-    ("hidden", "seed", "pair"), [c for c in _failing() if c[0] >= 6][::3]
-)
+@pytest.mark.parametrize(("hidden", "seed"), [(6, 2), (8, 8), (16, 16)])
 def test_no_invariant_is_accepted_for_a_network_that_adds_wrongly(
-    hidden: int, seed: int, pair: tuple[int, int]
+    hidden: int, seed: int
 ) -> None:
     # Without the counterexample search in front: the invariant's check on
-    # its own refuses every network of the grid that is known to be wrong.
+    # its own refuses networks known to be wrong (pairs of 12 to 26 bits).
+    pair = next(p for h, s, p in _failing() if (h, s) == (hidden, seed))
     model = BinarySumRNN(hidden_size=hidden, seed=seed).fit(10_000)
     a, b = pair
     assert model.add(a, b) != a + b
@@ -157,14 +159,21 @@ def test_no_invariant_is_accepted_for_a_network_that_adds_wrongly(
     assert not found.verdict.ok
 
 
-def test_certify_reports_a_counterexample_for_a_wrong_network() -> None:
-    hidden, seed, _ = next(c for c in _failing() if c[0] == 16)
-    model = BinarySumRNN(hidden_size=hidden, seed=seed).fit(10_000)
-    cert = model.certify()
-    assert not cert.proven and cert.counterexample is not None
-    a, b = cert.counterexample
-    assert model.add(a, b) != a + b
-    assert not cert.check(model)
+def test_certify_proves_no_network_of_the_grid_that_adds_wrongly() -> None:
+    # Every failing network of tests/data/hard_cases.json (all of them with
+    # the compiled kernel; on the twin's installation, where each search
+    # takes seconds, one of each hidden size).
+    cases = _failing()
+    if not binsum.has_extension:
+        sizes = sorted({c[0] for c in cases})
+        cases = [next(c for c in cases if c[0] == h) for h in sizes]
+    for hidden, seed, _ in cases:
+        model = BinarySumRNN(hidden_size=hidden, seed=seed).fit(10_000)
+        cert = model.certify()
+        assert not cert.proven and cert.counterexample is not None, (hidden, seed)
+        a, b = cert.counterexample
+        assert model.add(a, b) != a + b
+        assert not cert.check(model)
 
 
 # ----------------------------------------------------- files and pickles
@@ -197,8 +206,11 @@ def _edit(src: Path, dst: Path, key: str, change: object) -> None:
 @pytest.mark.parametrize(
     ("key", "change"),
     [
-        ("center", lambda a: a + np.where(np.arange(a.size).reshape(a.shape) == 7, 1e-9, 0)),
-        ("inverse", lambda a: a * np.where(np.arange(a.size).reshape(a.shape) == 3, 1.5, 1)),
+        ("center", lambda a: a + (np.arange(a.size).reshape(a.shape) == 7) * 1e-9),
+        (
+            "inverse",
+            lambda a: a * (1 + 0.5 * (np.arange(a.size).reshape(a.shape) == 3)),
+        ),
         ("margin", lambda a: a + 1.0),
         ("slack", lambda a: a * 0.5),
     ],

@@ -44,10 +44,14 @@ _SCALARS = {
     "digest": "<U64",
 }
 _SCHEME = ("window", "transient", "run")
-_ENTRIES = len(_SCALARS) + 7  # scheme, owner, center, inverse, basis, reason, counterexample
+_ENTRIES = (
+    len(_SCALARS) + 7
+)  # scheme, owner, center, inverse, basis, reason, counterexample
 
 
-def weights_digest(wi: NDArray[np.float64], wh: NDArray[np.float64], wo: NDArray[np.float64]) -> str:
+def weights_digest(
+    wi: NDArray[np.float64], wh: NDArray[np.float64], wo: NDArray[np.float64]
+) -> str:
     """SHA-256 of the weights' shapes and little-endian values."""
     h = hashlib.sha256()
     for arr in (wi, wh, wo):
@@ -85,10 +89,18 @@ class Certificate:
     margin: float
     weights_sha256: str
     scheme: tuple[int, int, int] = (inv.WINDOW, inv.TRANSIENT, 0)
-    owner: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
-    center: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
-    inverse: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0, 0)), repr=False)
-    basis: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0, 0)), repr=False)
+    owner: NDArray[np.int64] = field(
+        default_factory=lambda: np.zeros(0, np.int64), repr=False
+    )
+    center: NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros((0, 0)), repr=False
+    )
+    inverse: NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros((0, 0, 0)), repr=False
+    )
+    basis: NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros((0, 0, 0)), repr=False
+    )
     seconds: float = field(default=float("nan"), compare=False)
     digest: str = ""
 
@@ -109,12 +121,16 @@ class Certificate:
 
     def _content_digest(self) -> str:
         h = hashlib.sha256()
-        h.update(repr((self.proven, self.reason, self.counterexample, self.scheme)).encode())
+        h.update(
+            repr((self.proven, self.reason, self.counterexample, self.scheme)).encode()
+        )
         h.update(repr((float(self.slack), float(self.margin))).encode())
         h.update(self.weights_sha256.encode())
         for arr in (self.owner, self.center, self.inverse, self.basis):
             h.update(repr(arr.shape).encode())
-            h.update(np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes())
+            h.update(
+                np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
+            )
         return h.hexdigest()
 
     def check(self, model: BinarySumRNN) -> bool:
@@ -147,7 +163,9 @@ class Certificate:
         """Write the certificate to ``path`` (a ``.npz`` archive), atomically."""
         arrays: dict[str, Any] = {
             "format_version": np.asarray(FORMAT_VERSION, "<i8"),
-            "hidden_size": np.asarray(self.center.shape[1] if self.center.ndim == 2 else 0, "<i8"),
+            "hidden_size": np.asarray(
+                self.center.shape[1] if self.center.ndim == 2 else 0, "<i8"
+            ),
             "proven": np.asarray(int(self.proven), "<i8"),
             "slack": np.asarray(self.slack, "<f8"),
             "margin": np.asarray(self.margin, "<f8"),
@@ -159,10 +177,12 @@ class Certificate:
             "inverse": np.asarray(self.inverse, "<f8"),
             "basis": np.asarray(self.basis, "<f8"),
             "reason": np.frombuffer(self.reason.encode(), np.uint8),
-            "counterexample": np.frombuffer(_pair_text(self.counterexample).encode(), np.uint8),
+            "counterexample": np.frombuffer(
+                _pair_text(self.counterexample).encode(), np.uint8
+            ),
         }
         with atomic_write(path) as fh:
-            np.savez(fh, **arrays)  # type: ignore[arg-type]
+            np.savez(fh, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Certificate:
@@ -180,7 +200,13 @@ class Certificate:
                     return cls._read(zf, size)
             except ModelFileError:
                 raise
-            except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+            except (
+                zipfile.BadZipFile,
+                EOFError,
+                OSError,
+                ValueError,
+                NotImplementedError,
+            ) as exc:
                 raise ModelFileError(f"{WHAT} {name!r} is corrupt: {exc}") from None
 
     @classmethod
@@ -196,7 +222,9 @@ class Certificate:
             )
         hidden = raw["hidden_size"]
         if not 0 <= hidden <= _config.MAX_HIDDEN:
-            raise ModelFileError(f"{WHAT} hidden_size must be in 0..{_config.MAX_HIDDEN}, got {hidden}")
+            raise ModelFileError(
+                f"{WHAT} hidden_size must be in 0..{_config.MAX_HIDDEN}, got {hidden}"
+            )
         owner = member("owner", "<i8", (None,))
         bases = len(owner)
         if bases > MAX_BASES:
@@ -208,8 +236,12 @@ class Certificate:
             "center": member("center", "<f8", (bases, hidden)),
             "inverse": member("inverse", "<f8", (bases, hidden, hidden)),
             "basis": member("basis", "<f8", (bases, hidden, hidden)),
-            "reason": member("reason", "|u1", (None,)).tobytes().decode("utf-8", "replace"),
-            "counterexample": member("counterexample", "|u1", (None,)).tobytes().decode("ascii", "replace"),
+            "reason": member("reason", "|u1", (None,))
+            .tobytes()
+            .decode("utf-8", "replace"),
+            "counterexample": member("counterexample", "|u1", (None,))
+            .tobytes()
+            .decode("ascii", "replace"),
         }
         return _from_fields(fields, WHAT)
 
@@ -237,7 +269,9 @@ class Certificate:
 def _unpickle(fields: Any) -> Certificate:
     # A pickle is data from outside: checked as a certificate file is.
     if not isinstance(fields, dict):
-        raise ModelFileError(f"pickled certificate must be a dict, got {type(fields).__name__}")
+        raise ModelFileError(
+            f"pickled certificate must be a dict, got {type(fields).__name__}"
+        )
     return _from_fields(fields, "pickled certificate")
 
 

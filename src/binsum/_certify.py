@@ -77,7 +77,7 @@ def walks(net: Network, keyset: inv.Keys, seed: int = 0) -> tuple[Array, Codes]:
         pick = np.choose(kind, [uniform, keep, chain])
         x0 = inv._X0[pick][:, None]
         x1 = inv._X1[pick][:, None]
-        state, _ = _steps.step(net.wi, net.wh, wo, state, x0, x1)  # type: ignore[arg-type]
+        state, _ = _steps.step(net.wi, net.wh, wo, state, x0, x1)
         key = keyset.shift(key, pick)
         out_h.append(state)
         out_k.append(key)
@@ -165,7 +165,13 @@ def search(net: Network, keyset: inv.Keys, rounds: int = ROUNDS) -> Search:
         lo = axes.lo.copy()
         hi = axes.hi.copy()
 
-        def widen(targets: Codes, zs: Zonotopes) -> None:
+        def widen(
+            targets: Codes,
+            zs: Zonotopes,
+            axes: Axes = axes,
+            lo: Array = lo,
+            hi: Array = hi,
+        ) -> None:
             # Each image grows the base of its key that it leaves the least.
             best = np.full(len(targets), np.inf)
             pick = np.zeros(len(targets), dtype=np.int64)

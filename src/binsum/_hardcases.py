@@ -48,8 +48,9 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
-from binsum import _backend
+from binsum import _backend, _steps
 from binsum._validate import MAX_BITS, Integer
 
 if TYPE_CHECKING:
@@ -203,7 +204,7 @@ def find(model: BinarySumRNN, max_bits: int = DEFAULT_MAX_BITS) -> Pair | None:
     short, long = candidates(max_bits)
     found = _short_wrong(fast, min(EXHAUSTIVE_BITS, max_bits), short)
     if found is None:
-        found = next((p for p in long if fast.add(*p) != p[0] + p[1]), None)
+        found = _first_wrong(fast, long)
     if found is not None and model.add(*found) == found[0] + found[1]:
         # The kernels give the same bits (contract 1): a pair that only one
         # of them gets wrong is a broken build, not a hard case.
@@ -214,6 +215,39 @@ def find(model: BinarySumRNN, max_bits: int = DEFAULT_MAX_BITS) -> Pair | None:
     return found
 
 
+_BATCH = 256  # long pairs run side by side by numpy when there is no kernel
+
+
+def _sums(model: BinarySumRNN, a: list[int], b: list[int]) -> list[int]:
+    """The model's sums of these pairs: on the compiled kernel one by one, on
+    the twin's installation side by side in numpy (``_steps.sums``, the same
+    bits), which is far faster than the twin's pure-Python loops."""
+    if model.backend == "cython":
+        return [model.add(x, y) for x, y in zip(a, b, strict=True)]
+    w = model.weights
+    return _steps.sums(w["wi"], w["wh"], w["wo"], a, b)
+
+
+def _first_wrong(model: BinarySumRNN, pairs: tuple[Pair, ...]) -> Pair | None:
+    """The first pair of ``pairs`` that the model adds wrong, or None."""
+    step = 1 if model.backend == "cython" else _BATCH
+    for start in range(0, len(pairs), step):
+        part = pairs[start : start + step]
+        got = _sums(model, [p[0] for p in part], [p[1] for p in part])
+        for pair, total in zip(part, got, strict=True):
+            if total != pair[0] + pair[1]:
+                return pair
+    return None
+
+
+def _predict(
+    model: BinarySumRNN, a: NDArray[np.int64], b: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    if model.backend == "cython":
+        return model.predict(a, b)
+    return np.array(_sums(model, a.tolist(), b.tolist()), dtype=np.int64)
+
+
 def _short_wrong(
     model: BinarySumRNN, exhaustive: int, short: tuple[Pair, ...]
 ) -> Pair | None:
@@ -222,7 +256,7 @@ def _short_wrong(
     values = np.arange(1 << exhaustive, dtype=np.int64)
     a_all = np.repeat(values, len(values))
     b_all = np.tile(values, len(values))
-    wrong = a_all + b_all != model.predict(a_all, b_all)
+    wrong = a_all + b_all != _predict(model, a_all, b_all)
     if wrong.any():
         return min(
             ((int(a), int(b)) for a, b in zip(a_all[wrong], b_all[wrong], strict=True)),
@@ -232,5 +266,5 @@ def _short_wrong(
         return None
     a = np.array([p[0] for p in short], dtype=np.int64)
     b = np.array([p[1] for p in short], dtype=np.int64)
-    bad = np.flatnonzero(a + b != model.predict(a, b))
+    bad = np.flatnonzero(a + b != _predict(model, a, b))
     return short[int(bad[0])] if len(bad) else None

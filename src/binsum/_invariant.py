@@ -80,7 +80,10 @@ class Keys:
         carry = np.repeat(np.repeat([0, 1], WORDS), np.tile(runs, 2))
         word = np.tile(np.repeat(words, runs), 2)
         count = np.concatenate([np.arange(n) for n in np.tile(runs, 2)])
-        index = {(int(c), int(w), int(n)): i for i, (c, w, n) in enumerate(zip(carry, word, count, strict=True))}
+        index = {
+            (int(c), int(w), int(n)): i
+            for i, (c, w, n) in enumerate(zip(carry, word, count, strict=True))
+        }
         shifted = np.empty((len(carry), 4), dtype=np.int64)
         first = digit(word, 0)
         after = (_SUM[first] + carry) >> 1
@@ -88,7 +91,10 @@ class Keys:
             new_word = (word >> 2) | (x << (2 * (WINDOW - 1)))
             new_count = np.where(_SUM[first] == 1, np.minimum(count + 1, run), 0)
             new_count = np.where(_propagating(new_word, WINDOW) == 1, new_count, 0)
-            shifted[:, x] = [index[(int(c), int(w), int(n))] for c, w, n in zip(after, new_word, new_count, strict=True)]
+            shifted[:, x] = [
+                index[(int(c), int(w), int(n))]
+                for c, w, n in zip(after, new_word, new_count, strict=True)
+            ]
         return cls(run, carry, word, count, shifted)
 
     @property
@@ -143,7 +149,7 @@ def transient(net: Network, keys: Keys) -> tuple[Array, Codes, float, str | None
     sums = _SUM.copy()
     margin = float(_signed(np.concatenate([o for _, o in first]), sums & 1).min())
     carries = [np.zeros(4, dtype=np.int64), sums >> 1]  # after 0, 1 inputs
-    for length in range(2, TRANSIENT + 1):
+    for _ in range(2, TRANSIENT + 1):
         parts = [_steps.step(net.wi, net.wh, wo, h, _X0[i], _X1[i]) for i in range(4)]
         h = np.concatenate([s for s, _ in parts])
         sums = np.concatenate([_SUM[i] + carries[-1] for i in range(4)])
@@ -244,9 +250,8 @@ def check(
         if low < margin:
             margin = low
             if margin <= 0.0 and failure is None:
-                failure = (
-                    f"an output bit is not proven from base {int(rows[signed.argmin()])}"
-                )
+                worst = int(rows[signed.argmin()])
+                failure = f"an output bit is not proven from base {worst}"
         got, _ = best_slack(boxes, table, targets, zs)
         if float(got.max()) > slack:
             slack = float(got.max())

@@ -68,3 +68,58 @@ def step(
     for k in range(hn.shape[1]):
         o = o + hn[:, k] * w[k]
     return hn, o
+
+
+def _bit_rows(values: list[int], steps: int) -> Array:
+    # (n, steps) of 0.0/1.0: bit t of each value, least significant first.
+    width = (steps + 7) // 8
+    raw = b"".join(v.to_bytes(width, "little") for v in values)
+    bits = np.unpackbits(
+        np.frombuffer(raw, np.uint8).reshape(len(values), width),
+        axis=1,
+        bitorder="little",
+    )
+    out: Array = bits[:, :steps].astype(np.float64)
+    return out
+
+
+def sums(wi: Array, wh: Array, wo: Array, a: list[int], b: list[int]) -> list[int]:
+    """The network's sums of pairs of any length, all at once, as the kernel's
+    ``add`` computes them: each pair runs its larger bit length plus one
+    steps. Rows are sorted longest first, so step t runs only the pairs
+    still going (a prefix of the rows)."""
+    if not a:
+        return []
+    lengths = np.array(
+        [max(x.bit_length(), y.bit_length()) + 1 for x, y in zip(a, b, strict=True)]
+    )
+    order = np.argsort(-lengths, kind="stable")
+    lengths = lengths[order]
+    steps = int(lengths[0])
+    xa = _bit_rows([a[i] for i in order], steps)
+    xb = _bit_rows([b[i] for i in order], steps)
+    w = wo[:, 0]
+    out = np.zeros((len(a), steps), dtype=np.uint8)
+    # Pairs still running at step t: lengths > t, a prefix since sorted.
+    running = np.searchsorted(-lengths, -np.arange(steps), side="left")
+    h = np.empty((len(a), wh.shape[0]))
+    tmp = np.empty_like(h)
+    for t in range(steps):
+        n = int(running[t])
+        z = xa[:n, t : t + 1] * wi[0] + xb[:n, t : t + 1] * wi[1]
+        if t > 0:
+            for k in range(wh.shape[0]):
+                np.multiply(h[:n, k : k + 1], wh[k], out=tmp[:n])
+                np.add(z, tmp[:n], out=z)
+        h[:n] = sigmoid(z)
+        o = np.zeros(n)
+        for k in range(h.shape[1]):
+            o += h[:n, k] * w[k]
+        out[:n, t] = o > 0.0
+    packed = np.packbits(out, axis=1, bitorder="little")
+    result = [0] * len(a)
+    for row, i in enumerate(order):
+        result[i] = int.from_bytes(packed[row].tobytes(), "little") & (
+            (1 << int(lengths[row])) - 1
+        )
+    return result

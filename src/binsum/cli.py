@@ -1,10 +1,11 @@
 """The ``binsum`` command: train the lecture's network, then use it.
 
-Subcommands: ``train``, ``add``, ``eval``, ``certify``, ``info`` and ``demo``; ``binsum``
-alone runs ``demo`` (train the default network in memory with the lecture's
-log, then add two 67-bit numbers with it). Every failure prints one line on
-stderr and exits non-zero: 2 for a bad command line, 1 for anything else,
-130 when interrupted. ``BINSUM_DEBUG=1`` shows the traceback of an
+Subcommands: ``train``, ``add``, ``eval``, ``certify``, ``info`` and
+``demo``; ``binsum`` alone runs ``demo`` (train the default network in
+memory with the lecture's log, then add two 67-bit numbers with it). Every
+failure prints one line on stderr and exits non-zero: 2 for a bad command
+line, 1 for anything else (and for ``certify`` when not proven), 130 when
+interrupted. ``BINSUM_DEBUG=1`` shows the traceback of an
 unexpected error instead. When the reader of stdout goes away (``binsum
 train | head``), the command ends quietly with 141, as one killed by SIGPIPE
 does; ``train`` first finishes and saves its model (see _Output).
@@ -635,7 +636,9 @@ def _cmd_certify(args: argparse.Namespace, out: _Output, err: _Output) -> int:
         try:
             cert = Certificate.load(args.check)
         except ModelFileError as exc:
-            raise CommandError(f"cannot load --check {_shown(args.check)}: {exc}") from None
+            raise CommandError(
+                f"cannot load --check {_shown(args.check)}: {exc}"
+            ) from None
         except OSError as exc:
             raise CommandError(
                 f"cannot read --check {_shown(args.check)}: {_os_reason(exc)}"
@@ -644,7 +647,10 @@ def _cmd_certify(args: argparse.Namespace, out: _Output, err: _Output) -> int:
         holds = cert.check(model)
         took = time.perf_counter() - started
         verdict = "holds" if holds else "does not hold"
-        print(f"the certificate {verdict} for this network (checked in {took:.1f} s)", file=out.text)
+        print(
+            f"the certificate {verdict} for this network (checked in {took:.1f} s)",
+            file=out.text,
+        )
         return 0 if holds else 1
     if args.save is not None:
         _check_writable(args.save, "--save")
@@ -666,7 +672,9 @@ def _cmd_certify(args: argparse.Namespace, out: _Output, err: _Output) -> int:
             file=out.text,
         )
     else:
-        print(f"not proven: {cert.reason} (no counterexample found either)", file=out.text)
+        print(
+            f"not proven: {cert.reason} (no counterexample found either)", file=out.text
+        )
     if args.save is not None:
         cert.save(args.save)
         print(f"certificate saved to {_shown(args.save)}", file=out.text)
