@@ -612,7 +612,8 @@ class BinarySumRNN:
         that every step provably maps into each other while every output bit
         is provably right, for the arithmetic binsum runs (IEEE doubles
         without fused multiply-add, the kernel's own exponential, its fixed
-        order of sums). docs/certificate.md explains the method.
+        order of sums). The documentation's Certificate page explains the
+        method.
 
         Returns
         -------
