@@ -47,8 +47,11 @@ def one_thread() -> contextlib.AbstractContextManager[Any]:
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        print("threadpoolctl is not installed: numpy's BLAS may use several "
-              "threads (pip install threadpoolctl)", file=sys.stderr)
+        print(
+            "threadpoolctl is not installed: numpy's BLAS may use several "
+            "threads (pip install threadpoolctl)",
+            file=sys.stderr,
+        )
         return contextlib.nullcontext()
     return threadpool_limits(limits=1)
 
@@ -95,18 +98,25 @@ def table(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for hidden in sorted({r["hidden"] for r in records}):
         mine = [r for r in records if r["hidden"] == hidden]
-        count = {v: sum(r["verdict"] == v for r in mine)
-                 for v in ("proven", "counterexample", "not proven")}
-        rows.append({
-            "hidden": hidden,
-            "networks": len(mine),
-            **count,
-            "counterexample_s": median([r["counterexample_s"] for r in mine]),
-            # certify's time where it searched for an invariant (no counterexample)
-            "certify_s": median([r["certify_s"] for r in mine
-                                 if r["verdict"] != "counterexample"]),
-            "check_s": median([r["check_s"] for r in mine if r["check_s"] is not None]),
-        })
+        count = {
+            v: sum(r["verdict"] == v for r in mine)
+            for v in ("proven", "counterexample", "not proven")
+        }
+        rows.append(
+            {
+                "hidden": hidden,
+                "networks": len(mine),
+                **count,
+                "counterexample_s": median([r["counterexample_s"] for r in mine]),
+                # certify's time where it searched for an invariant (no counterexample)
+                "certify_s": median(
+                    [r["certify_s"] for r in mine if r["verdict"] != "counterexample"]
+                ),
+                "check_s": median(
+                    [r["check_s"] for r in mine if r["check_s"] is not None]
+                ),
+            }
+        )
     return rows
 
 
@@ -115,50 +125,74 @@ def seconds(value: float | None, unit: float = 1.0, digits: int = 2) -> str:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    print("\n| hidden | networks | counterexample | proven | not proven "
-          "| counterexample() ms | certify() s | check() s |")
+    print(
+        "\n| hidden | networks | counterexample | proven | not proven "
+        "| counterexample() ms | certify() s | check() s |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['hidden']} | {r['networks']} | {r['counterexample']} | "
-              f"{r['proven']} | {r['not proven']} | "
-              f"{seconds(r['counterexample_s'], 1e-3, 0)} | "
-              f"{seconds(r['certify_s'], 1.0, 1)} | {seconds(r['check_s'])} |")
+        print(
+            f"| {r['hidden']} | {r['networks']} | {r['counterexample']} | "
+            f"{r['proven']} | {r['not proven']} | "
+            f"{seconds(r['counterexample_s'], 1e-3, 0)} | "
+            f"{seconds(r['certify_s'], 1.0, 1)} | {seconds(r['check_s'])} |"
+        )
     proven = sum(r["proven"] for r in rows)
     clean = proven + sum(r["not proven"] for r in rows)
     total = sum(r["networks"] for r in rows)
     share = f"{proven / clean:.0%}" if clean else "-"
-    print(f"\n{proven} of {clean} networks without a counterexample proven "
-          f"({share}); {total - clean} of {total} have a counterexample.")
-    print("Medians; certify() over the networks without a counterexample "
-          "(it includes its own counterexample() call), check() over the proven.")
+    print(
+        f"\n{proven} of {clean} networks without a counterexample proven "
+        f"({share}); {total - clean} of {total} have a counterexample."
+    )
+    print(
+        "Medians; certify() over the networks without a counterexample "
+        "(it includes its own counterexample() call), check() over the proven."
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hidden", type=int, nargs="+", default=[4, 6, 8, 16, 32])
-    parser.add_argument("--seeds", type=seed_list, default=seed_list("0-19"),
-                        help="seeds, e.g. 0-19 or 0,3,5-7 (default 0-19)")
+    parser.add_argument(
+        "--seeds",
+        type=seed_list,
+        default=seed_list("0-19"),
+        help="seeds, e.g. 0-19 or 0,3,5-7 (default 0-19)",
+    )
     parser.add_argument("--json", default=None, help="write the records here")
     args = parser.parse_args()
     records = []
     _hardcases.candidates(4096)  # built once per process, not counted
     with one_thread():
-        print(f"{'hidden':>6} {'seed':>4} {'verdict':<15} {'hard ms':>8} "
-              f"{'certify s':>9} {'check s':>8}  reason")
+        print(
+            f"{'hidden':>6} {'seed':>4} {'verdict':<15} {'hard ms':>8} "
+            f"{'certify s':>9} {'check s':>8}  reason"
+        )
         for hidden in args.hidden:
             for seed in args.seeds:
                 r = measure(hidden, seed)
                 records.append(r)
-                print(f"{hidden:>6} {seed:>4} {r['verdict']:<15} "
-                      f"{r['counterexample_s'] * 1e3:>8.0f} {r['certify_s']:>9.1f} "
-                      f"{seconds(r['check_s']):>8}  {r['reason'][:60]}", flush=True)
+                print(
+                    f"{hidden:>6} {seed:>4} {r['verdict']:<15} "
+                    f"{r['counterexample_s'] * 1e3:>8.0f} {r['certify_s']:>9.1f} "
+                    f"{seconds(r['check_s']):>8}  {r['reason'][:60]}",
+                    flush=True,
+                )
     rows = table(records)
     print_table(rows)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": platform.processor() or platform.machine(),
-                       "python": platform.python_version(),
-                       "table": rows, "records": records}, f, indent=1)
+            json.dump(
+                {
+                    "machine": platform.processor() or platform.machine(),
+                    "python": platform.python_version(),
+                    "table": rows,
+                    "records": records,
+                },
+                f,
+                indent=1,
+            )
             f.write("\n")
 
 
