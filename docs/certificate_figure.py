@@ -22,12 +22,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import PolyCollection
 
-from binsum import BinarySumRNN, Certificate, _steps  # noqa: E402
-from binsum import _invariant as inv  # noqa: E402
+from binsum import BinarySumRNN, Certificate, _steps
+from binsum import _invariant as inv
 
 COLOURS = ("#1f77b4", "#d62728")  # carry 0, carry 1
 HERE = Path(__file__).parent
