@@ -1,6 +1,7 @@
 """binsum.sweep: records per configuration, independent of the executor.
 
-Sweeps are tiny (hidden 3-8, bits 3-6, at most 2,000 iterations) and shorter
+Sweeps are tiny (hidden 3-8, bits 3-6, at most 2,000 iterations; the
+certify test trains two default networks of hidden 4 and 6) and shorter
 on the pure-Python twin, which trains ~150x slower; the twin's records for the
 full length are compared with the compiled backend's once.
 """
@@ -108,6 +109,7 @@ def test_record_matches_an_independent_run(backend: str) -> None:
             "solved_at": solved[0] if solved else None,
             "final_loss": float(np.mean(model.history[-CHECK:])),
             "counterexample": _listed(model.counterexample()),
+            "proven": None,  # not asked
         }
         assert all(
             type(v) in (int, float, str, type(None))
@@ -153,6 +155,33 @@ def test_final_iteration_is_a_checkpoint(backend: str) -> None:
     assert rec["solved_at"] == solved
     (rec,) = binsum.sweep(cfg, 0)
     assert rec["final_loss"] is None and rec["solved_at"] is None
+
+
+def test_certify_records_whether_each_network_is_proven() -> None:
+    # Two small networks of the default settings: hidden 6 seed 5 has no
+    # counterexample and is proven (benchmarks/certify.py), hidden 4 seed 0
+    # adds 3 + 5 wrongly. The twin trains 150x slower: the compiled kernel
+    # where there is one (a record does not depend on the backend).
+    backend = None if NO_EXTENSIONS else "cython"
+    cfgs = [
+        dict(hidden_size=6, seed=5, backend=backend),
+        dict(hidden_size=4, seed=0, backend=backend),
+    ]
+    asked = binsum.sweep(cfgs, 10_000, certify=True)
+    plain = binsum.sweep(cfgs, 10_000)
+    good, wrong = (BinarySumRNN(**c).fit(10_000) for c in cfgs)
+    cert = good.certify()  # the one search of this test besides the sweep's
+    assert [r["proven"] for r in asked] == [cert.proven, False] == [True, False]
+    assert type(asked[0]["proven"]) is bool
+    assert wrong.counterexample() is not None  # so no proof can exist
+    assert asked[1]["counterexample"] == _listed(wrong.counterexample())
+    assert [r["proven"] for r in plain] == [None, None]
+    for a, p in zip(asked, plain, strict=True):
+        assert {k: v for k, v in a.items() if k != "proven"} == {
+            k: v for k, v in p.items() if k != "proven"
+        }
+    with pytest.raises(TypeError, match="certify must be True or False, got 1"):
+        binsum.sweep(cfgs, 10, certify=1)  # type: ignore[arg-type]
 
 
 @pytest.mark.skipif(NO_EXTENSIONS, reason="needs the compiled backend")

@@ -85,6 +85,7 @@ def _train_one(
     iterations: int,
     check_every: int,
     hard_bits: int = DEFAULT_MAX_BITS,
+    certify: bool = False,
 ) -> SweepRecord:
     """Train one configuration; return its record (plain data only)."""
     model = BinarySumRNN(**config)
@@ -101,6 +102,10 @@ def _train_one(
         solved_at.append(iterations)  # the final iteration is a checkpoint too
     tail = model.history[-check_every:]
     found = model.counterexample(hard_bits) if hard_bits else None
+    proven = None
+    if certify:
+        # a network with a counterexample has no proof: skip the search
+        proven = found is None and model.certify().proven
     return {
         "hidden_size": config["hidden_size"],
         "bits": config["bits"],
@@ -113,6 +118,7 @@ def _train_one(
         "solved_at": solved_at[0] if solved_at else None,
         "final_loss": float(np.mean(tail)) if len(tail) else None,
         "counterexample": None if found is None else [found[0], found[1]],
+        "proven": proven,
     }
 
 
@@ -123,6 +129,7 @@ def sweep(
     *,
     check_every: int = 500,
     hard_bits: int = DEFAULT_MAX_BITS,
+    certify: bool = False,
 ) -> list[SweepRecord]:
     """Train every configuration for ``iterations`` samples; one record each.
 
@@ -144,6 +151,9 @@ def sweep(
     hard_bits : int, default 4096
         Search each trained network's hard cases up to operands of this many
         bits (``counterexample(hard_bits)``), ``0..2**16``; 0 skips it.
+    certify : bool, default False
+        Also try to prove each trained network exact (``certify()``: seconds
+        per network, far longer than training at small sizes).
 
     Returns
     -------
@@ -155,7 +165,10 @@ def sweep(
         None if none was), ``final_loss`` (the mean loss of the last
         ``check_every`` iterations; None when ``iterations`` is 0) and
         ``counterexample`` (``[a, b]``, the smallest pair found that the
-        network adds wrong, or None: none found, or ``hard_bits`` is 0).
+        network adds wrong, or None: none found, or ``hard_bits`` is 0)
+        and ``proven`` (``certify().proven`` when ``certify`` is True: True
+        means proven exact for every pair of any length; None when not
+        asked).
         ``score`` counts only pairs with ``a + b < 2**bits``: a network with
         score 1.0 may still have a counterexample.
 
@@ -183,6 +196,8 @@ def sweep(
     iterations = _ITERATIONS(iterations)
     check_every = _CHECK_EVERY(check_every)
     hard_bits = _HARD_BITS(hard_bits)
+    if not isinstance(certify, bool):
+        raise TypeError(f"certify must be True or False, got {certify!r}")
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError(
             "executor must be a concurrent.futures.Executor or None, "
@@ -194,10 +209,10 @@ def sweep(
     if not checked:
         return []
     if executor is not None:
-        return _run(executor, checked, iterations, check_every, hard_bits)
+        return _run(executor, checked, iterations, check_every, hard_bits, certify)
     workers = min(len(checked), os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return _run(pool, checked, iterations, check_every, hard_bits)
+        return _run(pool, checked, iterations, check_every, hard_bits, certify)
 
 
 def _run(
@@ -206,9 +221,10 @@ def _run(
     iterations: int,
     check_every: int,
     hard_bits: int,
+    certify: bool,
 ) -> list[SweepRecord]:
     futures: list[Future[SweepRecord]] = [
-        executor.submit(_train_one, c, iterations, check_every, hard_bits)
+        executor.submit(_train_one, c, iterations, check_every, hard_bits, certify)
         for c in configs
     ]
     try:

@@ -59,3 +59,8 @@ class SweepRecord(TypedDict):
     """``[a, b]``, the smallest pair found that the trained network adds
     wrong (``counterexample(hard_bits)``), or None: none found, or the search
     was skipped (``hard_bits=0``)."""
+    proven: bool | None
+    """``certify().proven`` when the sweep was asked to certify
+    (``certify=True``): True, the network is proven to add every pair of any
+    length exactly; False, not proven (a counterexample, or no proof found).
+    None when not asked."""
