@@ -162,10 +162,10 @@ def test_no_invariant_is_accepted_for_a_network_that_adds_wrongly(
 def test_certify_proves_no_network_of_the_grid_that_adds_wrongly() -> None:
     # Every failing network of tests/data/hard_cases.json (all of them with
     # the compiled kernel; on the twin's installation, where each search
-    # takes seconds, one of each hidden size).
+    # takes seconds, one of each hidden size up to 8).
     cases = _failing()
     if not binsum.has_extension:
-        sizes = sorted({c[0] for c in cases})
+        sizes = sorted({c[0] for c in cases if c[0] <= 8})
         cases = [next(c for c in cases if c[0] == h) for h in sizes]
     for hidden, seed, _ in cases:
         model = BinarySumRNN(hidden_size=hidden, seed=seed).fit(10_000)
