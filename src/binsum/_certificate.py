@@ -326,32 +326,27 @@ def certify(model: BinarySumRNN, max_bits: int = 4096) -> Certificate:
     started = time.perf_counter()
     w = model.weights
     digest = weights_digest(w["wi"], w["wh"], w["wo"])
-    pair = model.counterexample(max_bits)
-    if pair is not None:
-        a, b = pair
+
+    def refused(reason: str, pair: tuple[int, int] | None = None) -> Certificate:
         return Certificate(
             proven=False,
-            reason=f"the network adds {a} + {b} wrongly",
+            reason=reason,
             counterexample=pair,
             slack=float("nan"),
             margin=float("nan"),
             weights_sha256=digest,
             seconds=time.perf_counter() - started,
         )
+
+    pair = model.counterexample(max_bits)
+    if pair is not None:
+        return refused(f"the network adds {pair[0]} + {pair[1]} wrongly", pair)
     net = Network.of(w["wi"], w["wh"], w["wo"])
     keys = inv.Keys.of(0)
     found = _certify.search(net, keys)
     v = found.verdict
     if not v.ok:
-        return Certificate(
-            proven=False,
-            reason=f"no invariant found: {v.failure}",
-            counterexample=None,
-            slack=float("nan"),
-            margin=float("nan"),
-            weights_sha256=digest,
-            seconds=time.perf_counter() - started,
-        )
+        return refused(f"no invariant found: {v.failure}")
     return Certificate(
         proven=True,
         reason="",
