@@ -6,6 +6,7 @@
 True
 """
 
+from binsum._automaton import CarryMachine
 from binsum._backend import DEFAULT as backend
 from binsum._backend import HAS_EXTENSION as has_extension
 from binsum._certificate import Certificate
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Backend",
     "BinarySumRNN",
+    "CarryMachine",
     "Certificate",
     "ModelFileError",
     "SweepRecord",

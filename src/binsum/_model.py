@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from binsum import (
+    _automaton,
     _backend,
     _certificate,
     _hardcases,
@@ -34,6 +35,7 @@ from binsum import (
     _state,
 )
 from binsum import _validate as check
+from binsum._automaton import CarryMachine
 from binsum._backend import Kernel
 from binsum._certificate import Certificate
 from binsum._config import (
@@ -632,6 +634,55 @@ class BinarySumRNN:
         True
         """
         return _certificate.certify(self)
+
+    def automaton(
+        self, *, depth: int = 6, run: int = 64, max_clusters: int = 24
+    ) -> CarryMachine:
+        """The finite-state machine in the hidden states, against the full adder's.
+
+        Runs the network's step (bit for bit the kernel's) from h_0 = 0 over
+        every input word of up to ``depth`` inputs and over long carry-keeping
+        runs, knows the true carry of every state it reaches, groups the
+        states into clusters (k-means from a fixed seed, as few clusters as
+        keep the carries apart), reads the transitions each input causes
+        between clusters with the network's output bit, and merges the
+        clusters into the smallest machine that behaves the same. The
+        documentation's "What the network learned" section shows it.
+
+        Parameters
+        ----------
+        depth : int, default 6
+            Every word of up to ``depth`` inputs is run, 1..8 (4**depth
+            words of the longest length).
+        run : int, default 64
+            Length of the carry-keeping runs (one input repeated, or 10 and
+            01 alternating) started after every word of up to 2 inputs and
+            left by every input, 0..4096: where long carry chains fail, the
+            states drift and the outputs go wrong.
+        max_clusters : int, default 24
+            The most clusters tried, 2..64.
+
+        Returns
+        -------
+        CarryMachine
+            ``is_full_adder``, the ``explanation`` (also ``str()``), the
+            hidden units holding the carry (``carry_units``), the linear
+            read-out of the carry and its ``readout_margin``, the states,
+            clusters and transitions. A verdict on the sampled states, not a
+            proof (``certify()`` proves).
+
+        Examples
+        --------
+        >>> machine = BinarySumRNN.pretrained().automaton()
+        >>> machine.is_full_adder
+        True
+        """
+        return _automaton.read(
+            self,
+            _automaton.CHECK_DEPTH(depth),
+            _automaton.CHECK_RUN(run),
+            _automaton.CHECK_MAX_CLUSTERS(max_clusters),
+        )
 
     def score(
         self,
