@@ -12,14 +12,21 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+import numpy as np
+from numpy.typing import NDArray
+
 from binsum._atomic import atomic_write
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+    from binsum._automaton import CarryMachine
+    from binsum._model import BinarySumRNN
 
 INSTALL_HINT = 'pip install "binsum[plot]"'
 
-__all__: list[str] = []
+__all__: list[str] = ["carry_machine"]
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -40,3 +47,140 @@ def _finish(fig: Figure, save: str | os.PathLike[str] | None) -> Figure:
         with atomic_write(save) as fh:
             fig.savefig(fh, format="png")
     return fig
+
+
+def carry_machine(
+    model_or_machine: BinarySumRNN | CarryMachine,
+    *,
+    save: str | os.PathLike[str] | None = None,
+) -> Figure:
+    """The carry machine: what the hidden state remembers.
+
+    Left, the sampled reachable states (``BinarySumRNN.automaton()``)
+    projected on their two principal axes, coloured by the carry each stands
+    for, with the cluster centres and the transitions between them as arrows
+    labelled input/output (``10/1``: a's bit 1, b's bit 0, output 1). Right,
+    the machine the clusters merge into, drawn the same way (the full adder's
+    two states when ``is_full_adder``).
+
+    Parameters
+    ----------
+    model_or_machine : BinarySumRNN or CarryMachine
+        A model (its ``automaton()`` is drawn) or a machine.
+    save : str or os.PathLike or None, default None
+        Also write the figure there as a PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from binsum._automaton import CarryMachine
+    from binsum._model import BinarySumRNN
+
+    if isinstance(model_or_machine, BinarySumRNN):
+        machine = model_or_machine.automaton()
+    elif isinstance(model_or_machine, CarryMachine):
+        machine = model_or_machine
+    else:
+        raise TypeError(
+            "model_or_machine must be a BinarySumRNN or a CarryMachine, got "
+            f"{type(model_or_machine).__name__}"
+        )
+    fig = _figure(11.0, 5.0)
+    left, right = fig.subplots(1, 2)
+    states = machine.states
+    mean = states.mean(axis=0)
+    _, _, vt = np.linalg.svd(states - mean, full_matrices=False)
+    axes = vt[:2]
+    xy = (states - mean) @ axes.T
+    centres = (machine.centres - mean) @ axes.T
+    colours = ("#1f77b4", "#d62728")  # carry 0, carry 1
+    every = max(1, len(xy) // 20_000)  # a readable, deterministic subset
+    for c in (0, 1):
+        pick = np.flatnonzero(machine.carries == c)[::every]
+        left.scatter(
+            xy[pick, 0], xy[pick, 1], s=3, color=colours[c], alpha=0.25,
+            linewidths=0, label=f"carry {c}", rasterized=True,
+        )  # fmt: skip
+    mixed = machine.cluster_carries.min(axis=1) > 0
+    majority = machine.cluster_carries.argmax(axis=1)
+    for j, (x, y) in enumerate(centres):
+        left.scatter(
+            [x], [y], s=60, marker="o", zorder=4, edgecolors="black",
+            color="#999999" if mixed[j] else colours[majority[j]],
+        )  # fmt: skip
+    _arrows(left, centres, [(t.source, t.target, t.inputs, t.output)
+                            for t in machine.transitions], small=True)  # fmt: skip
+    left.set_xlabel("principal axis 1")
+    left.set_ylabel("principal axis 2")
+    left.set_title(f"{len(states):,} reachable states, {machine.clusters} clusters")
+    leg = left.legend(loc="best", markerscale=4)
+    for handle in leg.legend_handles:
+        if handle is not None:
+            handle.set_alpha(1)
+
+    blocks = np.array(machine.blocks)
+    count = int(blocks.max()) + 1
+    where = np.array([centres[blocks == b].mean(axis=0) for b in range(count)])
+    merged = {
+        (machine.blocks[t.source], machine.blocks[t.target], t.inputs, t.output)
+        for t in machine.transitions
+    }
+    for b in range(count):
+        carries = machine.cluster_carries[blocks == b].sum(axis=0)
+        colour = "#999999" if carries.min() > 0 else colours[int(carries.argmax())]
+        right.scatter([where[b, 0]], [where[b, 1]], s=900, color=colour,
+                      zorder=4, edgecolors="black")  # fmt: skip
+        right.annotate(f"{b}", where[b], ha="center", va="center", zorder=5,
+                       color="white", fontsize=12, weight="bold")  # fmt: skip
+    _arrows(right, where, sorted(merged), small=False)
+    right.set_xlabel("principal axis 1")
+    right.set_title(
+        "merged: the full adder's machine"
+        if machine.is_full_adder
+        else f"merged: {count} states, not the full adder"
+    )
+    right.margins(0.25)
+    fig.suptitle(
+        f"carry units {', '.join(map(str, machine.carry_units)) or 'none'}; "
+        f"linear read-out margin {machine.readout_margin:.2f}"
+    )
+    return _finish(fig, save)
+
+
+def _arrows(
+    ax: Axes,
+    at: NDArray[np.float64],
+    moves: list[tuple[int, int, tuple[int, int], int]],
+    *,
+    small: bool,
+) -> None:
+    """Arrows between the points ``at``, one per (source, target), labelled
+    with every input/output that takes it; a loop is a label by the point."""
+    labels: dict[tuple[int, int], list[str]] = {}
+    for source, target, (x0, x1), out in moves:
+        text = f"{x0}{x1}/{out}"
+        if text not in labels.setdefault((source, target), []):
+            labels[source, target].append(text)
+    size = 6 if small else 10
+    span = float(np.ptp(at[:, 0]) + np.ptp(at[:, 1])) or 1.0
+    for (source, target), texts in sorted(labels.items()):
+        text = " ".join(texts)
+        p, q = at[source], at[target]
+        if source == target:
+            ax.annotate(text, p, xytext=(0, 14 if small else 26),
+                        textcoords="offset points", ha="center",
+                        fontsize=size, color="#444444")  # fmt: skip
+            continue
+        style = {
+            "arrowstyle": "->", "color": "#555555", "lw": 0.6 if small else 1.4,
+            "connectionstyle": "arc3,rad=0.15",
+            "shrinkA": 6 if small else 20, "shrinkB": 6 if small else 20,
+        }  # fmt: skip
+        ax.annotate("", q, xytext=p, zorder=3, arrowprops=style)
+        mid = (p + q) / 2 + 0.04 * span * np.array([-(q - p)[1], (q - p)[0]]) / (
+            np.hypot(*(q - p)) or 1.0
+        )
+        if not small or len(labels) <= 40:
+            ax.annotate(text, mid, ha="center", va="center", fontsize=size,
+                        color="#222222")  # fmt: skip
