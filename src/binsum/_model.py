@@ -647,7 +647,7 @@ class BinarySumRNN:
         keep the carries apart), reads the transitions each input causes
         between clusters with the network's output bit, and merges the
         clusters into the smallest machine that behaves the same. The
-        documentation's "What the network learned" section shows it.
+        gallery's "What the hidden state remembers" shows it.
 
         Parameters
         ----------
