@@ -134,7 +134,10 @@ def carry_machine(
         right.annotate(f"{b}", where[b], ha="center", va="center", zorder=5,
                        color="white", fontsize=12, weight="bold")  # fmt: skip
     _arrows(right, where, sorted(merged), small=False)
-    right.set_xlabel("principal axis 1")
+    # the merged states sit at their clusters' mean: the axes' scale says nothing
+    right.set_xticks([])
+    right.set_yticks([])
+    right.set_xlabel("each state at the mean of its clusters (inputs/output)")
     right.set_title(
         "merged: the full adder's machine"
         if machine.is_full_adder
