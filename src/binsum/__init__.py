@@ -8,6 +8,7 @@ True
 
 from binsum._backend import DEFAULT as backend
 from binsum._backend import HAS_EXTENSION as has_extension
+from binsum._bptt import BPTT
 from binsum._certificate import Certificate
 from binsum._model import BinarySumRNN
 from binsum._modelfile import ModelFileError
@@ -17,6 +18,7 @@ from binsum._types import Backend, SweepRecord, Weights, WeightsUpdate
 __version__ = "0.1.0"
 
 __all__ = [
+    "BPTT",
     "Backend",
     "BinarySumRNN",
     "Certificate",
