@@ -641,7 +641,7 @@ class BinarySumRNN:
         st = self._state  # one snapshot for every pair
         if steps is not None:
             steps = check.Integer("steps", 1)(steps)
-        if _is_integer(a) and _is_integer(b):
+        if _is_integer(a) or _is_integer(b):  # one pair: both must be ints
             x, y = check.Integer("a", 0)(a), check.Integer("b", 0)(b)
             n = _pair_steps(x, y) if steps is None else steps
             return _states(self, st, x, y, n)[0]
@@ -1116,6 +1116,8 @@ def _states(
     """The hidden states (steps + 1, H) and logits (steps,) of a + b."""
     states = np.empty((steps + 1, model.hidden_size))
     logits = np.empty(steps)
+    low = (1 << steps) - 1  # steps may stop before the operands' top bits
+    a, b = a & low, b & low
     model._kernel.hidden_states(
         st.wi, st.wh, st.wo,
         _sampling.to_bits(a, steps), _sampling.to_bits(b, steps), states, logits,
