@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,9 +24,10 @@ from binsum._types import Weights
 __all__ = ["BPTT"]
 
 Array = NDArray[np.float64]
+_A = TypeVar("_A", bound=NDArray[Any])
 
 
-def _frozen(arr: NDArray[np.generic]) -> NDArray[np.generic]:
+def _frozen(arr: _A) -> _A:
     arr.flags.writeable = False
     return arr
 
@@ -69,10 +71,11 @@ class BPTT:
         The same, clipped to ``[-clip, clip]``: what training uses.
     clipped : numpy.ndarray of bool, shape (bits, H)
         Where the clip changed a delta.
-    gwi, gwh, gwo : numpy.ndarray of float64, shapes (bits, 2, H), (bits, H, H), (bits, H, 1)
-        Step t's terms of the gradients: ``x_t^T delta_a_t``,
-        ``h_{t-1}^T delta_a_t`` (zero at t = 0, where h_0 = 0) and
-        ``h_t^T delta_o_t``. ``gradients()`` adds them up.
+    gwi, gwh, gwo : numpy.ndarray of float64
+        Shapes (bits, 2, H), (bits, H, H), (bits, H, 1): step t's terms of
+        the gradients, ``x_t^T delta_a_t``, ``h_{t-1}^T delta_a_t`` (zero at
+        t = 0, where h_0 = 0) and ``h_t^T delta_o_t``. ``gradients()`` adds
+        them up.
     """
 
     a: int
@@ -108,7 +111,7 @@ class BPTT:
     @property
     def clipped_steps(self) -> NDArray[np.bool_]:
         """Steps where the clip changed at least one delta, shape (bits,)."""
-        out: NDArray[np.bool_] = self.clipped.any(axis=1)
+        out: NDArray[np.bool_] = np.any(self.clipped, axis=1)
         return out
 
     def gradients(self) -> Weights:

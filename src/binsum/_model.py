@@ -651,9 +651,10 @@ class BinarySumRNN:
                 f"a and b must have equal lengths, got {len(xs)} and {len(ys)}"
             )
         if steps is None:
-            steps = max((_pair_steps(x, y) for x, y in zip(xs, ys)), default=1)
+            pairs = zip(xs, ys, strict=True)
+            steps = max((_pair_steps(x, y) for x, y in pairs), default=1)
         out = np.empty((len(xs), steps + 1, self.hidden_size))
-        for i, (x, y) in enumerate(zip(xs, ys)):
+        for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
             out[i] = _states(self, st, x, y, steps)[0]
         return out
 
