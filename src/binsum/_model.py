@@ -1132,9 +1132,8 @@ def _pair_steps(a: int, b: int) -> int:
 
 
 def _is_integer(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) or (
-        isinstance(value, np.ndarray) and value.ndim == 0
-    )
+    # numpy integer scalars too (and bools, which check.Integer refuses)
+    return isinstance(value, numbers.Integral)
 
 
 def _integer_list(name: str, values: Any) -> list[int]:
