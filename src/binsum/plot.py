@@ -18,6 +18,7 @@ from binsum._atomic import atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import Locator
 
     from binsum._model import BinarySumRNN
 
@@ -44,6 +45,13 @@ def _finish(fig: Figure, save: str | os.PathLike[str] | None) -> Figure:
         with atomic_write(save) as fh:
             fig.savefig(fh, format="png")
     return fig
+
+
+def _integer_ticks() -> Locator:
+    """Ticks on whole steps only."""
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
 
 
 def _binary_model(model: object) -> BinarySumRNN:
@@ -154,7 +162,7 @@ def hidden_states(
     bottom.set_yticks(range(len(rows)), list(strips))
     bottom.set_xlabel("step t (bit t - 1 enters at step t; least significant first)")
     bottom.set_xlim(-0.5, steps + 0.5)
-    bottom.xaxis.get_major_locator().set_params(integer=True)
+    bottom.xaxis.set_major_locator(_integer_ticks())
     if len(wrong):
         bottom.legend(loc="upper left", fontsize=7)
     return _finish(fig, save)
@@ -226,7 +234,7 @@ def gradient_norms(
         "step t (bit t, least significant first); gradients flow right to left"
     )
     ax.set_ylabel("magnitude")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(_integer_ticks())
     ax.set_title(f"Backpropagation through time for {steps.a} + {steps.b}")
     ax.legend(fontsize=7, loc="best")
     return _finish(fig, save)
