@@ -103,6 +103,10 @@ def test_views_hold_the_forward_pass_and_the_pair(backend: str) -> None:
     assert np.array_equal(steps.y_hat > 0.5, steps.targets == 1)  # exact sum
     assert not steps.gwh[0].any()  # h_0 = 0 adds nothing to wh's gradient
     assert not steps.delta_a.flags.writeable
+    assert repr(steps) == (
+        f"BPTT(a=100, b=155, bits=8, hidden_size=16, loss={steps.loss!r}, "
+        "clipped=0 of 128 deltas)"
+    )
     # delta_o has the sign of the error, and the last step gets no delta
     # from the future: its hidden delta is the output's alone.
     assert np.array_equal(np.sign(steps.delta_o), np.sign(steps.y_hat - steps.targets))

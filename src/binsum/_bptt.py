@@ -32,7 +32,7 @@ def _frozen(arr: _A) -> _A:
     return arr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class BPTT:
     """Backpropagation through time for one training pair, step by step.
 
@@ -95,6 +95,14 @@ class BPTT:
     gwi: Array
     gwh: Array
     gwo: Array
+
+    def __repr__(self) -> str:
+        # The arrays are (bits, H, H) large: name them, do not print them.
+        return (
+            f"BPTT(a={self.a}, b={self.b}, bits={self.bits}, "
+            f"hidden_size={self.hidden.shape[1]}, loss={self.loss!r}, "
+            f"clipped={int(self.clipped.sum())} of {self.clipped.size} deltas)"
+        )
 
     @property
     def delta_a_norms(self) -> Array:
