@@ -90,6 +90,12 @@ cases = {
     "logits out shorter": lambda: k.forward_logits(*good, i(1, 0, 1), i(1, 1, 1), f(1)),
     "logits wo (H+9, 1)": lambda: k.forward_logits(f(2, H), f(H, H), f(H + 9, 1),
                                                    i(1), i(1), f(1)),
+    "states xb shorter": lambda: k.hidden_states(*good, i(1, 0, 1), i(1),
+                                                 f(4, H), f(3)),
+    "states rows short": lambda: k.hidden_states(*good, i(1, 0, 1), i(1, 1, 1),
+                                                 f(3, H), f(3)),
+    "states cols (H+2)": lambda: k.hidden_states(*good, i(1, 0, 1), i(1, 1, 1),
+                                                 f(4, H + 2), f(3)),
     "predict b shorter": lambda: k.predict(*good, i(*range(5000)), i(1),
                                            np.zeros(5000, np.int64)),
     "predict out shorter": lambda: k.predict(*good, i(1, 2), i(1, 2),
@@ -115,7 +121,7 @@ def test_each_kernel_entry_point_checks_what_it_is_handed(backend: str) -> None:
     """Mismatched shapes, lengths, bits and operands raise ValueError in the
     kernel itself (they read out of bounds or crashed before)."""
     lines = run_python(_KERNEL_MISUSE, backend).splitlines()
-    assert len(lines) == 21
+    assert len(lines) == 24
     for line in lines:
         assert ": ValueError: " in line, line
 

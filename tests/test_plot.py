@@ -1,9 +1,13 @@
-"""binsum.plot: every picture is drawn without a display and saved as a PNG."""
+"""binsum.plot: each picture is a matplotlib Figure, drawn without a display.
+
+Figures are drawn on their own Agg canvas (no pyplot); ``save`` writes a PNG.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
@@ -24,3 +28,66 @@ def test_carry_machine_draws_a_model_or_its_machine(tmp_path: Path) -> None:
     assert "not the full adder" in untrained.axes[1].get_title()
     with pytest.raises(TypeError, match="model_or_machine must be"):
         plot.carry_machine("model")  # type: ignore[arg-type]
+
+
+def _clipping_network() -> BinarySumRNN:
+    model = BinarySumRNN(hidden_size=12, seed=2, clip=1e-3)
+    model.set_weights(**{k: 4 * w for k, w in model.weights.items()})
+    return model
+
+
+def test_hidden_states_shows_the_states_and_the_bits(tmp_path: Path) -> None:
+    model = BinarySumRNN.pretrained()
+    a, b = 2**20 - 1, 1
+    path = tmp_path / "states.png"
+    fig = plot.hidden_states(model, a, b, save=path)
+    assert isinstance(fig, Figure)
+    assert path.read_bytes().startswith(PNG)
+    heatmap, strips = fig.axes[0], fig.axes[1]
+    # Units down, steps across: the transposed states, h_0 first.
+    shown = heatmap.get_images()[0].get_array()
+    assert np.array_equal(shown, model.hidden_states(a, b).T)
+    labels = [t.get_text() for t in strips.get_yticklabels()]
+    assert labels == ["a", "b", "carry", "a + b", "network"]
+    rows = strips.get_images()[0].get_array()
+    assert rows.shape == (5, 21)  # 20 bits and the carry step
+    assert rows[2].tolist() == [1.0] * 20 + [0.0]  # the carry runs, then ends
+    assert np.array_equal(rows[3], rows[4])  # the shipped network is exact here
+
+
+def test_hidden_states_marks_wrong_bits() -> None:
+    model = BinarySumRNN(seed=1)  # untrained
+    a, b = 2**20 - 1, 1
+    fig = plot.hidden_states(model, a, b)
+    wrong = model.add(a, b) ^ (a + b)
+    marked = fig.axes[1].collections[0].get_offsets()[:, 0]
+    assert wrong and sorted(marked.tolist()) == [
+        t + 1 for t in range(21) if (wrong >> t) & 1
+    ]
+
+
+def test_gradient_norms_plots_bptt_per_step(tmp_path: Path) -> None:
+    model = _clipping_network()
+    path = tmp_path / "gradients.png"
+    fig = plot.gradient_norms(model, 127, 128, save=path)
+    assert isinstance(fig, Figure)
+    assert path.read_bytes().startswith(PNG)
+    (ax,) = fig.axes
+    assert ax.get_yscale() == "log"
+    steps = model.bptt(127, 128)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    before = lines["|δa_t| before the clip"].get_ydata()
+    after = lines["|δa_t| after the clip"].get_ydata()
+    assert np.array_equal(before, steps.delta_a_unclipped_norms)
+    assert np.array_equal(after, steps.delta_a_norms)
+    clip_line = lines["clip = 0.001 (per component)"]
+    assert clip_line.get_ydata()[0] == 1e-3
+    # One shaded band per step where the clip bound.
+    assert len(ax.patches) == int(steps.clipped_steps.sum()) > 0
+
+
+def test_plots_check_their_arguments() -> None:
+    with pytest.raises(TypeError, match="model must be a BinarySumRNN"):
+        plot.hidden_states("model", 1, 2)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"a \+ b must be in 0\.\.255"):
+        plot.gradient_norms(BinarySumRNN(seed=0), 200, 56)

@@ -76,6 +76,12 @@ def test_predict_and_logits_match_twin(build: ModuleType) -> None:
     _pycore.forward_logits(wi, wh, wo, xa, xb, logits[1])
     assert np.array_equal(logits[0], logits[1])
 
+    states = [np.empty((301, 11)) for _ in range(2)]
+    build.hidden_states(wi, wh, wo, xa, xb, states[0], logits[0])
+    _pycore.hidden_states(wi, wh, wo, xa, xb, states[1], logits[1])
+    assert np.array_equal(states[0], states[1])
+    assert np.array_equal(logits[0], logits[1])
+
 
 def test_gradients_and_exp_match_twin(build: ModuleType) -> None:
     wi, wh, wo = _weights(4, 9)

@@ -9,6 +9,7 @@ True
 from binsum._automaton import CarryMachine
 from binsum._backend import DEFAULT as backend
 from binsum._backend import HAS_EXTENSION as has_extension
+from binsum._bptt import BPTT
 from binsum._certificate import Certificate
 from binsum._model import BinarySumRNN
 from binsum._modelfile import ModelFileError
@@ -18,6 +19,7 @@ from binsum._types import Backend, SweepRecord, Weights, WeightsUpdate
 __version__ = "0.1.0"
 
 __all__ = [
+    "BPTT",
     "Backend",
     "BinarySumRNN",
     "CarryMachine",

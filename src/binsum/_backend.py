@@ -134,6 +134,7 @@ class Kernel:
         self.train = _like(_pycore.train, module)
         self.loss_and_gradients = _like(_pycore.loss_and_gradients, module)
         self.forward_logits = _like(_pycore.forward_logits, module)
+        self.hidden_states = _like(_pycore.hidden_states, module)
         self.predict = _like(_pycore.predict, module)
         self.prefix_depth = _like(_pycore.prefix_depth, module)
         self.prefix_table = _like(_pycore.prefix_table, module)

@@ -4,6 +4,7 @@
 # int64 operands.
 from binsum._pycore import exp as exp
 from binsum._pycore import forward_logits as forward_logits
+from binsum._pycore import hidden_states as hidden_states
 from binsum._pycore import loss_and_gradients as loss_and_gradients
 from binsum._pycore import predict as predict
 from binsum._pycore import prefix_depth as prefix_depth

@@ -1052,6 +1052,46 @@ def forward_logits(const double[:, ::1] wi, const double[:, ::1] wh,
         raise MemoryError()
 
 
+cdef void _sequence_states(cdptr wi, cdptr wh, cdptr wo, Py_ssize_t size,
+                           const i64* xa, const i64* xb, Py_ssize_t steps,
+                           double* states, double* logits,
+                           Ticker* tk) noexcept nogil:
+    # _sequence_logits keeping every state: h_t into row t of states (row 0
+    # is h_0 = 0), each step read from the row before, by the same
+    # _step_ticked (so the same bits as forward_logits and predict).
+    cdef Py_ssize_t t
+    memset(states, 0, size * sizeof(double))
+    for t in range(steps):
+        logits[t] = _step_ticked(wi, wh, wo, size, <double>xa[t],
+                                 <double>xb[t], states + t * size,
+                                 states + (t + 1) * size, t == 0, tk)
+        if _stopped(tk):
+            return
+
+
+def hidden_states(const double[:, ::1] wi, const double[:, ::1] wh,
+                  const double[:, ::1] wo, const i64[::1] xa,
+                  const i64[::1] xb, double[:, ::1] states,
+                  double[::1] logits):
+    """forward_logits keeping the states: h_0 = 0 .. h_T into states (T + 1, H)."""
+    cdef Py_ssize_t size = _hidden_size(wi, wh, wo)
+    cdef Py_ssize_t steps = xa.shape[0]
+    cdef Ticker tk
+    _same_length("xa and xb", steps, xb.shape[0])
+    _same_length("xa and logits", steps, logits.shape[0])
+    _same_length("states and xa + 1", states.shape[0], steps + 1)
+    _same_length("states' rows and the hidden size", states.shape[1], size)
+    if steps == 0:
+        states[0, :] = 0.0
+        return
+    _ticker_init(&tk)
+    with nogil:
+        _sequence_states(&wi[0, 0], &wh[0, 0], &wo[0, 0], size, &xa[0], &xb[0],
+                         steps, &states[0, 0], &logits[0], &tk)
+    if tk.stopped:
+        _raise_pending()
+
+
 cdef Py_ssize_t _table_depth(const double[:, ::1] states, const i64[::1] masks,
                              Py_ssize_t size) except -1:
     # D of a prefix table handed in: 4**D masks (D in 0..MAX_PREFIX_BITS) and

@@ -13,6 +13,7 @@ so readers see new states, and Ctrl-C lands, as often at every size.
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 import sys
 import threading
@@ -26,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from binsum import (
     _automaton,
     _backend,
+    _bptt,
     _certificate,
     _hardcases,
     _modelfile,
@@ -37,6 +39,7 @@ from binsum import (
 from binsum import _validate as check
 from binsum._automaton import CarryMachine
 from binsum._backend import Kernel
+from binsum._bptt import BPTT
 from binsum._certificate import Certificate
 from binsum._config import (
     BITS,
@@ -603,8 +606,113 @@ class BinarySumRNN:
         """
         a = check.Integer("a", 0)(a)
         b = check.Integer("b", 0)(b)
-        steps = max(a.bit_length(), b.bit_length()) + 1
+        steps = _pair_steps(a, b)
         return _read(self, self._state, a, b, steps).logits
+
+    def hidden_states(
+        self, a: int | ArrayLike, b: int | ArrayLike, *, steps: int | None = None
+    ) -> NDArray[np.float64]:
+        """The hidden states ``h_0 .. h_T`` of ``add(a, b)``'s forward pass.
+
+        The same pass as ``predict`` and ``logits``, on the model's backend:
+        ``o_t``, summed as ``h_t[0] * wo[0] + h_t[1] * wo[1] + ...`` from 0.0,
+        is ``logits(a, b)[t - 1]`` bit for bit.
+
+        Parameters
+        ----------
+        a, b : int, or sequences of int of equal length
+            Non-negative integers, of any number of bits. Sequences give the
+            states of every pair ``(a[i], b[i])``.
+        steps : int or None, default None
+            Steps to run, ``>= 1``, feeding zero bits past the operands. None:
+            the steps of ``logits(a, b)`` (the larger bit length plus one for
+            the carry); for sequences, the most steps of any pair.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+            Shape (T + 1, H) for one pair, (n, T + 1, H) for n pairs: row 0
+            is h_0 = 0, row t the state after bit t - 1 (T = ``steps``).
+
+        Examples
+        --------
+        >>> model = BinarySumRNN.pretrained()
+        >>> model.hidden_states(5, 3).shape
+        (5, 16)
+        """
+        st = self._state  # one snapshot for every pair
+        if steps is not None:
+            steps = check.Integer("steps", 1)(steps)
+        if _is_integer(a) or _is_integer(b):  # one pair: both must be ints
+            x, y = check.Integer("a", 0)(a), check.Integer("b", 0)(b)
+            n = _pair_steps(x, y) if steps is None else steps
+            return _states(self, st, x, y, n)[0]
+        xs, ys = _integer_list("a", a), _integer_list("b", b)
+        if len(xs) != len(ys):
+            raise ValueError(
+                f"a and b must have equal lengths, got {len(xs)} and {len(ys)}"
+            )
+        if steps is None:
+            pairs = zip(xs, ys, strict=True)
+            steps = max((_pair_steps(x, y) for x, y in pairs), default=1)
+        out = np.empty((len(xs), steps + 1, self.hidden_size))
+        for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+            out[i] = _states(self, st, x, y, steps)[0]
+        return out
+
+    def bptt(self, a: int, b: int) -> BPTT:
+        """Backpropagation through time for one training pair, step by step.
+
+        What ``loss_and_gradients(a, b)`` computes, with every intermediate
+        kept: the output deltas ``delta_o_t``, the hidden deltas ``delta_a_t``
+        before and after the clip, where the clip bound, and each step's terms
+        of the gradients. The arithmetic is the kernel's, in its order:
+        ``result.gradients()`` and ``result.loss`` equal
+        ``loss_and_gradients(a, b)`` bit for bit.
+
+        Parameters
+        ----------
+        a, b : int
+            A training sample: non-negative, ``a + b < 2**bits``; run over
+            ``bits`` steps.
+
+        Returns
+        -------
+        BPTT
+            The per-step views (see ``binsum.BPTT``).
+
+        Raises
+        ------
+        ValueError
+            If ``a + b`` does not fit in ``bits`` bits.
+
+        Examples
+        --------
+        >>> model = BinarySumRNN.pretrained()
+        >>> steps = model.bptt(127, 1)
+        >>> steps.delta_a.shape
+        (8, 16)
+        >>> bool(steps.clipped.any())
+        False
+        """
+        a, b = self._training_pair(a, b)
+        st = self._state
+        states, logits = _states(self, st, a, b, self.bits)
+        return _bptt.backward(
+            st.wh, st.wo, a, b, self.bits, self.clip, states, logits,
+            self._kernel.sigmoid,
+        )  # fmt: skip
+
+    def _training_pair(self, a: int, b: int) -> tuple[int, int]:
+        """(a, b) checked as a training sample: a + b < 2**bits."""
+        largest = (1 << self.bits) - 1
+        a = check.Integer("a", 0, largest)(a)
+        b = check.Integer("b", 0, largest)(b)
+        if a + b > largest:
+            raise ValueError(
+                f"a + b must be in 0..{largest} (2**bits - 1), got {a + b}"
+            )
+        return a, b
 
     def certify(self) -> Certificate:
         """Prove that the network adds every pair exactly, or say why not.
@@ -784,13 +892,7 @@ class BinarySumRNN:
         ValueError
             If ``a + b`` does not fit in ``bits`` bits.
         """
-        largest = (1 << self.bits) - 1
-        a = check.Integer("a", 0, largest)(a)
-        b = check.Integer("b", 0, largest)(b)
-        if a + b > largest:
-            raise ValueError(
-                f"a + b must be in 0..{largest} (2**bits - 1), got {a + b}"
-            )
+        a, b = self._training_pair(a, b)
         st = self._state
         h = self.hidden_size
         grads: Weights = {
@@ -1058,6 +1160,45 @@ def _read(
         _sampling.to_bits(a, steps), _sampling.to_bits(b, steps), logits,
     )  # fmt: skip
     return _report.Reading(a, b, logits)
+
+
+def _states(
+    model: BinarySumRNN, st: State, a: int, b: int, steps: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The hidden states (steps + 1, H) and logits (steps,) of a + b."""
+    states = np.empty((steps + 1, model.hidden_size))
+    logits = np.empty(steps)
+    low = (1 << steps) - 1  # steps may stop before the operands' top bits
+    a, b = a & low, b & low
+    model._kernel.hidden_states(
+        st.wi, st.wh, st.wo,
+        _sampling.to_bits(a, steps), _sampling.to_bits(b, steps), states, logits,
+    )  # fmt: skip
+    return states, logits
+
+
+def _pair_steps(a: int, b: int) -> int:
+    """Steps ``add(a, b)`` runs: the larger bit length, plus one for the carry."""
+    return max(a.bit_length(), b.bit_length()) + 1
+
+
+def _is_integer(value: Any) -> bool:
+    # numpy integer scalars too (and bools, which check.Integer refuses)
+    return isinstance(value, numbers.Integral)
+
+
+def _integer_list(name: str, values: Any) -> list[int]:
+    """A sequence of non-negative integers, each checked as ``name``."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise TypeError(
+            f"{name} must be an integer or a sequence of integers, "
+            f"got {type(values).__name__}"
+        )
+    arr = np.asarray(values, dtype=object)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    item = check.Integer(name, 0)
+    return [item(v) for v in arr.tolist()]
 
 
 def _fields(model: BinarySumRNN, copy: bool = False) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 __all__ = [
     "exp",
     "forward_logits",
+    "hidden_states",
     "loss_and_gradients",
     "predict",
     "prefix_depth",
@@ -541,6 +542,40 @@ def forward_logits(
         return
     _sequence_logits(_flat(wi), _flat(wh), _flat(wo), size, xa.tolist(),
                      xb.tolist(), steps, logits)  # fmt: skip
+
+
+def _sequence_states(
+    wi: Floats, wh: Floats, wo: Floats, size: int, xa: list[int], xb: list[int],
+    steps: int, states: list[Floats], logits: NDArray[np.float64],
+) -> None:  # fmt: skip
+    # _sequence_logits keeping every state: h_t in states[t] (h_0 = 0).
+    for t in range(steps):
+        logits[t] = _step(wi, wh, wo, size, float(xa[t]), float(xb[t]),
+                          states[t], states[t + 1], t == 0)  # fmt: skip
+
+
+def hidden_states(
+    wi: NDArray[np.float64],
+    wh: NDArray[np.float64],
+    wo: NDArray[np.float64],
+    xa: NDArray[np.int64],
+    xb: NDArray[np.int64],
+    states: NDArray[np.float64],
+    logits: NDArray[np.float64],
+) -> None:
+    """forward_logits keeping the states: h_0 = 0 .. h_T into states (T + 1, H)."""
+    size = _hidden_size(wi, wh, wo)
+    steps = len(xa)
+    _same_length("xa and xb", steps, len(xb))
+    _same_length("xa and logits", steps, len(logits))
+    rows, cols = states.shape if states.ndim == 2 else (-1, -1)
+    _same_length("states and xa + 1", rows, steps + 1)
+    _same_length("states' rows and the hidden size", cols, size)
+    hs = [[0.0] * size for _ in range(steps + 1)]
+    if steps > 0:
+        _sequence_states(_flat(wi), _flat(wh), _flat(wo), size, xa.tolist(),
+                         xb.tolist(), steps, hs, logits)  # fmt: skip
+    _store(states, [v for row in hs for v in row])
 
 
 def _table_depth(
