@@ -81,7 +81,8 @@ class WithoutFeedback:
     the best accuracy any output computed from a column's two bits can reach
     (the best of the 16 tables from (a_t, b_t) to a bit, each evaluated on
     every pair); ``best_table`` is that table, and ``tables[i]`` the one the
-    network from ``seeds[i]`` computes, both in the order of :data:`INPUTS`.
+    network from ``seeds[i]`` computes, both as the answers to the inputs
+    (a_t, b_t) = (0, 0), (1, 0), (0, 1), (1, 1).
     """
 
     hidden_size: int
@@ -293,6 +294,25 @@ def without_feedback(
     tables are read from their outputs on the four inputs) do no better.
     For 8 bits the best table is xor, right exactly on the pairs that never
     carry (3**8 of 32,896, 19.94 %).
+
+    Parameters
+    ----------
+    seeds : iterable of int, default range(5)
+        One network is trained from each, as ``BinarySumRNN(seed=...)`` starts.
+    hidden_size : int, default 16
+        Hidden units, 1..4096.
+    bits : int, default 8
+        Operand size, 1..10: training pairs have ``a + b < 2**bits`` and every
+        such pair is evaluated.
+    iterations : int, default 10,000
+        Training samples, one SGD step each.
+    learning_rate, clip : float, default 0.1 and 5.0
+        The SGD step and the bound of the hidden deltas, finite and > 0.
+
+    Returns
+    -------
+    WithoutFeedback
+        Each network's accuracy and table, the bound and the best table.
     """
     s = _Setting.check(hidden_size, bits, iterations, learning_rate, clip)
     seed_list = tuple(_config.CHECK_SEED(x) for x in seeds)
@@ -369,9 +389,10 @@ def lecture_code(
 ) -> LectureCode:
     """Train the lecture's TP code as written and corrected, from one start.
 
-    Both runs are the lecture's numpy ``train`` (its structure kept, in
-    ``binsum._lecture_code``), started from ``BinarySumRNN(seed)``'s initial
-    weights and fed its training pairs; they differ only in two lines:
+    Both runs are the lecture's numpy ``train`` (its structure kept: bit
+    arrays most significant first, one sample at a time), started from
+    ``BinarySumRNN(seed)``'s initial weights and fed its training pairs; they
+    differ only in two lines:
 
     - as written, ``wh_update += prev_ht * ht * (1 - ht) * ht_delta``
       multiplies elementwise (numpy broadcasts the (1, H) rows) where the
@@ -381,8 +402,27 @@ def lecture_code(
 
     The corrected run is binsum's algorithm; ``binsum_difference`` says how
     close it comes to ``BinarySumRNN(seed=seed).fit(iterations)``. This is
-    the lecture's Python loop, about 4,000 samples a second: the default
+    the lecture's Python loop, a few thousand samples a second: the default
     takes a few seconds.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        The start (initial weights, training pairs) of both runs.
+    hidden_size : int, default 16
+        Hidden units, 1..4096.
+    bits : int, default 8
+        Operand size, 1..10: training pairs have ``a + b < 2**bits`` and every
+        such pair is evaluated.
+    iterations : int, default 10,000
+        Training samples, one SGD step each.
+    learning_rate, clip : float, default 0.1 and 5.0
+        The SGD step and the bound of the hidden deltas, finite and > 0.
+
+    Returns
+    -------
+    LectureCode
+        Both runs (accuracy, losses, weights) and their differences.
     """
     s = _Setting.check(hidden_size, bits, iterations, learning_rate, clip)
     seed = _config.CHECK_SEED(seed)
@@ -457,6 +497,26 @@ def linear_rnn(
     training pairs. Without a squashing function the state can grow like
     ``wh``'s spectral radius to the power t; the clip bounds the deltas but
     not the state, and the weights may overflow (``diverged``).
+
+    Parameters
+    ----------
+    seed : int, default 0
+        The start: ``BinarySumRNN(seed)``'s initial weights and pairs.
+    hidden_size : int, default 16
+        Hidden units, 1..4096.
+    bits : int, default 8
+        Operand size, 1..10: training pairs have ``a + b < 2**bits`` and every
+        such pair is evaluated.
+    iterations : int, default 10,000
+        Training samples, one SGD step each.
+    learning_rate, clip : float, default 0.1 and 5.0
+        The SGD step and the bound of the hidden deltas, finite and > 0.
+
+    Returns
+    -------
+    LinearRNN
+        The trained network's accuracy (exact, and by column), the ceiling
+        and the hand-built state's accuracy.
     """
     s = _Setting.check(hidden_size, bits, iterations, learning_rate, clip)
     seed = _config.CHECK_SEED(seed)
