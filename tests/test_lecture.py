@@ -245,3 +245,22 @@ def test_the_module_example_runs() -> None:
     failures, tried = doctest.testmod(lecture, optionflags=doctest.ELLIPSIS)
     assert tried > 0
     assert failures == 0
+
+
+@pytest.mark.parametrize("as_written", [True, False])
+def test_the_quick_lecture_code_gives_the_lectures_bits(as_written: bool) -> None:
+    # lecture_code runs train_quick; it must be the lecture's train, bit for bit.
+    from binsum import _lecture_code as ref
+
+    hidden, bits, seed, iterations = 7, 6, 5, 300
+    rng = np.random.Generator(np.random.PCG64(seed))
+    literal = ref.init_nn(2, hidden, 1, rng)
+    quick = tuple(w.copy() for w in literal)
+    pairs, _ = _sampling.draw(rng, _sampling.empty_pairs(), bits, iterations)
+    stream = ref.samples_from_pairs(ref.make_dataset(bits), pairs[:, 0], pairs[:, 1])
+    losses = ref.train(*literal, iterations, stream, hidden, as_written=as_written)
+    assert np.array_equal(
+        ref.train_quick(*quick, pairs, bits, as_written=as_written), losses
+    )
+    for x, y in zip(literal, quick, strict=True):
+        assert np.array_equal(x, y)

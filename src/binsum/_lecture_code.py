@@ -170,3 +170,65 @@ def forward_sums(
         h = sigmoid(x @ wi + h @ wh)
         out |= ((h @ wo)[:, 0] > 0).astype(np.int64) << t
     return out
+
+
+def train_quick(
+    wi: NDArray[np.float64],
+    wh: NDArray[np.float64],
+    wo: NDArray[np.float64],
+    pairs: NDArray[np.int64],
+    bits: int,
+    alpha: float = 0.1,
+    clip: float = 5.0,
+    as_written: bool = False,
+) -> NDArray[np.float64]:
+    """``train`` on the pairs (a, b) of ``pairs``, giving the same bits faster.
+
+    The same numpy operations on arrays of the same shapes in the same order
+    (tests compare the two with ``array_equal``), without what costs time
+    and changes nothing: the deep copies of arrays nothing else holds, the
+    bit arrays built per step, np.clip's dispatch.
+    """
+    columns = np.arange(bits)
+    xs = np.stack([(pairs[:, :1] >> columns) & 1, (pairs[:, 1:] >> columns) & 1], 2)
+    ys = ((pairs[:, 0] + pairs[:, 1])[:, None] >> columns) & 1
+    x_rows = xs.astype(np.float64)[:, :, None, :]  # (n, bits, 1, 2)
+    y_rows = ys.astype(np.float64)[:, :, None, None]  # (n, bits, 1, 1)
+    hidden = wh.shape[0]
+    losses = np.empty(len(pairs))
+    for iteration in range(len(pairs)):
+        wi_update = np.zeros_like(wi)
+        wh_update = np.zeros_like(wh)
+        wo_update = np.zeros_like(wo)
+        x_t, y_t = x_rows[iteration], y_rows[iteration]
+        loss = 0.0
+        o_deltas = []
+        ht_values = [np.zeros((1, hidden))]
+        for t in range(bits):
+            at = x_t[t] @ wi + ht_values[-1] @ wh
+            ht = 1 / (1 + np.exp(-at))
+            yt = 1 / (1 + np.exp(-(ht @ wo)))
+            o_deltas.append(2 * (yt - y_t[t]) * yt * (1 - yt))
+            loss += float(((yt - y_t[t]) ** 2)[0, 0])
+            ht_values.append(ht)
+        future_ht_delta = np.zeros((1, hidden))
+        for t in range(bits - 1, -1, -1):
+            ht, prev_ht, o_delta = ht_values[t + 1], ht_values[t], o_deltas[t]
+            slope = ht * (1 - ht)
+            ht_delta = np.minimum(
+                np.maximum((o_delta @ wo.T + future_ht_delta @ wh.T) * slope, -clip),
+                clip,
+            )
+            wo_update += (o_delta @ ht).T
+            if as_written:
+                wh_update += prev_ht * ht * (1 - ht) * ht_delta  # its order
+                wi_update += x_t[t].T @ (slope * ht_delta)
+            else:
+                wh_update += prev_ht.T @ ht_delta
+                wi_update += x_t[t].T @ ht_delta
+            future_ht_delta = ht_delta
+        wi -= wi_update * alpha
+        wh -= wh_update * alpha
+        wo -= wo_update * alpha
+        losses[iteration] = loss
+    return losses

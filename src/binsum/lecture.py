@@ -443,10 +443,9 @@ def lecture_code(
 def _run_lecture(s: _Setting, seed: int, as_written: bool) -> Run:
     wi, wh, wo, pairs = s.start(seed)
     ref = _lecture_code
-    stream = ref.samples_from_pairs(ref.make_dataset(s.bits), pairs[:, 0], pairs[:, 1])
     with np.errstate(over="ignore", invalid="ignore"):
-        losses = ref.train(
-            wi, wh, wo, s.iterations, stream, s.hidden_size,
+        losses = ref.train_quick(
+            wi, wh, wo, pairs, s.bits,
             alpha=s.learning_rate, clip=s.clip, as_written=as_written,
         )  # fmt: skip
         a, b = _every_pair(s.bits)
