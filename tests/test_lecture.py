@@ -73,6 +73,37 @@ def test_the_bound_is_the_best_of_the_sixteen_tables() -> None:
         assert _exact_sums_of_table(r.best_table, bits) == pytest.approx(best)
 
 
+@pytest.mark.parametrize("window", [1, 2])
+def test_the_bound_is_the_best_table_for_any_window(window: int) -> None:
+    # Every table at once, by direct lookup (not the bit masks the module uses).
+    bits = 3
+    r = lecture.without_feedback(seeds=[0], bits=bits, iterations=50, window=window)
+    tables = np.arange(1 << 4**window, dtype=np.int64)
+    right = np.ones(len(tables), dtype=bool)
+    count = np.zeros(len(tables), dtype=np.int64)
+    for a in range(1 << bits):
+        for b in range((1 << bits) - a):
+            right[:] = True
+            for t in range(bits + 1):
+                seen = 0
+                for k in range(window):
+                    if t - k >= 0:
+                        seen += (((a >> (t - k)) & 1) + 2 * ((b >> (t - k)) & 1)) << 2 * k
+                right &= ((tables >> seen) & 1) == (((a + b) >> t) & 1)
+            count += right
+    pairs = (1 << bits) * ((1 << bits) + 1) // 2
+    assert r.bound == pytest.approx(count.max() / pairs)
+    assert len(r.best_table) == 4**window
+
+
+def test_a_window_of_two_columns_does_not_add_either() -> None:
+    r = lecture.without_feedback(seeds=range(3), window=2, iterations=3000)
+    one = lecture.without_feedback(seeds=[0], iterations=50)
+    assert one.bound < r.bound < 1.0
+    for accuracy in r.accuracies:
+        assert accuracy <= r.bound
+
+
 def test_the_best_table_is_xor_right_exactly_when_nothing_carries(
     no_feedback: lecture.WithoutFeedback,
 ) -> None:

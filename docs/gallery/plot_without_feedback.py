@@ -22,6 +22,12 @@ no_feedback = lecture.without_feedback(seeds=range(5))
 print(no_feedback)
 
 # %%
+# The lecture's picture, in0 + in1 -> hidden1, is a window of two columns:
+# it knows the carry after a 00 or a 11 column, not through a run of 01 and
+# 10 columns. Better, and still not addition.
+print(lecture.without_feedback(seeds=range(5), window=2))
+
+# %%
 # The linear RNN
 # --------------
 # Its state can hold the whole past: with ``wh = I/2`` and ``wi = I``, it is

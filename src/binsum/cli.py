@@ -360,10 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
         "what they show (binsum.lecture). 'code': the lecture's TP code as "
         "written against the same code with its two update lines corrected, "
         "from one seed. 'no-feedback': hidden states built from the current "
-        "inputs alone, trained from seeds SEED..SEED+K-1, against the best "
-        "any such network can do. 'linear': the linear RNN of the ARMA remark. "
-        "'all': the three. Accuracies count exact sums over every pair with "
-        "a + b < 2**N.",
+        "inputs alone (or with the previous ones: --window 2), trained from "
+        "seeds SEED..SEED+K-1, against the best any such network can do. "
+        "'linear': the linear RNN of the ARMA remark. 'all': the three. "
+        "Accuracies count exact sums over every pair with a + b < 2**N.",
     )
     lec.add_argument(
         "question", metavar="QUESTION", nargs="?", default="code",
@@ -379,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
          "hidden units"),
         ("--bits", "N", lecture.BITS, _config.BITS, "bits of the operands"),
         ("--seeds", "K", LECTURE_SEEDS, 5, "no-feedback: how many seeds to train"),
+        ("--window", "W", lecture.WINDOW, 1,
+         "no-feedback: the columns each hidden state sees (2: the lecture's "
+         "picture, the current and the previous one)"),
     ]
     for flag, metavar, check, default, text in lec_flags:
         lec.add_argument(
@@ -776,7 +779,9 @@ def _cmd_lecture(args: argparse.Namespace, out: _Output, err: _Output) -> None:
         reports.append(lecture.lecture_code(seed=args.seed, **common))
     if args.question in ("no-feedback", "all"):
         seeds = range(args.seed, last + 1)
-        reports.append(lecture.without_feedback(seeds=seeds, **common))
+        reports.append(
+            lecture.without_feedback(seeds=seeds, window=args.window, **common)
+        )
     if args.question in ("linear", "all"):
         reports.append(lecture.linear_rnn(seed=args.seed, **common))
     print("\n\n".join(str(r) for r in reports), file=out.text)

@@ -114,7 +114,8 @@ def architectures(
     nf.set_ylim(0, 100)
     nf.set_xlabel("seed")
     nf.set_ylabel(f"exact sums, all {without_feedback.bits}-bit pairs (%)")
-    nf.set_title("h_t from x_t alone")
+    seen = "x_t" if without_feedback.window == 1 else "x_t and x_(t-1)"
+    nf.set_title(f"h_t from {seen} alone")
     nf.legend(loc="upper right", fontsize="small")
     columns = np.arange(len(linear.columns))
     cols.bar(columns, [100 * x for x in linear.columns], color="tab:purple")
