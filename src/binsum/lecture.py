@@ -558,8 +558,8 @@ def linear_rnn(
     quadruple of the evaluated pairs one is wrong: ``bound`` is one minus
     their number over the number of pairs (75.29 % for 8 bits), for any
     weights (in exact arithmetic; floats could only differ where ``o_t`` is
-    within rounding of 0). The same argument holds at any column whose
-    carry is known, so the real ceiling is lower.
+    within rounding of 0). Quadruples at later columns (the same lower bits,
+    so the same past) give more wrong pairs: the real ceiling may be lower.
 
     Training uses the lecture's algorithm with the sigmoid's derivative
     replaced by 1, from ``BinarySumRNN(seed)``'s initial weights and
