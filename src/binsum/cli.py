@@ -1,7 +1,7 @@
 """The ``binsum`` command: train the lecture's network, then use it.
 
-Subcommands: ``train``, ``add``, ``eval``, ``certify``, ``info`` and
-``demo``; ``binsum`` alone runs ``demo`` (train the default network in
+Subcommands: ``train``, ``add``, ``eval``, ``certify``, ``info``,
+``lecture`` and ``demo``; ``binsum`` alone runs ``demo`` (train the default network in
 memory with the lecture's log, then add two 67-bit numbers with it). Every
 failure prints one line on stderr and exits non-zero: 2 for a bad command
 line, 1 for anything else (and for ``certify`` when not proven), 130 when
@@ -28,7 +28,17 @@ from typing import IO, Any, NoReturn, TextIO, cast
 import numpy as np
 
 import binsum
-from binsum import _backend, _config, _decimal, _hardcases, _plot, _pretrained, _report
+from binsum import (
+    _backend,
+    _config,
+    _decimal,
+    _hardcases,
+    _plot,
+    _pretrained,
+    _report,
+    _validate,
+    lecture,
+)
 from binsum._atomic import check_target
 from binsum._certificate import Certificate
 from binsum._model import BinarySumRNN
@@ -47,6 +57,8 @@ EVAL_CHUNK = 1 << 18  # pairs per step of eval's progress bar
 HARD_BITS = Integer("--hard-bits", 0, _hardcases.MAX_SEARCH_BITS)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_OUTPUT_GONE = 141  # 128 + SIGPIPE: what a shell shows for `yes | head`
+LECTURE_QUESTIONS = ("code", "no-feedback", "linear", "all")
+LECTURE_SEEDS = Integer("--seeds", 1, 100)  # no-feedback's networks
 NUMBERS = (
     "Numbers are written in ASCII digits (0-9, and a-f after 0x): other "
     "scripts' digits are refused; '_' may group digits (1_000)."
@@ -339,6 +351,44 @@ def build_parser() -> argparse.ArgumentParser:
         "against the model (seconds)",
     )
     cert.set_defaults(run=_cmd_certify)
+
+    lec = sub.add_parser(
+        "lecture",
+        help="run one of the lecture's questions: its code as written, the "
+        "architecture without feedback, the linear RNN",
+        description="Train small networks with the lecture's algorithm and say "
+        "what they show (binsum.lecture). 'code': the lecture's TP code as "
+        "written against the same code with its two update lines corrected, "
+        "from one seed. 'no-feedback': hidden states built from the current "
+        "inputs alone (or with the previous ones: --window 2), trained from "
+        "seeds SEED..SEED+K-1, against the best any such network can do. "
+        "'linear': the linear RNN of the ARMA remark. 'all': the three. "
+        "Accuracies count exact sums over every pair with a + b < 2**N.",
+    )
+    lec.add_argument(
+        "question", metavar="QUESTION", nargs="?", default="code",
+        choices=LECTURE_QUESTIONS,
+        help=f"one of {', '.join(LECTURE_QUESTIONS)} (default: %(default)s)",
+    )
+    lec_flags: list[tuple[str, str, Integer, int, str]] = [
+        ("--seed", "SEED", _config.CHECK_SEED, 0,
+         "seed of the weights and samples, as BinarySumRNN(seed=SEED)"),
+        ("--iterations", "K", ITERATIONS, _config.ITERATIONS,
+         "training samples of each network, one SGD step each"),
+        ("--hidden-size", "H", _config.CHECK_HIDDEN_SIZE, _config.HIDDEN_SIZE,
+         "hidden units"),
+        ("--bits", "N", lecture.BITS, _config.BITS, "bits of the operands"),
+        ("--seeds", "K", LECTURE_SEEDS, 5, "no-feedback: how many seeds to train"),
+        ("--window", "W", lecture.WINDOW, 1,
+         "no-feedback: the columns each hidden state sees (2: the lecture's "
+         "picture, the current and the previous one)"),
+    ]
+    for flag, metavar, check, default, text in lec_flags:
+        lec.add_argument(
+            flag, metavar=metavar, type=_typed(check), default=default,
+            help=f"{text}; {check.range} (default: {default})",
+        )
+    lec.set_defaults(run=_cmd_lecture)
 
     demo = sub.add_parser(
         "demo",
@@ -710,6 +760,31 @@ def _version(dist: str) -> str | None:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return None
+
+
+def _cmd_lecture(args: argparse.Namespace, out: _Output, err: _Output) -> None:
+    last = args.seed + args.seeds - 1
+    if args.question in ("no-feedback", "all") and last > _config.MAX_SEED:
+        raise CommandError(
+            f"--seed {args.seed} with --seeds {args.seeds} runs past the largest "
+            f"seed, {_validate.plain(_config.MAX_SEED)}"
+        )
+    common = {
+        "hidden_size": args.hidden_size,
+        "bits": args.bits,
+        "iterations": args.iterations,
+    }
+    reports: list[object] = []
+    if args.question in ("code", "all"):
+        reports.append(lecture.lecture_code(seed=args.seed, **common))
+    if args.question in ("no-feedback", "all"):
+        seeds = range(args.seed, last + 1)
+        reports.append(
+            lecture.without_feedback(seeds=seeds, window=args.window, **common)
+        )
+    if args.question in ("linear", "all"):
+        reports.append(lecture.linear_rnn(seed=args.seed, **common))
+    print("\n\n".join(str(r) for r in reports), file=out.text)
 
 
 def _cmd_demo(args: argparse.Namespace, out: _Output, err: _Output) -> None:
