@@ -1,7 +1,11 @@
-"""Training progress for the command: a tqdm bar while stdout is a terminal.
+"""Training progress: the command's tqdm bar while stdout is a terminal, and
+``fit(progress=True)``'s bar, in a terminal or a notebook.
 
-In a pipe or a file there is no bar (it would only litter the output with
-carriage returns); the lecture's log goes straight to stdout. Under a bar,
+The command's bar: in a pipe or a file there is none (it would only litter
+the output with carriage returns); the lecture's log goes straight to stdout.
+``fit(progress=True)`` asked for a bar, so it always gets one, from
+``tqdm.auto``: a widget in Jupyter, text on stderr elsewhere (tqdm's own
+stream, as Keras and tqdm users expect), left on screen when finished. Under a bar,
 log lines are routed through ``tqdm.write`` so they scroll above it. The bar
 moves by time: a thread reads the work done (``follow``) a few times a second,
 whatever the log's cadence. A finished bar is cleared, so the screen keeps
@@ -43,7 +47,9 @@ class Progress:
     """Bar (or nothing) for ``total`` units; ``log`` is where the log goes.
 
     ``follow()``, if given, returns (done, loss or None) and is read from a
-    thread every REFRESH seconds while the bar is shown.
+    thread every REFRESH seconds while the bar is shown. ``always``: the
+    API's bar (tqdm.auto on its own stream, kept when done) instead of the
+    command's (on ``out``, only on a terminal, cleared when done).
     """
 
     def __init__(
@@ -54,6 +60,7 @@ class Progress:
         desc: str = "training",
         unit: str = "it",
         follow: Follow | None = None,
+        always: bool = False,
     ) -> None:
         self.out: TextIO = sys.stdout if out is None else out
         self.bar: tqdm[Any] | None = None
@@ -61,7 +68,16 @@ class Progress:
         self._stop = threading.Event()
         self._lock = threading.Lock()  # the follower thread and the callback
         self._thread: threading.Thread | None = None
-        if _is_terminal(self.out):
+        if always:
+            # Imported here: tqdm.auto picks the widget by the session it
+            # finds (and imports asyncio), so only when a bar is asked for.
+            from tqdm.auto import tqdm as auto_tqdm
+
+            shown: tqdm[Any] = auto_tqdm(
+                total=total, unit=unit, unit_scale=True, desc=desc
+            )
+            self.bar, self.log = shown, _AboveBar(shown, self.out)
+        elif _is_terminal(self.out):
             size = shutil.get_terminal_size()
             bar: tqdm[Any] = tqdm(
                 total=total,
