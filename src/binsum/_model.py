@@ -16,7 +16,6 @@ import contextlib
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
@@ -49,7 +48,6 @@ from binsum._config import (
     Config,
     fresh_seed,
 )
-from binsum._progress import REFRESH, Progress
 from binsum._scoring import ScorePairs
 from binsum._state import State
 from binsum._types import Backend, Weights, WeightsUpdate
@@ -201,21 +199,10 @@ def _check_fit_options(callback: Any, file: Any) -> TextIO:
     return out
 
 
-class _Bar(Progress):
-    """fit's progress bar: updated from fit's own loop after a block, at
-    most every REFRESH seconds (blocks can be one sample long), with the
-    mean loss of the last LOSS_WINDOW iterations."""
-
-    def __init__(self, model: BinarySumRNN, total: int, out: TextIO) -> None:
-        super().__init__(total, out, always=True)
-        self._model, self._shown = model, time.monotonic()
-
-    def show(self, done: int, last: bool) -> None:
-        now = time.monotonic()
-        if last or now - self._shown >= REFRESH:
-            self._shown = now
-            tail = self._model._state.history[-min(done, LOSS_WINDOW) :]
-            self.update_to(done, float(tail.mean()) if tail.size else None)
+def _recent_loss(model: BinarySumRNN, done: int) -> float:
+    """fit's bar's loss: the mean of the last LOSS_WINDOW iterations of the
+    ``done`` (>= 1) this call has trained."""
+    return float(model._state.history[-min(done, LOSS_WINDOW) :].mean())
 
 
 class BinarySumRNN:
@@ -486,8 +473,11 @@ class BinarySumRNN:
             check.more_iterations(self._state.iterations, total)
             rng = _state.generator(self._state.rng_state)
             work = _scratch(self)
-            bar = _Bar(self, total, out) if progress else None
-            if bar is not None:
+            bar = None
+            if progress:  # tqdm imported only now: ``import binsum`` stays lean
+                from binsum._progress import FitBar
+
+                bar = FitBar(total, out, lambda done: _recent_loss(self, done))
                 closing.enter_context(bar)  # closed however fit ends
             log = out if bar is None else bar.log
             for done, step in _blocks(total, block, pause):

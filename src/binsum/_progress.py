@@ -18,6 +18,7 @@ import io
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TextIO
@@ -130,6 +131,22 @@ class Progress:
             if kind is None:  # finished: draw 100 % once before clearing it
                 self.bar.refresh()
             self.bar.close()
+
+
+class FitBar(Progress):
+    """``fit(progress=True)``'s bar, moved by fit's own loop after each block
+    (no thread), redrawn at most every REFRESH seconds: a block can be a
+    single sample. ``loss(done)`` is the loss shown after ``done`` units."""
+
+    def __init__(self, total: int, out: TextIO, loss: Callable[[int], float]) -> None:
+        super().__init__(total, out, always=True)
+        self._loss, self._shown = loss, time.monotonic()
+
+    def show(self, done: int, last: bool) -> None:
+        now = time.monotonic()
+        if last or now - self._shown >= REFRESH:
+            self._shown = now
+            self.update_to(done, self._loss(done))
 
 
 def loss_text(loss: float) -> str:

@@ -1,0 +1,177 @@
+"""binsum.plot: every picture is a Figure drawn without a display or pyplot,
+shows what the model computes, and saves as a PNG atomically."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from _optional import optional_module
+
+from binsum import BinarySumRNN, plot
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def matplotlib() -> Any:
+    return optional_module("matplotlib")
+
+
+@pytest.fixture(scope="module")
+def small() -> BinarySumRNN:
+    """A network that is wrong somewhere (6 units, 2,000 iterations)."""
+    return BinarySumRNN(hidden_size=6, bits=6, seed=2, backend="cython").fit(2000)
+
+
+def saved_png(path: Path) -> bytes:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporaries
+    return data
+
+
+# ------------------------------------------------------------ training_curve
+def test_training_curve_draws_the_history(matplotlib: Any, small: BinarySumRNN) -> None:
+    from matplotlib.figure import Figure
+
+    fig = plot.training_curve(small, accuracy=[(0, 0.0), (2000, small.score())])
+    assert isinstance(fig, Figure)
+    loss_axes, accuracy_axes = fig.axes
+    raw, smoothed = loss_axes.get_lines()
+    assert np.array_equal(raw.get_ydata(), small.history)
+    assert np.array_equal(raw.get_xdata(), np.arange(1, 2001))
+    # The mean of a hundredth of the run: 20 samples, ending at each iteration.
+    assert np.allclose(smoothed.get_ydata()[0], small.history[:20].mean())
+    assert np.allclose(smoothed.get_ydata()[-1], small.history[-20:].mean())
+    (acc,) = accuracy_axes.get_lines()
+    assert acc.get_xdata().tolist() == [0, 2000]
+    assert fig._suptitle is None and "6 hidden units, 6 bits" in loss_axes.get_title()
+
+
+def test_training_curve_of_a_resumed_model_counts_all_iterations(
+    matplotlib: Any, tmp_path: Path
+) -> None:
+    model = BinarySumRNN(hidden_size=3, bits=4, seed=1).fit(300)
+    model.save(tmp_path / "m.npz", history=False)
+    resumed = BinarySumRNN.load(tmp_path / "m.npz").fit(200)
+    raw, _ = plot.training_curve(resumed).axes[0].get_lines()
+    assert raw.get_xdata().tolist() == list(range(301, 501))
+    empty = BinarySumRNN.load(tmp_path / "m.npz")  # no history at all
+    assert plot.training_curve(empty).axes[0].get_lines() == []
+
+
+def test_training_curve_saves_a_png(
+    matplotlib: Any, small: BinarySumRNN, tmp_path: Path
+) -> None:
+    target = tmp_path / "loss.png"
+    target.write_bytes(b"old")  # replaced whole
+    fig = plot.training_curve(small, save=target)
+    data = saved_png(target)
+    assert matplotlib.image.imread(target).shape[:2] == (450, 800)
+    assert fig.get_size_inches().tolist() == [8.0, 4.5] and len(data) > 10_000
+
+
+# ------------------------------------------------------------ column_addition
+def test_column_addition_shows_the_networks_bits_and_doubt(
+    matplotlib: Any, small: BinarySumRNN
+) -> None:
+    a, b = small.counterexample(64) or pytest.fail("the small network is exact")
+    logits = small.logits(a, b)
+    n = len(logits)
+    fig = plot.column_addition(small, a, b)
+    grid, bars = fig.axes
+    # The digits: rows a, b, carry, network, column t drawn at x = n - 1 - t.
+    digits = {(t.get_position(), t.get_text()) for t in grid.texts}
+    total = small.add(a, b)
+    for t in range(n):
+        assert ((n - 1 - t, -3), str((total >> t) & 1)) in digits
+        assert ((n - 1 - t, 0), str((a >> t) & 1)) in digits
+    # One bar a column: its top is the confidence in the bit output.
+    p = 1 / (1 + np.exp(-logits))
+    confidence = np.where(logits > 0, p, 1 - p)
+    tops = {round(r.get_x() + r.get_width() / 2): r.get_y() + r.get_height()
+            for r in bars.patches}  # fmt: skip
+    assert np.allclose([tops[n - 1 - t] for t in range(n)], confidence)
+    # Wrong columns, and only those, are red (their digit too).
+    wrong = {n - 1 - t for t in range(n) if (total ^ (a + b)) >> t & 1}
+    red = matplotlib.colors.to_rgba("C3")
+    assert wrong and {round(r.get_x() + 0.4) for r in bars.patches
+                      if r.get_facecolor() == red} == wrong  # fmt: skip
+    assert "wrong, the true sum is" in fig._suptitle.get_text()
+
+
+def test_column_addition_of_a_long_sum_shows_the_bars(matplotlib: Any) -> None:
+    model = BinarySumRNN.pretrained()
+    a, b = 2**500 - 1, 1
+    fig = plot.column_addition(model, a, b)
+    (bars,) = fig.axes
+    assert len(bars.patches) == 501  # 500 bits and the carry step
+    assert fig._suptitle.get_text() == "a + b over 501 columns: exact"
+
+
+def test_column_addition_saves_a_png_and_checks_its_operands(
+    matplotlib: Any, tmp_path: Path
+) -> None:
+    model = BinarySumRNN.pretrained()
+    plot.column_addition(model, 11, 6, save=tmp_path / "add.png")
+    saved_png(tmp_path / "add.png")
+    with pytest.raises(ValueError, match="^a must be >= 0, got -1"):
+        plot.column_addition(model, -1, 6)
+    with pytest.raises(TypeError, match="^model must be a BinarySumRNN, got str"):
+        plot.column_addition("model", 1, 2)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------ every picture
+PICTURES = {
+    "training_curve": "plot.training_curve(model)",
+    "column_addition": "plot.column_addition(model, 11, 6)",
+}
+
+
+def test_every_public_picture_is_tested_here() -> None:
+    assert set(PICTURES) <= set(plot.__all__)
+
+
+@pytest.mark.parametrize("call", PICTURES.values(), ids=PICTURES.keys())
+def test_drawn_without_a_display_or_pyplot(matplotlib: Any, call: str) -> None:
+    """In a fresh process with no display and no backend chosen: a Figure on
+    an Agg canvas, and pyplot (the GUI state machine) never imported."""
+    code = textwrap.dedent(f"""
+        import sys
+        from binsum import BinarySumRNN, plot
+        model = BinarySumRNN(hidden_size=3, bits=4, seed=0).fit(100)
+        fig = {call}
+        print(type(fig).__name__, type(fig.canvas).__name__)
+        print("matplotlib.pyplot" in sys.modules)
+    """)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND")}  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env,
+        timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["Figure", "FigureCanvasAgg", "False"]
+
+
+@pytest.mark.parametrize("call", PICTURES.values(), ids=PICTURES.keys())
+def test_without_matplotlib_a_clear_import_error(
+    monkeypatch: pytest.MonkeyPatch, call: str, tmp_path: Path
+) -> None:
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import raises
+    model = BinarySumRNN(hidden_size=3, bits=4, seed=0)
+    with pytest.raises(ImportError) as info:
+        eval(call.replace(")", ", save=path)"), {"plot": plot, "model": model,
+             "path": tmp_path / "p.png"})  # fmt: skip
+    assert str(info.value) == 'binsum.plot needs matplotlib: pip install "binsum[plot]"'
+    assert list(tmp_path.iterdir()) == []  # nothing written
