@@ -128,10 +128,61 @@ def test_column_addition_saves_a_png_and_checks_its_operands(
         plot.column_addition("model", 1, 2)  # type: ignore[arg-type]
 
 
+# ------------------------------------------------------------ sweep_outcomes
+def record(hidden: int, seed: int, score: float, solved_at: int | None,
+           counterexample: list[int] | None) -> dict[str, Any]:  # fmt: skip
+    """A sweep record as binsum.sweep writes one (see test_sweep.py)."""
+    return {
+        "hidden_size": hidden, "bits": 8, "learning_rate": 0.1, "clip": 5.0,
+        "seed": seed, "backend": None, "iterations": 1000, "score": score,
+        "solved_at": solved_at, "final_loss": 0.1, "counterexample": counterexample,
+        "proven": None,
+    }  # fmt: skip
+
+
+def test_sweep_outcomes_counts_per_configuration(matplotlib: Any) -> None:
+    records = [
+        record(2, 0, 0.2, None, [1, 1]),
+        record(2, 1, 0.3, None, [0, 1]),
+        record(8, 0, 1.0, 500, None),
+        record(8, 1, 1.0, 1000, [3072, 1023]),  # exact on 8 bits, wrong beyond
+        record(8, 2, 0.99, 500, [4, 5]),  # exact at a checkpoint, not at the end
+        record(8, 3, 1.0, 1000, None),
+    ]
+    fig = plot.sweep_outcomes(records)
+    rates, times = fig.axes
+    heights = [p.get_height() for p in rates.patches]
+    # Per hidden size: exact at the end (0/2, 3/4), no counterexample (0/2, 2/4).
+    assert heights == [0.0, 0.75, 0.0, 0.5]
+    assert [t.get_text() for t in times.get_xticklabels()] == [
+        "hidden_size 2", "hidden_size 8"]  # fmt: skip
+    dots = sorted(y for line in times.get_lines() for y in line.get_ydata())
+    assert dots == [500, 500, 1000, 1000]
+    assert [t.get_text() for t in times.texts] == ["0/2", "4/4"]
+    assert fig._suptitle.get_text().startswith("6 networks: bits 8,")
+
+
+def test_sweep_outcomes_of_a_real_sweep_saves_a_png(
+    matplotlib: Any, tmp_path: Path
+) -> None:
+    import binsum
+
+    records = binsum.sweep(
+        [{"hidden_size": 3, "bits": 4, "seed": s} for s in (0, 1)], 200, hard_bits=16
+    )
+    plot.sweep_outcomes(records, save=tmp_path / "sweep.png")
+    saved_png(tmp_path / "sweep.png")
+    with pytest.raises(ValueError, match="^records must be a non-empty list"):
+        plot.sweep_outcomes([])
+    with pytest.raises(ValueError, match=r"missing \['score'"):
+        plot.sweep_outcomes([{k: v for k, v in records[0].items() if k != "score"}])
+
+
 # ------------------------------------------------------------ every picture
 PICTURES = {
     "training_curve": "plot.training_curve(model)",
     "column_addition": "plot.column_addition(model, 11, 6)",
+    "sweep_outcomes": "plot.sweep_outcomes(records)",
 }
 
 
@@ -146,7 +197,9 @@ def test_drawn_without_a_display_or_pyplot(matplotlib: Any, call: str) -> None:
     code = textwrap.dedent(f"""
         import sys
         from binsum import BinarySumRNN, plot
+        import binsum
         model = BinarySumRNN(hidden_size=3, bits=4, seed=0).fit(100)
+        records = binsum.sweep([{{"hidden_size": 2, "bits": 3, "seed": 0}}], 50)
         fig = {call}
         print(type(fig).__name__, type(fig.canvas).__name__)
         print("matplotlib.pyplot" in sys.modules)
@@ -170,8 +223,9 @@ def test_without_matplotlib_a_clear_import_error(
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import raises
     model = BinarySumRNN(hidden_size=3, bits=4, seed=0)
+    records = [record(2, 0, 0.2, None, None)]
+    names = {"plot": plot, "model": model, "records": records, "path": tmp_path / "p.png"}
     with pytest.raises(ImportError) as info:
-        eval(call.replace(")", ", save=path)"), {"plot": plot, "model": model,
-             "path": tmp_path / "p.png"})  # fmt: skip
+        eval(call.replace(")", ", save=path)"), names)
     assert str(info.value) == 'binsum.plot needs matplotlib: pip install "binsum[plot]"'
     assert list(tmp_path.iterdir()) == []  # nothing written

@@ -10,7 +10,7 @@ itself. matplotlib is an optional extra: ``pip install "binsum[plot]"``.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from binsum._model import BinarySumRNN
+    from binsum._types import SweepRecord
 
 INSTALL_HINT = 'pip install "binsum[plot]"'
 
@@ -238,7 +239,7 @@ def column_addition(
             side.set_visible(False)
     else:
         bars = fig.add_subplot()
-    width = 0.8 if digits else 1.0  # wide sums: bars side by side
+    width = 0.8 if n <= 128 else 1.0  # very wide sums: bars side by side
     bars.bar(x, [c - 0.5 for c in conf], bottom=0.5, color=colour, width=width)
     bars.set_ylim(0.5, 1.0)
     bars.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -256,4 +257,83 @@ def column_addition(
     return _finish(fig, save)
 
 
-__all__ += ["column_addition", "training_curve"]
+_SETTINGS = ("hidden_size", "bits", "learning_rate", "clip", "iterations")
+
+
+def sweep_outcomes(
+    records: Sequence[SweepRecord],
+    *,
+    save: str | os.PathLike[str] | None = None,
+) -> Figure:
+    """How often a sweep's networks learned addition, per configuration.
+
+    For each group of records that differ only in their seed: the fraction
+    of networks exact on every training pair (``score`` 1.0) and the
+    fraction with no counterexample found (``counterexample`` None; this
+    counts only if the sweep searched, ``hard_bits`` > 0), at the end of
+    training; below, the checkpoint where each network was first exact
+    (``solved_at``: it may have been exact there and not at the end).
+
+    Parameters
+    ----------
+    records : sequence of SweepRecord
+        What ``binsum.sweep`` returned.
+    save : str or os.PathLike or None, default None
+        Also write the figure to this PNG file (atomically).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (a notebook displays it).
+    """
+    rows: list[Mapping[str, Any]] = list(records)
+    if not rows or not all(isinstance(r, Mapping) for r in rows):
+        raise ValueError("records must be a non-empty list of binsum.sweep records")
+    missing = {"score", "solved_at", "counterexample", "seed", *_SETTINGS} - set(
+        rows[0]
+    )
+    if missing:
+        raise ValueError(
+            f"records must be binsum.sweep records, missing {sorted(missing)}"
+        )
+    varying = [k for k in _SETTINGS if len({r[k] for r in rows}) > 1]
+    groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(tuple(r[k] for k in varying), []).append(r)
+    labels = [
+        "\n".join(f"{k} {v:g}" for k, v in zip(varying, key, strict=True)) or "all"
+        for key in groups
+    ]
+    fig = _figure(max(5.0, 1.1 * len(groups) + 2.0), 6.0)
+    from matplotlib.ticker import PercentFormatter  # _figure checked it is there
+
+    rates, times = fig.subplots(2, 1, sharex=True)
+    x = np.arange(len(groups))
+    exact = [np.mean([r["score"] == 1.0 for r in g]) for g in groups.values()]
+    clean = [np.mean([r["counterexample"] is None for r in g]) for g in groups.values()]
+    rates.bar(
+        x - 0.2, exact, width=0.4, color="C0", label="exact on every training pair"
+    )
+    rates.bar(x + 0.2, clean, width=0.4, color="C2", label="no counterexample found")
+    rates.set_ylim(0, 1.05)
+    rates.yaxis.set_major_formatter(PercentFormatter(1.0))
+    rates.set_ylabel("of the seeds")
+    rates.legend(loc="upper left", fontsize=8, frameon=False)
+    for i, g in enumerate(groups.values()):
+        solved = [r["solved_at"] for r in g if r["solved_at"] is not None]
+        times.plot([i] * len(solved), solved, "o", color="C0", alpha=0.6)
+        times.annotate(
+            f"{len(solved)}/{len(g)}", (i, 0), xytext=(0, 2),
+            textcoords="offset points", ha="center", fontsize=8,
+        )  # fmt: skip
+    times.set_ylim(bottom=0)
+    times.set_ylabel("first exact at iteration\n(networks ever exact)")
+    times.set_xticks(x, labels)
+    shared = [k for k in _SETTINGS if k not in varying]
+    fig.suptitle(
+        f"{len(rows)} networks: " + ", ".join(f"{k} {rows[0][k]:g}" for k in shared)
+    )
+    return _finish(fig, save)
+
+
+__all__ += ["column_addition", "sweep_outcomes", "training_curve"]
