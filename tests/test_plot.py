@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from _optional import optional_module
 
+import binsum
 from binsum import BinarySumRNN, plot
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -122,9 +123,9 @@ def test_column_addition_saves_a_png_and_checks_its_operands(
     model = BinarySumRNN.pretrained()
     plot.column_addition(model, 11, 6, save=tmp_path / "add.png")
     saved_png(tmp_path / "add.png")
-    with pytest.raises(ValueError, match="^a must be >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"^a must be >= 0, got -1"):
         plot.column_addition(model, -1, 6)
-    with pytest.raises(TypeError, match="^model must be a BinarySumRNN, got str"):
+    with pytest.raises(TypeError, match=r"^model must be a BinarySumRNN, got str"):
         plot.column_addition("model", 1, 2)  # type: ignore[arg-type]
 
 
@@ -165,14 +166,12 @@ def test_sweep_outcomes_counts_per_configuration(matplotlib: Any) -> None:
 def test_sweep_outcomes_of_a_real_sweep_saves_a_png(
     matplotlib: Any, tmp_path: Path
 ) -> None:
-    import binsum
-
     records = binsum.sweep(
         [{"hidden_size": 3, "bits": 4, "seed": s} for s in (0, 1)], 200, hard_bits=16
     )
     plot.sweep_outcomes(records, save=tmp_path / "sweep.png")
     saved_png(tmp_path / "sweep.png")
-    with pytest.raises(ValueError, match="^records must be a non-empty list"):
+    with pytest.raises(ValueError, match=r"^records must be a non-empty list"):
         plot.sweep_outcomes([])
     with pytest.raises(ValueError, match=r"missing \['score'"):
         plot.sweep_outcomes([{k: v for k, v in records[0].items() if k != "score"}])
@@ -222,10 +221,27 @@ def test_without_matplotlib_a_clear_import_error(
         if name == "matplotlib" or name.startswith("matplotlib."):
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import raises
+    # binsum's own matplotlib module, as if never imported (it cannot be).
+    monkeypatch.delitem(sys.modules, "binsum._figure", raising=False)
+    monkeypatch.delattr(binsum, "_figure", raising=False)
     model = BinarySumRNN(hidden_size=3, bits=4, seed=0)
     records = [record(2, 0, 0.2, None, None)]
-    names = {"plot": plot, "model": model, "records": records, "path": tmp_path / "p.png"}
+    path = tmp_path / "p.png"
+    names = {"plot": plot, "model": model, "records": records, "path": path}
     with pytest.raises(ImportError) as info:
         eval(call.replace(")", ", save=path)"), names)
     assert str(info.value) == 'binsum.plot needs matplotlib: pip install "binsum[plot]"'
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_figure_displays_itself_in_a_notebook(matplotlib: Any) -> None:
+    """IPython shows an object with ``_repr_png_`` as that image: without
+    pyplot's inline backend, a plain Figure would print as its repr."""
+    import pickle
+
+    fig = plot.column_addition(BinarySumRNN.pretrained(), 11, 6)
+    png = fig._repr_png_()
+    assert png[:8] == PNG_SIGNATURE
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == tuple(round(x * fig.dpi) for x in fig.get_size_inches())
+    assert pickle.loads(pickle.dumps(fig))._repr_png_()[:8] == PNG_SIGNATURE
