@@ -441,7 +441,7 @@ VERBOSE_RANGE = re.escape("True, False or an integer >= 0 (0 is silent)")
 
 
 @pytest.mark.parametrize("verbose", ["yes", None, 1.0, "1", np.timedelta64(1)])
-def test_fit_verbose_must_be_a_bool_or_a_level(make_model: Any, verbose: object) -> None:
+def test_fit_verbose_must_be_a_bool_or_a_level(make_model: Any, verbose: Any) -> None:
     model = make_model(hidden_size=2, seed=0)
     with pytest.raises(TypeError, match=f"^verbose must be {VERBOSE_RANGE}, got "):
         model.fit(1, verbose=verbose)
@@ -459,7 +459,7 @@ def test_fit_verbose_level_is_not_negative(make_model: Any, verbose: object) -> 
 @pytest.mark.parametrize("progress", [1, 0, "yes", None])
 def test_fit_progress_must_be_a_bool(make_model: Any, progress: object) -> None:
     model = make_model(hidden_size=2, seed=0)
-    with pytest.raises(TypeError, match="^progress must be True or False, got "):
+    with pytest.raises(TypeError, match=r"^progress must be True or False, got "):
         model.fit(1, progress=progress)
     assert model.iterations == 0
 
