@@ -18,12 +18,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from binsum._atomic import atomic_write
+from binsum._model import BinarySumRNN
+from binsum._types import SweepRecord
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from binsum._model import BinarySumRNN
-    from binsum._types import SweepRecord
 
 INSTALL_HINT = 'pip install "binsum[plot]"'
 
@@ -57,8 +56,6 @@ def _available() -> bool:
 
 
 def _model(model: Any) -> BinarySumRNN:
-    from binsum._model import BinarySumRNN
-
     if not isinstance(model, BinarySumRNN):
         raise TypeError(f"model must be a BinarySumRNN, got {type(model).__name__}")
     return model
