@@ -100,8 +100,10 @@ def test_interrupt_inside_the_kernel_discards_the_partial_block(
 _CHILD = textwrap.dedent(
     """
     import sys
+    from tqdm import tqdm
     from binsum import BinarySumRNN
-    path, backend, total, every = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+    path, backend = sys.argv[1], sys.argv[2]
+    total, every, progress = map(int, sys.argv[3:])
 
     def started(model, iteration, loss):
         if iteration == every:  # the first block is done: fit is under way
@@ -109,9 +111,10 @@ _CHILD = textwrap.dedent(
 
     model = BinarySumRNN(seed=5, backend=backend)
     try:
-        model.fit(total, log_every=every, callback=started)
+        model.fit(total, log_every=every, callback=started, progress=bool(progress))
         print("finished", model.iterations, flush=True)
     except KeyboardInterrupt:
+        assert not tqdm._instances, "the progress bar was left open"
         print("interrupted", model.iterations, flush=True)
         model.fit(total - model.iterations)
     model.save(path)
@@ -119,19 +122,22 @@ _CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.parametrize("progress", [False, True], ids=["no bar", "bar"])
 def test_sigint_to_a_long_fit_resumes_exactly(
-    make_model: Callable[..., BinarySumRNN], backend: str, tmp_path: Path
+    make_model: Callable[..., BinarySumRNN], backend: str, tmp_path: Path,
+    progress: bool,
 ) -> None:
     """SIGINT to a process in a long fit: it catches KeyboardInterrupt at a
     block boundary, trains the rest and saves; the result equals an
-    uninterrupted run."""
+    uninterrupted run. With a progress bar too, which is then closed."""
     # cython: blocks of BLOCK as without a callback (the signal is handled
     # when a block returns to Python); twin: blocks of 50 iterations. SIGINT
     # is sent once the first block is done, so fit is surely under way.
     total, every = (200_000, BLOCK) if backend == "cython" else (1500, 50)
     path = tmp_path / "resumed.npz"
     with child(
-        [sys.executable, "-c", _CHILD, str(path), backend, str(total), str(every)],
+        [sys.executable, "-c", _CHILD, str(path), backend, str(total), str(every),
+         str(int(progress))],
         stdout=subprocess.PIPE,
     ) as proc:
         assert proc.stdout is not None

@@ -4,6 +4,7 @@ names the argument (and the allowed range where there is one)."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -436,11 +437,30 @@ def test_bad_paths(make_model: Make) -> None:
         BinarySumRNN.load(None)
 
 
-@pytest.mark.parametrize("verbose", [1, "yes", None])
-def test_fit_verbose_must_be_a_bool(make_model: Any, verbose: object) -> None:
+VERBOSE_RANGE = re.escape("True, False or an integer >= 0 (0 is silent)")
+
+
+@pytest.mark.parametrize("verbose", ["yes", None, 1.0, "1", np.timedelta64(1)])
+def test_fit_verbose_must_be_a_bool_or_a_level(make_model: Any, verbose: Any) -> None:
     model = make_model(hidden_size=2, seed=0)
-    with pytest.raises(TypeError, match="verbose"):
+    with pytest.raises(TypeError, match=f"^verbose must be {VERBOSE_RANGE}, got "):
         model.fit(1, verbose=verbose)
+    assert model.iterations == 0
+
+
+@pytest.mark.parametrize("verbose", [-1, np.int8(-2)])
+def test_fit_verbose_level_is_not_negative(make_model: Any, verbose: object) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    with pytest.raises(ValueError, match=f"^verbose must be {VERBOSE_RANGE}, got -"):
+        model.fit(1, verbose=verbose)
+    assert model.iterations == 0
+
+
+@pytest.mark.parametrize("progress", [1, 0, "yes", None])
+def test_fit_progress_must_be_a_bool(make_model: Any, progress: object) -> None:
+    model = make_model(hidden_size=2, seed=0)
+    with pytest.raises(TypeError, match=r"^progress must be True or False, got "):
+        model.fit(1, progress=progress)
     assert model.iterations == 0
 
 

@@ -31,6 +31,7 @@ from binsum import (
     _certificate,
     _hardcases,
     _modelfile,
+    _notebook,
     _pretrained,
     _report,
     _sampling,
@@ -72,6 +73,7 @@ _WAKE = 0.05  # seconds: how often a thread waiting for workers wakes (Ctrl-C)
 # Elements a piece of the per-block weight copy and finiteness check (4 MB,
 # about a millisecond): Python handles signals between pieces.
 COPY_PIECE = 1 << 19
+LOSS_WINDOW = 1000  # fit's bar shows the mean loss of this many iterations
 
 Callback = Callable[["BinarySumRNN", int, float], Any]
 
@@ -190,10 +192,8 @@ def _check_path(path: Any) -> None:
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
 
 
-def _check_fit_options(verbose: Any, callback: Any, file: Any) -> TextIO:
-    """fit's verbose, callback and file checked; the stream the log goes to."""
-    if not isinstance(verbose, bool | np.bool_):
-        raise TypeError(f"verbose must be True or False, got {verbose!r}")
+def _check_fit_options(callback: Any, file: Any) -> TextIO:
+    """fit's callback and file checked; the stream the log goes to."""
     if callback is not None and not callable(callback):
         raise TypeError(
             f"callback must be callable or None, got {type(callback).__name__}"
@@ -202,6 +202,12 @@ def _check_fit_options(verbose: Any, callback: Any, file: Any) -> TextIO:
         raise TypeError(f"file must have a write method, got {type(file).__name__}")
     out: TextIO = sys.stdout if file is None else file
     return out
+
+
+def _recent_loss(model: BinarySumRNN, done: int) -> float:
+    """fit's bar's loss: the mean of the last LOSS_WINDOW iterations of the
+    ``done`` (>= 1) this call has trained."""
+    return float(model._state.history[-min(done, LOSS_WINDOW) :].mean())
 
 
 class BinarySumRNN:
@@ -397,14 +403,20 @@ class BinarySumRNN:
             f"# {self.iterations} iterations trained"
         )
 
+    def _repr_html_(self) -> str:
+        """The notebook's view: a table of the settings, iterations, recent
+        loss and (when it takes milliseconds) the score."""
+        return _notebook.html_table(self)
+
     def fit(
         self,
         iterations: int = ITERATIONS,
         *,
-        verbose: bool = False,
+        verbose: bool | int = False,
         log_every: int = 1000,
         callback: Callback | None = None,
         file: TextIO | None = None,
+        progress: bool = False,
     ) -> BinarySumRNN:
         """Train on ``iterations`` fresh samples, one SGD step each.
 
@@ -413,8 +425,10 @@ class BinarySumRNN:
         iterations : int, default 10000
             Samples to train, ``0..2**40``, and not so many that the model
             would pass ``2**63-1`` in all (what a model file holds).
-        verbose : bool, default False
-            Print the lecture's log every ``log_every`` iterations.
+        verbose : bool or int, default False
+            Print the lecture's log every ``log_every`` iterations: True or
+            an integer >= 1 (the levels scikit-learn and Keras users pass;
+            every level above 0 prints the same log), False or 0 for none.
         log_every : int, default 1000
             Iterations between log lines and callback calls, >= 1.
         callback : callable or None, default None
@@ -424,6 +438,11 @@ class BinarySumRNN:
             ``False`` stops training there.
         file : object with a ``write`` method, or None, default None
             Where the log goes; None is ``sys.stdout``.
+        progress : bool, default False
+            Show a progress bar with the mean loss of the last 1,000
+            iterations (``tqdm.auto``: a widget in Jupyter, text on
+            ``sys.stderr`` elsewhere); the log scrolls above it. The bar is
+            closed however fit ends (an interrupt, an error).
 
         Returns
         -------
@@ -450,21 +469,32 @@ class BinarySumRNN:
         """
         total = check.ITERATIONS(iterations)
         log_every = check.LOG_EVERY(log_every)
-        out = _check_fit_options(verbose, callback, file)
+        verbose = check.VERBOSE(verbose) > 0
+        out = _check_fit_options(callback, file)
+        progress = check.PROGRESS(progress)
         pause = log_every if verbose or callback is not None else None
         block = block_size(self.hidden_size, self.bits)
-        with _writing(self, "fit"):
+        with _writing(self, "fit"), contextlib.ExitStack() as closing:
             check.more_iterations(self._state.iterations, total)
             rng = _state.generator(self._state.rng_state)
             work = _scratch(self)
+            bar = None
+            if progress:  # tqdm imported only now: ``import binsum`` stays lean
+                from binsum._progress import FitBar
+
+                bar = FitBar(total, out, lambda done: _recent_loss(self, done))
+                closing.enter_context(bar)  # closed however fit ends
+            log = out if bar is None else bar.log
             for done, step in _blocks(total, block, pause):
                 pairs, pending = _sampling.draw(
                     rng, self._state.pending, self.bits, step
                 )
                 if verbose and done % log_every == 0:
-                    _log(self, out, done, total, pairs[0])
+                    _log(self, log, done, total, pairs[0])
                 _train_block(self, pairs, rng, pending, work)
                 trained = done + step
+                if bar is not None:
+                    bar.show(trained, trained == total)
                 if callback is not None and trained % log_every == 0:
                     # the mean loss of this call's last log_every iterations
                     loss = float(self._state.history[-log_every:].mean())
@@ -934,8 +964,7 @@ class BinarySumRNN:
             loads back as given.
         """
         _check_path(path)
-        if not isinstance(history, bool | np.bool_):
-            raise TypeError(f"history must be True or False, got {history!r}")
+        history = check.Flag("history")(history)
         fields = _fields(self)
         if not history:
             fields["history"] = np.zeros(0)

@@ -1,7 +1,11 @@
-"""Training progress for the command: a tqdm bar while stdout is a terminal.
+"""Training progress: the command's tqdm bar while stdout is a terminal, and
+``fit(progress=True)``'s bar, in a terminal or a notebook.
 
-In a pipe or a file there is no bar (it would only litter the output with
-carriage returns); the lecture's log goes straight to stdout. Under a bar,
+The command's bar: in a pipe or a file there is none (it would only litter
+the output with carriage returns); the lecture's log goes straight to stdout.
+``fit(progress=True)`` asked for a bar, so it always gets one, from
+``tqdm.auto``: a widget in Jupyter, text on stderr elsewhere (tqdm's own
+stream, as Keras and tqdm users expect), left on screen when finished. Under a bar,
 log lines are routed through ``tqdm.write`` so they scroll above it. The bar
 moves by time: a thread reads the work done (``follow``) a few times a second,
 whatever the log's cadence. A finished bar is cleared, so the screen keeps
@@ -14,6 +18,7 @@ import io
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TextIO
@@ -43,7 +48,9 @@ class Progress:
     """Bar (or nothing) for ``total`` units; ``log`` is where the log goes.
 
     ``follow()``, if given, returns (done, loss or None) and is read from a
-    thread every REFRESH seconds while the bar is shown.
+    thread every REFRESH seconds while the bar is shown. ``always``: the
+    API's bar (tqdm.auto on its own stream, kept when done) instead of the
+    command's (on ``out``, only on a terminal, cleared when done).
     """
 
     def __init__(
@@ -54,6 +61,7 @@ class Progress:
         desc: str = "training",
         unit: str = "it",
         follow: Follow | None = None,
+        always: bool = False,
     ) -> None:
         self.out: TextIO = sys.stdout if out is None else out
         self.bar: tqdm[Any] | None = None
@@ -61,7 +69,16 @@ class Progress:
         self._stop = threading.Event()
         self._lock = threading.Lock()  # the follower thread and the callback
         self._thread: threading.Thread | None = None
-        if _is_terminal(self.out):
+        if always:
+            # Imported here: tqdm.auto picks the widget by the session it
+            # finds (and imports asyncio), so only when a bar is asked for.
+            from tqdm.auto import tqdm as auto_tqdm
+
+            shown: tqdm[Any] = auto_tqdm(
+                total=total, unit=unit, unit_scale=True, desc=desc
+            )
+            self.bar, self.log = shown, _AboveBar(shown, self.out)
+        elif _is_terminal(self.out):
             size = shutil.get_terminal_size()
             bar: tqdm[Any] = tqdm(
                 total=total,
@@ -114,6 +131,22 @@ class Progress:
             if kind is None:  # finished: draw 100 % once before clearing it
                 self.bar.refresh()
             self.bar.close()
+
+
+class FitBar(Progress):
+    """``fit(progress=True)``'s bar, moved by fit's own loop after each block
+    (no thread), redrawn at most every REFRESH seconds: a block can be a
+    single sample. ``loss(done)`` is the loss shown after ``done`` units."""
+
+    def __init__(self, total: int, out: TextIO, loss: Callable[[int], float]) -> None:
+        super().__init__(total, out, always=True)
+        self._loss, self._shown = loss, time.monotonic()
+
+    def show(self, done: int, last: bool) -> None:
+        now = time.monotonic()
+        if last or now - self._shown >= REFRESH:
+            self._shown = now
+            self.update_to(done, self._loss(done))
 
 
 def loss_text(loss: float) -> str:

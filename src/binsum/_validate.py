@@ -114,11 +114,45 @@ class PositiveReal:
         return v
 
 
+@dataclass(frozen=True)
+class Flag:
+    """A yes/no argument: True or False (numpy's bools too, nothing else)."""
+
+    name: str
+    range = "True or False"
+
+    def __call__(self, value: Any) -> bool:
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{self.name} must be {self.range}, got {value!r}")
+        return bool(value)
+
+
+@dataclass(frozen=True)
+class Verbosity:
+    """A verbosity level as scikit-learn and Keras take it: True/False or an
+    integer >= 0 (numpy's too), 0 and False silent. Returns the level."""
+
+    name: str
+    range = "True, False or an integer >= 0 (0 is silent)"
+
+    def __call__(self, value: Any) -> int:
+        if isinstance(value, bool | np.bool_):
+            return int(value)
+        if isinstance(value, np.timedelta64) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{self.name} must be {self.range}, got {value!r}")
+        level = operator.index(value)
+        if level < 0:
+            raise ValueError(f"{self.name} must be {self.range}, got {_short(level)}")
+        return level
+
+
 ITERATIONS = Integer("iterations", 0, MAX_ITERATIONS)
 TOTAL_ITERATIONS = Integer("iterations", 0, MAX_TOTAL_ITERATIONS)
 LOG_EVERY = Integer("log_every", 1)
 THREADS = Integer("threads", 1, MAX_THREADS)
 SAMPLE = Integer("sample", 1, MAX_SAMPLE)
+VERBOSE = Verbosity("verbose")
+PROGRESS = Flag("progress")
 
 
 def more_iterations(trained: int, more: int) -> None:

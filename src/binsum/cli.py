@@ -33,12 +33,12 @@ from binsum import (
     _config,
     _decimal,
     _hardcases,
-    _plot,
     _pretrained,
     _report,
     _validate,
     lecture,
 )
+from binsum import plot as pictures
 from binsum._atomic import check_target
 from binsum._certificate import Certificate
 from binsum._model import BinarySumRNN
@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--plot", metavar="FILE.png",
         help="also draw the loss curve and the accuracy at checkpoints "
-        f"(needs matplotlib: {_plot.INSTALL_HINT})",
+        f"(needs matplotlib: {pictures.INSTALL_HINT})",
     )
     train.set_defaults(run=_cmd_train)
 
@@ -555,9 +555,9 @@ def _cmd_train(args: argparse.Namespace, out: _Output, err: _Output) -> None:
     plot = args.plot is not None
     if plot:
         _check_writable(args.plot, "--plot")
-        if not _plot.available():
+        if not pictures._available():
             raise CommandError(
-                f"--plot needs matplotlib: install it with {_plot.INSTALL_HINT} "
+                f"--plot needs matplotlib: install it with {pictures.INSTALL_HINT} "
                 "(nothing was trained)"
             )
     model = _training_model(args)
@@ -590,11 +590,10 @@ def _cmd_train(args: argparse.Namespace, out: _Output, err: _Output) -> None:
         if model.bits <= 5
         else f"exact sums ({PLOT_SAMPLE:,} random pairs; last: all pairs)"
     )
-    history = model.history
     try:
-        _plot.write(
-            args.plot, history, checkpoints, title, label,
-            first=model.iterations - len(history),
+        pictures.training_curve(
+            model, accuracy=checkpoints, title=title, accuracy_label=label,
+            save=args.plot,
         )  # fmt: skip
     except OSError as exc:
         raise CommandError(
@@ -747,7 +746,7 @@ def _cmd_info(args: argparse.Namespace, out: _Output, err: _Output) -> None:
         f"on {sys.platform} {platform.machine()}",
         f"numpy: {np.__version__}",
         f"tqdm: {_version('tqdm') or 'not installed'}",
-        f"matplotlib: {mpl or 'not installed, ' + _plot.INSTALL_HINT} (for --plot)",
+        f"matplotlib: {mpl or 'not installed, ' + pictures.INSTALL_HINT} (for --plot)",
         f"pretrained network: {c.hidden_size} hidden units, {c.bits} bits, "
         f"seed {c.seed}, {_pretrained.ITERATIONS:,} iterations (what "
         "'binsum train' makes with its defaults; BinarySumRNN.pretrained())",
