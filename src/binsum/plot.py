@@ -26,10 +26,11 @@ def _figure(width: float, height: float) -> Figure:
     """A new figure on its own Agg canvas; a clear ImportError without matplotlib."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+
+        from binsum._figure import NotebookFigure
     except ImportError as e:
         raise ImportError(f"binsum.plot needs matplotlib: {INSTALL_HINT}") from e
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    fig = NotebookFigure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
