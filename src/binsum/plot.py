@@ -26,11 +26,10 @@ def _figure(width: float, height: float) -> Figure:
     """A new figure on its own Agg canvas; a clear ImportError without matplotlib."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        from binsum._figure import NotebookFigure
+        from matplotlib.figure import Figure
     except ImportError as e:
         raise ImportError(f"binsum.plot needs matplotlib: {INSTALL_HINT}") from e
-    fig = NotebookFigure(figsize=(width, height), dpi=100, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
