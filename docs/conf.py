@@ -71,7 +71,7 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
     "image_scrapers": (SCRAPER,),
-    "reset_modules": (SCRAPER.reset,),
+    "reset_modules": ("matplotlib", SCRAPER.reset),  # rcParams, then the hook
     "abort_on_example_error": True,
     "only_warn_on_example_error": False,
     "download_all_examples": False,
