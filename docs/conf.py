@@ -167,7 +167,9 @@ def _set_inventories(app: Any) -> None:
     numpy_inv = write_numpy_inventory(Path(app.doctreedir) / "numpy-objects.inv")
     python_inv = _python_inventory()
     if python_inv is None and _intersphinx == "require":
-        raise RuntimeError("BINSUM_DOCS_INTERSPHINX=require: no Python inventory "
+        from sphinx.errors import ConfigError
+
+        raise ConfigError("BINSUM_DOCS_INTERSPHINX=require: no Python inventory "
                            "(apt-get install python3-doc)")
     mapping["numpy"] = (NUMPY_DOCS, str(numpy_inv))
     if python_inv is not None:
