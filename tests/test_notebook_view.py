@@ -40,22 +40,25 @@ def cells(model: BinarySumRNN) -> dict[str, str]:
     return parser.rows
 
 
-def test_table_of_the_shipped_network() -> None:
-    model = BinarySumRNN.pretrained(backend="cython")
+def test_table_of_the_shipped_network(backend: str) -> None:
+    model = BinarySumRNN.pretrained(backend=backend)  # type: ignore[arg-type]
     rows = cells(model)
     assert rows["hidden_size"] == "16" and rows["bits"] == "8"
     assert rows["learning_rate"] == "0.1" and rows["clip"] == "5.0"
-    assert rows["seed"] == "0" and rows["backend"] == "cython"
+    assert rows["seed"] == "0" and rows["backend"] == backend
     assert rows["iterations"] == "10,000"
     loss = float(model.history[-1000:].mean())
     assert rows["loss"] == f"{loss:.3g} (mean of the last 1,000 iterations)"
-    assert rows["score"] == "100.00% of all 32,896 pairs with a + b < 2**8"
+    if backend == "python":  # the twin takes seconds where the kernel takes ms
+        assert rows["score"] == "not computed here: call score()"
+    else:
+        assert rows["score"] == "100.00% of all 32,896 pairs with a + b < 2**8"
 
 
-def test_values_are_escaped_and_the_table_is_whole() -> None:
-    text = BinarySumRNN.pretrained()._repr_html_()
-    # The one "<" of a value (a + b < 2**8) arrives escaped.
-    assert "a + b &lt; 2**8" in text and "a + b < 2" not in text
+def test_values_are_escaped_and_the_table_is_whole(backend: str) -> None:
+    text = BinarySumRNN.pretrained(backend=backend)._repr_html_()  # type: ignore[arg-type]
+    if backend == "cython":  # the one "<" of a value (a + b < 2**8), escaped
+        assert "a + b &lt; 2**8" in text and "a + b < 2" not in text
     opened = re.findall(r"<(\w+)", text)
     closed = re.findall(r"</(\w+)", text)
     assert sorted(opened) == sorted(closed)
