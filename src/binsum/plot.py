@@ -463,9 +463,12 @@ def architectures(
     its ceiling and the same linear state with a three-threshold read-out."""
     fig = _figure(12.0, 3.8)
     nf, cols, lin = fig.subplots(1, 3, width_ratios=[1.2, 1.4, 1])
-    seeds = [str(s) for s in without_feedback.seeds]
-    bars = nf.bar(seeds, [100 * x for x in without_feedback.accuracies],
+    # seeds at positions 0, 1, ... (string labels that look like numbers
+    # make matplotlib log a warning about categorical units)
+    where = np.arange(len(without_feedback.seeds))
+    bars = nf.bar(where, [100 * x for x in without_feedback.accuracies],
                   color="tab:gray")  # fmt: skip
+    nf.set_xticks(where, [str(s) for s in without_feedback.seeds])
     nf.bar_label(bars, fmt="%.1f")
     nf.axhline(100 * without_feedback.bound, color="tab:red", linestyle="--",
                label="best possible without feedback")  # fmt: skip
