@@ -58,6 +58,8 @@ def test_the_states_are_the_networks_own() -> None:
             carry = (x0 + x1 + carry) // 2
         assert m.carries[state] == carry
     assert not m.states.flags.writeable
+    with pytest.raises(ValueError):  # and cannot be made writable again
+        m.states.flags.writeable = True
     assert np.array_equal(m.states[0], np.zeros(model.hidden_size))
 
 

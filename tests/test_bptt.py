@@ -103,6 +103,8 @@ def test_views_hold_the_forward_pass_and_the_pair(backend: str) -> None:
     assert np.array_equal(steps.y_hat > 0.5, steps.targets == 1)  # exact sum
     assert not steps.gwh[0].any()  # h_0 = 0 adds nothing to wh's gradient
     assert not steps.delta_a.flags.writeable
+    with pytest.raises(ValueError):  # and cannot be made writable again
+        steps.delta_a.flags.writeable = True
     assert repr(steps) == (
         f"BPTT(a=100, b=155, bits=8, hidden_size=16, loss={steps.loss!r}, "
         "clipped=0 of 128 deltas)"

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from binsum import _steps
+from binsum._readonly import readonly
 from binsum._validate import Integer
 
 if TYPE_CHECKING:
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 Array = NDArray[np.float64]
 Ints = NDArray[np.int64]
-_A = TypeVar("_A", bound=NDArray[Any])
 
 PREFIX = 2  # runs start after every word of up to this many inputs (both carries)
 #: The carry-keeping patterns of the runs: input codes (index of
@@ -435,11 +435,6 @@ def _read_states(model: BinarySumRNN, depth: int, run: int) -> _Tree:
     return sample(w["wi"], w["wh"], w["wo"], depth, run)
 
 
-def _frozen(arr: _A) -> _A:
-    arr.flags.writeable = False
-    return arr
-
-
 def read(model: BinarySumRNN, depth: int, run: int, max_clusters: int) -> CarryMachine:
     """The carry machine of ``model`` (arguments checked by the caller)."""
     tree = _read_states(model, depth, run)
@@ -539,19 +534,19 @@ def read(model: BinarySumRNN, depth: int, run: int, max_clusters: int) -> CarryM
     return CarryMachine(
         is_full_adder=is_adder,
         explanation=text,
-        states=_frozen(states),
-        carries=_frozen(carries),
-        parents=_frozen(parents),
-        inputs=_frozen(inputs),
-        outputs=_frozen(outputs),
-        labels=_frozen(labels),
-        centres=_frozen(centres),
-        cluster_carries=_frozen(counts),
+        states=readonly(states),
+        carries=readonly(carries),
+        parents=readonly(parents),
+        inputs=readonly(inputs),
+        outputs=readonly(outputs),
+        labels=readonly(labels),
+        centres=readonly(centres),
+        cluster_carries=readonly(counts),
         transitions=moves,
         blocks=blocks,
         carry_units=units,
-        unit_accuracy=_frozen(accuracy),
-        readout=_frozen(weights),
+        unit_accuracy=readonly(accuracy),
+        readout=readonly(weights),
         readout_margin=margin,
     )
 

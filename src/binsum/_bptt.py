@@ -14,22 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from binsum._readonly import readonly
 from binsum._types import Weights
 
 __all__ = ["BPTT"]
 
 Array = NDArray[np.float64]
-_A = TypeVar("_A", bound=NDArray[Any])
-
-
-def _frozen(arr: _A) -> _A:
-    arr.flags.writeable = False
-    return arr
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -194,17 +188,17 @@ def backward(
         b=b,
         bits=bits,
         clip=clip,
-        inputs=_frozen(x),
-        targets=_frozen(y),
-        hidden=_frozen(hidden),
-        logits=_frozen(logits),
-        y_hat=_frozen(y_hat),
+        inputs=readonly(x),
+        targets=readonly(y),
+        hidden=readonly(hidden),
+        logits=readonly(logits),
+        y_hat=readonly(y_hat),
         loss=loss,
-        delta_o=_frozen(delta_o),
-        delta_a_unclipped=_frozen(raw),
-        delta_a=_frozen(da),
-        clipped=_frozen(clipped),
-        gwi=_frozen(gwi),
-        gwh=_frozen(gwh),
-        gwo=_frozen(gwo),
+        delta_o=readonly(delta_o),
+        delta_a_unclipped=readonly(raw),
+        delta_a=readonly(da),
+        clipped=readonly(clipped),
+        gwi=readonly(gwi),
+        gwh=readonly(gwh),
+        gwo=readonly(gwo),
     )

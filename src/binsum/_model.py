@@ -53,6 +53,7 @@ from binsum._config import (
     Config,
     fresh_seed,
 )
+from binsum._readonly import readonly
 from binsum._scoring import ScorePairs
 from binsum._state import State
 from binsum._types import Backend, Weights, WeightsUpdate
@@ -339,7 +340,7 @@ class BinarySumRNN:
         fewer entries than ``iterations``. The lecture's printed "Error"
         (``fit(verbose=True)``) is another quantity, not this loss.
         """
-        return _published(self._state.history)
+        return readonly(self._state.history)
 
     @property
     def weights(self) -> Weights:
@@ -352,9 +353,9 @@ class BinarySumRNN:
         """
         st = self._state
         return {
-            "wi": _published(st.wi),
-            "wh": _published(st.wh),
-            "wo": _published(st.wo),
+            "wi": readonly(st.wi),
+            "wh": readonly(st.wh),
+            "wo": readonly(st.wo),
         }
 
     @weights.setter
@@ -1045,14 +1046,6 @@ class BinarySumRNN:
         with _writing(self, "__setstate__"):  # replacing a live model's state
             del other.__dict__["_lock"]
             self.__dict__.update(other.__dict__)
-
-
-def _published(arr: NDArray[Any]) -> NDArray[Any]:
-    """A state's array as the API hands it out, without a copy: read-only
-    over a read-only buffer, so that no one can set its WRITEABLE flag back
-    (numpy allows that for a view of a writable array, and fit's loss buffer
-    is one) and write into a published state."""
-    return np.asarray(arr.data.toreadonly())
 
 
 def _start(
