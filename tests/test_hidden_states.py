@@ -144,3 +144,14 @@ def test_invalid_arguments_are_named(
     model = BinarySumRNN(hidden_size=3, seed=0)
     with pytest.raises(error, match=message):
         model.hidden_states(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_result_past_two_gibibytes_is_refused_before_any_work() -> None:
+    model = BinarySumRNN(hidden_size=16, seed=0)
+    limit = 2**28 // 16  # rows of 16 states that fit in 2**28 values
+    with pytest.raises(ValueError, match=r"hold 268,435,472 values .* at most 2\*\*28"):
+        model.hidden_states(1, 2, steps=limit)
+    with pytest.raises(ValueError, match=r"2 x 1000000001 x 16\); at most 2\*\*28"):
+        model.hidden_states([1, 2], [3, 4], steps=10**9)
+    with pytest.raises(ValueError, match=r"1 x 33554435 x 16\); at most"):
+        model.hidden_states(2 ** (2**25), 1)  # an operand of 2**25 + 1 bits

@@ -657,7 +657,8 @@ class BinarySumRNN:
         steps : int or None, default None
             Steps to run, ``>= 1``, feeding zero bits past the operands. None:
             the steps of ``logits(a, b)`` (the larger bit length plus one for
-            the carry); for sequences, the most steps of any pair.
+            the carry); for sequences, the most steps of any pair. The
+            states returned may hold at most ``2**28`` values (2 GiB).
 
         Returns
         -------
@@ -677,6 +678,7 @@ class BinarySumRNN:
         if _is_integer(a) or _is_integer(b):  # one pair: both must be ints
             x, y = check.Integer("a", 0)(a), check.Integer("b", 0)(b)
             n = _pair_steps(x, y) if steps is None else steps
+            check.state_values(1, n, self.hidden_size)
             return _states(self, st, x, y, n)[0]
         xs, ys = _integer_list("a", a), _integer_list("b", b)
         if len(xs) != len(ys):
@@ -686,6 +688,7 @@ class BinarySumRNN:
         if steps is None:
             pairs = zip(xs, ys, strict=True)
             steps = max((_pair_steps(x, y) for x, y in pairs), default=1)
+        check.state_values(len(xs), steps, self.hidden_size)
         out = np.empty((len(xs), steps + 1, self.hidden_size))
         for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
             out[i] = _states(self, st, x, y, steps)[0]

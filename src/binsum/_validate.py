@@ -167,6 +167,20 @@ def more_iterations(trained: int, more: int) -> None:
         )
 
 
+MAX_STATE_VALUES = 2**28  # hidden_states' largest result: 2 GiB of float64
+
+
+def state_values(pairs: int, steps: int, hidden_size: int) -> None:
+    """Refuse a hidden_states call whose result would pass MAX_STATE_VALUES."""
+    values = pairs * (steps + 1) * hidden_size
+    if values > MAX_STATE_VALUES:
+        raise ValueError(
+            f"hidden_states would hold {values:,} values (pairs x (steps + 1) x "
+            f"hidden_size = {pairs} x {steps + 1} x {hidden_size}); at most "
+            f"{plain(MAX_STATE_VALUES)}: ask for fewer steps or pairs"
+        )
+
+
 def operand_array(name: str, value: Any) -> NDArray[np.integer[Any]]:
     """Array-like of integers, in its own integer dtype, not yet range-checked.
 
