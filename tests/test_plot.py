@@ -28,7 +28,7 @@ def matplotlib() -> Any:
 @pytest.fixture(scope="module")
 def small() -> BinarySumRNN:
     """A network that is wrong somewhere (6 units, 2,000 iterations)."""
-    return BinarySumRNN(hidden_size=6, bits=6, seed=2, backend="cython").fit(2000)
+    return BinarySumRNN(hidden_size=6, bits=6, seed=2).fit(2000)
 
 
 def saved_png(path: Path) -> bytes:
