@@ -355,8 +355,9 @@ def test_sigint_at_any_moment_of_threaded_predicts_never_hangs() -> None:
     every one is answered. (A KeyboardInterrupt inside
     ``concurrent.futures.wait`` can leave the futures' locks held, and the
     workers and the call then wait for ever: benchmarks/interrupt_latency.py
-    --threads 8 hit it; this test guards the plain threads that replaced it
-    and did not catch the old code in 40 signals.)"""
+    --threads 8 hit it, and on 3.13t a KeyboardInterrupt inside
+    ``Thread.start``'s condition wait released a lock it did not hold; this
+    test guards the ``_thread`` workers that replaced both.)"""
     rng = random.Random(20)
     with child(
         [sys.executable, "-c", _REPEATED_PREDICT],

@@ -12,6 +12,7 @@ so readers see new states, and Ctrl-C lands, as often at every size.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import numbers
 import os
@@ -149,14 +150,23 @@ def _in_threads(
     or this thread is interrupted (Ctrl-C), the others see ``stop`` set and
     return at their next signal check; then the error is raised.
 
-    Plain threads joined with a timeout, not an executor's futures: a
-    KeyboardInterrupt inside ``concurrent.futures.wait`` can leave the
-    futures' locks held, and every worker then blocks for ever reporting its
-    result. Each worker writes only its own slot of ``errors``."""
+    Threads from ``_thread``, each releasing its own lock when it ends, and
+    waited for with timed lock acquires, whose Ctrl-C leaves every lock as it
+    was: ``Thread.start`` and ``Thread.join`` wait in ``threading.Condition``,
+    where a KeyboardInterrupt between its steps releases a lock it does not
+    hold (RuntimeError, seen on 3.13t), and a KeyboardInterrupt inside
+    ``concurrent.futures.wait`` can leave the futures' locks held for ever.
+    Each worker writes only its own slot of ``errors``."""
     stop = np.zeros(1, dtype=np.uint8)  # set once, never cleared
     errors: list[BaseException | None] = [None] * threads
+    begun = [False] * threads
+    ended = [False] * threads
+    running = [_thread.allocate_lock() for _ in range(threads)]
+    for lock in running:
+        lock.acquire()  # released by its worker as it ends
 
     def worker(k: int) -> None:
+        begun[k] = True  # before the first look at stop
         try:
             for start in starts[k::threads]:
                 if stop[0]:
@@ -165,23 +175,23 @@ def _in_threads(
         except BaseException as exc:
             errors[k] = exc
             stop[0] = 1
+        finally:
+            ended[k] = True
+            running[k].release()
 
-    workers = [
-        threading.Thread(target=worker, args=(k,), name=f"binsum-predict-{k}")
-        for k in range(threads)
-    ]
-    try:  # from the first start: starting a thread waits (Ctrl-C lands)
-        for thread in workers:
-            thread.start()
-        for thread in workers:
-            # Timed: a lock wait is not interrupted by Ctrl-C everywhere.
-            while thread.is_alive():
-                thread.join(_WAKE)
+    try:
+        for k in range(threads):
+            _thread.start_new_thread(worker, (k,))
+        for lock in running:
+            while not lock.acquire(timeout=_WAKE):  # timed: Ctrl-C is seen
+                pass
     except BaseException:
         stop[0] = 1
-        for thread in workers:  # each returns at its next check
-            if thread.ident is not None:
-                thread.join()
+        # A worker not begun by now sees stop before any work; wait for the rest
+        # (by their flags: this thread may already hold an ended worker's lock).
+        for k, lock in enumerate(running):
+            while begun[k] and not ended[k]:
+                lock.acquire(timeout=_WAKE)
         raise
     for error in errors:
         if error is not None:
