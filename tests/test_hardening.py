@@ -128,7 +128,7 @@ def test_each_kernel_entry_point_checks_what_it_is_handed(backend: str) -> None:
 
 def test_published_state_is_read_only(make_model: Make) -> None:
     model = make_model(hidden_size=3, bits=4, seed=1).fit(300)
-    state = model._state
+    state = model._trainer.state
     for arr in (state.wi, state.wh, state.wo, state.pending, state.history):
         assert not arr.flags.writeable
         with pytest.raises(ValueError, match="read-only"):
@@ -364,7 +364,7 @@ def test_history_grows_with_what_was_trained(make_model: Make) -> None:
     model = make_model(hidden_size=2, bits=3, seed=1)
     for _ in range(50):
         model.fit(7)
-    buffer = model._history_buffer
+    buffer = model._trainer.history_buffer
     assert buffer is not None and 350 <= len(buffer) <= 2 * 350 + 7
 
 

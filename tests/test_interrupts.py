@@ -261,7 +261,7 @@ _LARGEST_PREDICT = textwrap.dedent(
     from binsum import BinarySumRNN
 
     model = BinarySumRNN(hidden_size=4096, bits=62, seed=2, backend="cython")
-    st, kernel = model._state, model._kernel
+    st, kernel = model._trainer.state, model._kernel
     a = np.full(8, 2**62 - 1)  # every pair runs 63 steps
     out = np.empty(8, dtype=np.int64)
 

@@ -1,13 +1,14 @@
 """BinarySumRNN: the public model, over a kernel (``_core`` or its twin ``_pycore``).
 
-Arithmetic lives in the kernel; this module checks every input, feeds the
-kernel arrays of known shape and keeps the model's state consistent. The
-configuration is one validated ``Config``; the state is one immutable
-snapshot (``_state.State``) replaced in a single assignment after each
-training block: an interrupt, an error or a concurrent ``predict`` never sees
-torn weights, and concurrent ``fit`` calls on one model are serialised by a
-lock. A block is sized by work (about the default network's 8,192 samples),
-so readers see new states, and Ctrl-C lands, as often at every size.
+Arithmetic lives in the kernel; this module checks every input and feeds
+the kernel arrays of known shape. The configuration is one validated
+``Config``; the state is one immutable snapshot (``_state.State``), which
+the model's ``_trainer.Trainer`` publishes and replaces: after each training
+block, in a single assignment, so an interrupt, an error or a concurrent
+``predict`` never sees torn weights, and concurrent ``fit`` calls on one
+model run one after the other. A block is sized by work (about the default
+network's 8,192 samples), so readers see new states, and Ctrl-C lands, as
+often at every size.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import contextlib
 import numbers
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
@@ -57,6 +57,7 @@ from binsum._config import (
 from binsum._readonly import readonly
 from binsum._scoring import ScorePairs
 from binsum._state import State
+from binsum._trainer import Trainer
 from binsum._types import Backend, Weights, WeightsUpdate
 
 __all__ = ["BinarySumRNN"]
@@ -72,9 +73,6 @@ BLOCK_WORK = BLOCK * 8 * (16 * 16 + 4 * 16)
 PREDICT_WORK = 1 << 24
 PREDICT_CHUNK = 1 << 16
 _WAKE = 0.05  # seconds: how often a thread waiting for workers wakes (Ctrl-C)
-# Elements a piece of the per-block weight copy and finiteness check (4 MB,
-# about a millisecond): Python handles signals between pieces.
-COPY_PIECE = 1 << 19
 LOSS_WINDOW = 1000  # fit's bar shows the mean loss of this many iterations
 
 Callback = Callable[["BinarySumRNN", int, float], Any]
@@ -111,12 +109,6 @@ def _blocks(total: int, block: int, pause: int | None) -> Iterator[tuple[int, in
             step = min(step, pause - done % pause)
         yield done, step
         done += step
-
-
-def _views(view: NDArray[Any], buffer: NDArray[Any]) -> bool:
-    # Whether ``view`` is a slice of fit's buffer (a function, not an inline
-    # ``is``: mypy would narrow the buffer's type to the view's base).
-    return view.base is buffer
 
 
 class _Flat:
@@ -215,10 +207,10 @@ def _check_fit_options(callback: Any, file: Any) -> TextIO:
     return out
 
 
-def _recent_loss(model: BinarySumRNN, done: int) -> float:
+def _recent_loss(trainer: Trainer, done: int) -> float:
     """fit's bar's loss: the mean of the last LOSS_WINDOW iterations of the
     ``done`` (>= 1) this call has trained."""
-    return float(model._state.history[-min(done, LOSS_WINDOW) :].mean())
+    return float(trainer.state.history[-min(done, LOSS_WINDOW) :].mean())
 
 
 class BinarySumRNN:
@@ -276,16 +268,12 @@ class BinarySumRNN:
     1.0
     """
 
-    if TYPE_CHECKING:  # instance attributes, set by _start (not in help())
+    if TYPE_CHECKING:  # instance attributes, set by _set_up (not in help())
         _config: Config
         _backend_request: Backend | None  # as asked: None follows the default
         _backend: Backend
         _kernel: Kernel
-        _lock: threading.Lock
-        _state: State  # one immutable snapshot, replaced whole
-        _writer: int | None  # the thread inside fit/set_weights, if any
-        _history_buffer: NDArray[np.float64] | None  # fit's loss buffer
-        _work: NDArray[np.float64] | None  # fit's kernel scratch, kept
+        _trainer: Trainer  # the published state and the only ways it changes
 
     def __init__(
         self,
@@ -299,7 +287,24 @@ class BinarySumRNN:
         if seed is None:
             seed = fresh_seed()
         config = Config(hidden_size, bits, learning_rate, clip, seed)
-        _start(self, config, backend, _state.initial(config))
+        self._set_up(config, backend, _state.initial(config))
+
+    def _set_up(self, config: Config, backend: Backend | None, state: State) -> None:
+        """Set up a model (new, loaded or unpickled) from checked parts."""
+        self._config = config
+        self._backend_request = backend
+        self._backend, module = _backend.kernel(backend)
+        self._kernel = Kernel(module)
+        self._trainer = Trainer(state)
+
+    @classmethod
+    def _from_fields(
+        cls, f: _modelfile.Fields, backend: Backend | None
+    ) -> BinarySumRNN:
+        """A model from fields that passed _modelfile.check_fields."""
+        model = cls.__new__(cls)
+        model._set_up(f.config, backend, _state.from_fields(f))
+        return model
 
     @property
     def hidden_size(self) -> int:
@@ -336,7 +341,7 @@ class BinarySumRNN:
     def iterations(self) -> int:
         """Samples trained so far, across all calls to ``fit`` (and before a
         save/load or pickling)."""
-        return self._state.iterations
+        return self._trainer.state.iterations
 
     @property
     def history(self) -> NDArray[np.float64]:
@@ -350,7 +355,31 @@ class BinarySumRNN:
         fewer entries than ``iterations``. The lecture's printed "Error"
         (``fit(verbose=True)``) is another quantity, not this loss.
         """
-        return readonly(self._state.history)
+        return readonly(self._trainer.state.history)
+
+    def snapshot(self) -> tuple[int, NDArray[np.float64]]:
+        """``(iterations, history)`` read together, of the same training block.
+
+        While another thread trains the model (a progress display following
+        a ``fit``), reading ``iterations`` and then ``history`` may see two
+        different blocks; these two are always of one.
+
+        Returns
+        -------
+        iterations : int
+            Samples trained so far, as the ``iterations`` property.
+        history : numpy.ndarray of float64
+            The loss history at that point, read-only, as the ``history``
+            property.
+
+        Examples
+        --------
+        >>> iterations, history = BinarySumRNN(seed=0).fit(100).snapshot()
+        >>> iterations, history.shape
+        (100, (100,))
+        """
+        st = self._trainer.state  # one snapshot
+        return st.iterations, readonly(st.history)
 
     @property
     def weights(self) -> Weights:
@@ -361,7 +390,7 @@ class BinarySumRNN:
         Assigning a dict (``model.weights = {"wo": ...}``) replaces the weights
         it names, as ``set_weights`` does.
         """
-        st = self._state
+        st = self._trainer.state
         return {
             "wi": readonly(st.wi),
             "wh": readonly(st.wh),
@@ -396,9 +425,10 @@ class BinarySumRNN:
             If called from inside this model's own ``fit`` (a callback).
         """
         h = self.hidden_size
-        with _writing(self, "set_weights"):
-            st = self._state
-            self._state = replace(
+        trainer = self._trainer
+        with trainer.writing("set_weights"):
+            st = trainer.state
+            trainer.state = replace(
                 st,
                 wi=st.wi if wi is None else check.weight_array("wi", wi, (2, h)),
                 wh=st.wh if wh is None else check.weight_array("wh", wh, (h, h)),
@@ -485,30 +515,32 @@ class BinarySumRNN:
         progress = check.PROGRESS(progress)
         pause = log_every if verbose or callback is not None else None
         block = block_size(self.hidden_size, self.bits)
-        with _writing(self, "fit"), contextlib.ExitStack() as closing:
-            check.more_iterations(self._state.iterations, total)
-            rng = _state.generator(self._state.rng_state)
-            work = _scratch(self)
+        trainer = self._trainer
+        with trainer.writing("fit"), contextlib.ExitStack() as closing:
+            check.more_iterations(trainer.state.iterations, total)
+            rng = _state.generator(trainer.state.rng_state)
             bar = None
             if progress:  # tqdm imported only now: ``import binsum`` stays lean
                 from binsum._progress import FitBar
 
-                bar = FitBar(total, out, lambda done: _recent_loss(self, done))
+                bar = FitBar(total, out, lambda done: _recent_loss(trainer, done))
                 closing.enter_context(bar)  # closed however fit ends
             log = out if bar is None else bar.log
             for done, step in _blocks(total, block, pause):
                 pairs, pending = _sampling.draw(
-                    rng, self._state.pending, self.bits, step
+                    rng, trainer.state.pending, self.bits, step
                 )
                 if verbose and done % log_every == 0:
-                    _log(self, log, done, total, pairs[0])
-                _train_block(self, pairs, rng, pending, work)
+                    a, b = int(pairs[0, 0]), int(pairs[0, 1])
+                    reading = _read(self._kernel, trainer.state, a, b, self.bits)
+                    log.write(_report.lecture_log(reading, done, total))
+                trainer.train_block(self._kernel, self._config, pairs, rng, pending)
                 trained = done + step
                 if bar is not None:
                     bar.show(trained, trained == total)
                 if callback is not None and trained % log_every == 0:
                     # the mean loss of this call's last log_every iterations
-                    loss = float(self._state.history[-log_every:].mean())
+                    loss = float(trainer.state.history[-log_every:].mean())
                     if callback(self, trained, loss) is False:
                         break
         return self
@@ -577,7 +609,7 @@ class BinarySumRNN:
             return out
         a_flat = _flat_operand(av, shape)
         b_flat = _flat_operand(bv, shape)
-        st = self._state  # one snapshot: never torn by a concurrent fit
+        st = self._trainer.state  # one snapshot: never torn by a concurrent fit
         kernel = self._kernel
         # The first steps of every pair come from the state's prefix table,
         # shared (read-only) by every chunk, thread and call on these weights.
@@ -648,7 +680,7 @@ class BinarySumRNN:
         a = check.Integer("a", 0)(a)
         b = check.Integer("b", 0)(b)
         steps = _pair_steps(a, b)
-        return _read(self, self._state, a, b, steps).logits
+        return _read(self._kernel, self._trainer.state, a, b, steps).logits
 
     def hidden_states(
         self, a: int | ArrayLike, b: int | ArrayLike, *, steps: int | None = None
@@ -682,14 +714,14 @@ class BinarySumRNN:
         >>> model.hidden_states(5, 3).shape
         (5, 16)
         """
-        st = self._state  # one snapshot for every pair
+        st = self._trainer.state  # one snapshot for every pair
         if steps is not None:
             steps = check.Integer("steps", 1)(steps)
         if _is_integer(a) or _is_integer(b):  # one pair: both must be ints
             x, y = check.Integer("a", 0)(a), check.Integer("b", 0)(b)
             n = _pair_steps(x, y) if steps is None else steps
             check.state_values(1, n, self.hidden_size)
-            return _states(self, st, x, y, n)[0]
+            return _states(self._kernel, st, x, y, n)[0]
         xs, ys = _integer_list("a", a), _integer_list("b", b)
         if len(xs) != len(ys):
             raise ValueError(
@@ -701,7 +733,7 @@ class BinarySumRNN:
         check.state_values(len(xs), steps, self.hidden_size)
         out = np.empty((len(xs), steps + 1, self.hidden_size))
         for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-            out[i] = _states(self, st, x, y, steps)[0]
+            out[i] = _states(self._kernel, st, x, y, steps)[0]
         return out
 
     def bptt(self, a: int, b: int) -> BPTT:
@@ -740,8 +772,8 @@ class BinarySumRNN:
         False
         """
         a, b = self._training_pair(a, b)
-        st = self._state
-        states, logits = _states(self, st, a, b, self.bits)
+        st = self._trainer.state
+        states, logits = _states(self._kernel, st, a, b, self.bits)
         return _bptt.backward(
             st.wh, st.wo, a, b, self.bits, self.clip, states, logits,
             self._kernel.sigmoid,
@@ -937,7 +969,7 @@ class BinarySumRNN:
             If ``a + b`` does not fit in ``bits`` bits.
         """
         a, b = self._training_pair(a, b)
-        st = self._state
+        st = self._trainer.state
         h = self.hidden_size
         grads: Weights = {
             "wi": np.zeros((2, h)),
@@ -979,7 +1011,7 @@ class BinarySumRNN:
         """
         _check_path(path)
         history = check.Flag("history")(history)
-        fields = _fields(self)
+        fields = _state.fields(self._config, self._trainer.state)
         if not history:
             fields["history"] = np.zeros(0)
         _modelfile.save(path, fields)
@@ -1012,7 +1044,7 @@ class BinarySumRNN:
             If the file cannot be opened.
         """
         _check_path(path)
-        return _from_fields(cls, _modelfile.load(path), backend)
+        return cls._from_fields(_modelfile.load(path), backend)
 
     @classmethod
     def pretrained(cls, backend: Backend | None = None) -> BinarySumRNN:
@@ -1036,7 +1068,8 @@ class BinarySumRNN:
 
     def __getstate__(self) -> dict[str, Any]:
         # Copies: the pickled state shares no array with the live model.
-        return {"fields": _fields(self, copy=True), "backend": self._backend_request}
+        fields = _state.fields(self._config, self._trainer.state, copy=True)
+        return {"fields": fields, "backend": self._backend_request}
 
     def __setstate__(self, state: Any) -> None:
         # A pickle is data from outside: checked exactly as a model file is,
@@ -1052,145 +1085,22 @@ class BinarySumRNN:
                 f"got {got}"
             )
         fields = _modelfile.check_fields(state["fields"], source="pickled model")
-        other = _from_fields(type(self), fields, state["backend"])
-        if "_lock" not in self.__dict__:  # unpickling: a fresh object
+        other = type(self)._from_fields(fields, state["backend"])
+        if "_trainer" not in self.__dict__:  # unpickling: a fresh object
             self.__dict__.update(other.__dict__)
             return
-        with _writing(self, "__setstate__"):  # replacing a live model's state
-            del other.__dict__["_lock"]
+        # Replacing a live model's state: its trainer stays (a fit waiting
+        # for its lock then trains the new state).
+        trainer = self._trainer
+        with trainer.writing("__setstate__"):
+            trainer.restart(other.__dict__.pop("_trainer").state)
             self.__dict__.update(other.__dict__)
 
 
-def _start(
-    model: BinarySumRNN, config: Config, backend: Backend | None, state: State
-) -> None:
-    """Set up a model (new, loaded or unpickled) from checked parts."""
-    model._config = config
-    model._writer = None
-    model._history_buffer = None
-    model._work = None
-    model._backend_request = backend
-    model._backend, module = _backend.kernel(backend)
-    model._kernel = Kernel(module)
-    model._lock = threading.Lock()
-    model._state = state
-
-
-def _train_block(
-    model: BinarySumRNN,
-    pairs: _sampling.Pairs,
-    rng: np.random.Generator,
-    pending: _sampling.Pairs,
-    work: NDArray[np.float64],
-) -> None:
-    """Train one block on copies of the weights, then publish the new
-    state at once (or raise, keeping the last finite state)."""
-    st = model._state
-    end = st.iterations + len(pairs)
-    kept = len(st.history)  # the losses of the last ``kept`` iterations
-    wi, wh, wo = _copy(st.wi), _copy(st.wh), _copy(st.wo)
-    history = _history_room(model, st, kept + len(pairs))
-    model._kernel.train(
-        wi, wh, wo,
-        np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]),
-        model.bits, model.learning_rate, model.clip,
-        history[kept : kept + len(pairs)], work,
-    )  # fmt: skip
-    if not all(_finite(w) for w in (wi, wh, wo)):
-        raise FloatingPointError(
-            f"training diverged within iterations {st.iterations}..{end}: "
-            "weights became non-finite; lower learning_rate or clip (the "
-            "model keeps its last finite state)"
-        )
-    model._state = State(
-        wi=wi,
-        wh=wh,
-        wo=wo,
-        rng_state=rng.bit_generator.state,
-        pending=pending,
-        history=history[: kept + len(pairs)],
-        iterations=end,
-    )
-
-
-@contextlib.contextmanager
-def _writing(model: BinarySumRNN, what: str) -> Iterator[None]:
-    """Hold the model's lock to change it; from inside its own fit (a
-    callback, the log's file), where waiting would deadlock, raise."""
-    me = threading.get_ident()
-    if model._writer == me:
-        raise RuntimeError(
-            f"{what} was called on this model from inside its own fit "
-            "(a callback or the log's file.write); reading calls such as "
-            "predict, score, save and pickling work there, changing the "
-            "model does not"
-        )
-    with model._lock:
-        model._writer = me
-        try:
-            yield
-        finally:
-            model._writer = None
-
-
-def _scratch(model: BinarySumRNN) -> NDArray[np.float64]:
-    """fit's kernel scratch (2 * H**2 doubles and a little more), kept by the
-    model for its next fit: only fit uses it, under the model's lock. Not
-    zeroed: the kernel writes every part before reading it."""
-    if model._work is None:
-        model._work = np.empty(model._kernel.work_size(model.hidden_size, model.bits))
-    return model._work
-
-
-def _pieces(arr: NDArray[np.float64]) -> Iterator[slice]:
-    """Row slices of ``arr`` of about COPY_PIECE elements (at least a row)."""
-    rows = max(1, COPY_PIECE // max(1, arr[0].size))
-    return (slice(r, r + rows) for r in range(0, len(arr), rows))
-
-
-def _copy(arr: NDArray[np.float64]) -> NDArray[np.float64]:
-    """A writable copy made a piece at a time (Ctrl-C lands between pieces)."""
-    out = np.empty_like(arr)
-    for rows in _pieces(arr):
-        out[rows] = arr[rows]
-    return out
-
-
-def _finite(arr: NDArray[np.float64]) -> bool:
-    """Whether every element is finite, checked a piece at a time."""
-    return all(bool(np.isfinite(arr[rows]).all()) for rows in _pieces(arr))
-
-
-def _history_room(model: BinarySumRNN, st: State, need: int) -> NDArray[np.float64]:
-    """A writable loss buffer holding st's history and room up to ``need``.
-
-    It grows geometrically with what has been trained (many small fits stay
-    linear in time), never to a whole call's length up front: fit(2**40)
-    starts at once. Entries past a state's iterations belong to no state.
-    """
-    buf = model._history_buffer
-    if buf is None or len(buf) < need or not _views(st.history, buf):
-        buf = np.empty(max(need, 2 * len(st.history)))
-        buf[: len(st.history)] = st.history
-        model._history_buffer = buf
-    return buf
-
-
-def _log(
-    model: BinarySumRNN, out: TextIO, i: int, total: int, pair: NDArray[np.int64]
-) -> None:
-    """The lecture's log lines for the sample about to be trained."""
-    a, b = int(pair[0]), int(pair[1])
-    reading = _read(model, model._state, a, b, model.bits)
-    out.write(_report.lecture_log(reading, i, total))
-
-
-def _read(
-    model: BinarySumRNN, st: State, a: int, b: int, steps: int
-) -> _report.Reading:
+def _read(kernel: Kernel, st: State, a: int, b: int, steps: int) -> _report.Reading:
     """The output logits of a + b over ``steps`` steps."""
     logits = np.empty(steps)
-    model._kernel.forward_logits(
+    kernel.forward_logits(
         st.wi, st.wh, st.wo,
         _sampling.to_bits(a, steps), _sampling.to_bits(b, steps), logits,
     )  # fmt: skip
@@ -1198,14 +1108,14 @@ def _read(
 
 
 def _states(
-    model: BinarySumRNN, st: State, a: int, b: int, steps: int
+    kernel: Kernel, st: State, a: int, b: int, steps: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The hidden states (steps + 1, H) and logits (steps,) of a + b."""
-    states = np.empty((steps + 1, model.hidden_size))
+    states = np.empty((steps + 1, st.wh.shape[0]))
     logits = np.empty(steps)
     low = (1 << steps) - 1  # steps may stop before the operands' top bits
     a, b = a & low, b & low
-    model._kernel.hidden_states(
+    kernel.hidden_states(
         st.wi, st.wh, st.wo,
         _sampling.to_bits(a, steps), _sampling.to_bits(b, steps), states, logits,
     )  # fmt: skip
@@ -1234,50 +1144,3 @@ def _integer_list(name: str, values: Any) -> list[int]:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     item = check.Integer(name, 0)
     return [item(v) for v in arr.tolist()]
-
-
-def _fields(model: BinarySumRNN, copy: bool = False) -> dict[str, Any]:
-    """The model's fields (see _modelfile.FIELDS) from one state snapshot;
-    the arrays are the state's own unless ``copy``."""
-    st, c = model._state, model._config
-
-    def own(arr: NDArray[Any]) -> NDArray[Any]:
-        return arr.copy() if copy else arr
-
-    return {
-        "hidden_size": np.int64(c.hidden_size),
-        "bits": np.int64(c.bits),
-        "learning_rate": np.float64(c.learning_rate),
-        "clip": np.float64(c.clip),
-        "iterations": np.int64(st.iterations),
-        "seed": np.array(str(c.seed), dtype="<U64"),
-        "wi": own(st.wi),
-        "wh": own(st.wh),
-        "wo": own(st.wo),
-        "history": own(st.history),
-        "pending": own(st.pending),
-        "rng_state": _state.pack_rng(st.rng_state),
-    }
-
-
-def _from_fields(
-    cls: type[BinarySumRNN], f: _modelfile.Fields, backend: Backend | None
-) -> BinarySumRNN:
-    """A model from fields that passed _modelfile.check_fields (the only
-    maker of Fields): nothing unchecked reaches the kernel."""
-    if not isinstance(f, _modelfile.Fields):
-        raise TypeError(f"expected checked Fields, got {type(f).__name__}")
-    model = cls.__new__(cls)
-    # The arrays are check_fields' own (fresh copies or just read): the
-    # state may keep them as they are.
-    state = State(
-        wi=f.wi,
-        wh=f.wh,
-        wo=f.wo,
-        rng_state=_state.unpack_rng(f.rng_state),
-        pending=f.pending,
-        history=f.history,
-        iterations=f.iterations,
-    )
-    _start(model, f.config, backend, state)
-    return model

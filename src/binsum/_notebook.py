@@ -31,7 +31,7 @@ def _score_text(model: BinarySumRNN, state: State) -> str:
     if pairs.sample is not None or model.backend != "cython" or work > SCORE_WORK:
         return "not computed here: call score()"
     score = model.score()
-    if model._state is not state:  # trained meanwhile (another thread)
+    if model._trainer.state is not state:  # trained meanwhile (another thread)
         return "not computed here: call score()"
     return f"{score:.2%} of {pairs.describe()}"
 
@@ -46,7 +46,7 @@ def _loss_text(state: State) -> str:
 
 def html_table(model: BinarySumRNN) -> str:
     """The model's table (of one state snapshot); every value escaped."""
-    state = model._state
+    state = model._trainer.state
     rows = [
         ("hidden_size", str(model.hidden_size)),
         ("bits", str(model.bits)),

@@ -3,8 +3,9 @@
 ``fit`` publishes a new ``State`` in a single assignment after each block, so
 a reader (``predict``, ``weights``, pickling) never sees torn weights. Each
 state keeps one prefix table of its weights (``PrefixCache``), shared by
-every ``predict`` that reads them. The random generator's state is packed
-into six uint64 words for the model file.
+every ``predict`` that reads them. ``fields`` and ``from_fields`` convert a
+state (and its configuration) to and from the model file's fields, where the
+random generator's state is packed into six uint64 words.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from binsum import _sampling
+from binsum import _modelfile, _sampling
 from binsum._config import Config
 
 if TYPE_CHECKING:
@@ -138,3 +139,44 @@ def unpack_rng(words: NDArray[np.uint64]) -> dict[str, Any]:
         "has_uint32": w[4],
         "uinteger": w[5],
     }
+
+
+def fields(config: Config, st: State, copy: bool = False) -> dict[str, Any]:
+    """The model file's fields (see _modelfile.FIELDS) of ``config`` and
+    ``st``; the arrays are the state's own unless ``copy``."""
+
+    def own(arr: NDArray[Any]) -> NDArray[Any]:
+        return arr.copy() if copy else arr
+
+    return {
+        "hidden_size": np.int64(config.hidden_size),
+        "bits": np.int64(config.bits),
+        "learning_rate": np.float64(config.learning_rate),
+        "clip": np.float64(config.clip),
+        "iterations": np.int64(st.iterations),
+        "seed": np.array(str(config.seed), dtype="<U64"),
+        "wi": own(st.wi),
+        "wh": own(st.wh),
+        "wo": own(st.wo),
+        "history": own(st.history),
+        "pending": own(st.pending),
+        "rng_state": pack_rng(st.rng_state),
+    }
+
+
+def from_fields(f: _modelfile.Fields) -> State:
+    """The state of fields that passed _modelfile.check_fields (the only
+    maker of Fields): nothing unchecked reaches the kernel."""
+    if not isinstance(f, _modelfile.Fields):
+        raise TypeError(f"expected checked Fields, got {type(f).__name__}")
+    # The arrays are check_fields' own (fresh copies or just read): the
+    # state may keep them as they are.
+    return State(
+        wi=f.wi,
+        wh=f.wh,
+        wo=f.wo,
+        rng_state=unpack_rng(f.rng_state),
+        pending=f.pending,
+        history=f.history,
+        iterations=f.iterations,
+    )

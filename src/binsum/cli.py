@@ -501,10 +501,10 @@ def _train(
         return model.score(sample=None if model.bits <= 5 else PLOT_SAMPLE)
 
     def follow() -> tuple[int, float | None]:
-        history = model._state.history  # one immutable snapshot
+        iterations, history = model.snapshot()  # of one training block
         tail = history[-LOSS_WINDOW:]
         loss = float(tail.mean()) if tail.size else None
-        return model.iterations - start, loss
+        return iterations - start, loss
 
     if plot:
         checkpoints.append((start, accuracy()))
