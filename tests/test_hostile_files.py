@@ -32,7 +32,8 @@ import pytest
 import binsum
 from binsum import BinarySumRNN, cli
 from binsum._atomic import atomic_write, check_target, file_kind
-from binsum._modelfile import KEYS, MAX_DIRECTORY, ModelFileError, _check_directory
+from binsum._modelfile import KEYS, ModelFileError
+from binsum._npz import MAX_DIRECTORY, check_directory
 
 
 @pytest.fixture
@@ -400,7 +401,8 @@ def test_a_file_that_shrinks_while_read_is_refused(plain_zip: bytes) -> None:
     """The size is taken once (fstat); a file cut shorter before its end
     record is read gives fewer bytes than asked for."""
     with pytest.raises(ModelFileError) as info:
-        _check_directory(io.BytesIO(plain_zip[:-10]), len(plain_zip), "m.npz")
+        check_directory(io.BytesIO(plain_zip[:-10]), len(plain_zip), "m.npz",
+                        "model file", len(KEYS))
     assert str(info.value) == "'m.npz' is not a binsum model file: truncated"
 
 

@@ -18,7 +18,8 @@ import pytest
 
 import binsum
 from binsum import BinarySumRNN, _modelfile
-from binsum._modelfile import FIELDS, KEYS, ModelFileError, _fill, check_fields
+from binsum._modelfile import FIELDS, KEYS, ModelFileError, check_fields
+from binsum._npz import _fill
 
 
 @pytest.fixture
@@ -745,7 +746,7 @@ def test_a_member_ending_early_is_truncated(fortran: bool) -> None:
     stops at a read that returns nothing instead of looping."""
     arr = np.empty((2, 3), order="F" if fortran else "C")
     with pytest.raises(ModelFileError) as info:
-        _fill(io.BytesIO(b"\0" * 20), arr, fortran, "wh")
+        _fill(io.BytesIO(b"\0" * 20), arr, fortran, "wh", "model file")
     assert str(info.value) == "model file key 'wh' is truncated"
 
 

@@ -11,8 +11,8 @@ from binsum._backend import DEFAULT as backend
 from binsum._backend import HAS_EXTENSION as has_extension
 from binsum._bptt import BPTT
 from binsum._certificate import Certificate
+from binsum._fileerror import ModelFileError
 from binsum._model import BinarySumRNN
-from binsum._modelfile import ModelFileError
 from binsum._sweep import sweep
 from binsum._types import Backend, SweepRecord, Weights, WeightsUpdate
 

@@ -9,6 +9,7 @@ proof is stored as those sets; ``Certificate.check`` runs the check again
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -19,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from binsum import _certify, _config, _modelfile
+from binsum import _certify, _config, _modelfile, _npz
 from binsum import _invariant as inv
 from binsum._atomic import atomic_write
-from binsum._modelfile import ModelFileError
+from binsum._fileerror import ModelFileError
 from binsum._reach import Boxes, Network
 
 if TYPE_CHECKING:
@@ -192,9 +193,9 @@ class Certificate:
         not a regular file in this layout, as ``BinarySumRNN.load`` does.
         """
         name = os.fspath(path)
-        with _modelfile.open_regular(name, WHAT) as fh:
+        with _npz.open_regular(name, WHAT) as fh:
             size = os.fstat(fh.fileno()).st_size
-            _modelfile._check_directory(fh, size, name, WHAT, _ENTRIES)
+            _npz.check_directory(fh, size, name, WHAT, _ENTRIES)
             try:
                 with zipfile.ZipFile(fh) as zf:
                     return cls._read(zf, size)
@@ -212,7 +213,8 @@ class Certificate:
     @classmethod
     def _read(cls, zf: zipfile.ZipFile, size: int) -> Certificate:
         def member(key: str, dtype: str, shape: tuple[int | None, ...]) -> NDArray[Any]:
-            return _modelfile._read_member(zf, size, key, dtype, shape, WHAT)
+            check = functools.partial(_modelfile.check_shape, WHAT, key, shape)
+            return _npz.read_member(zf, size, key, dtype, check, WHAT)
 
         raw = {k: member(k, d, ()).item() for k, d in _SCALARS.items()}
         if raw["format_version"] != FORMAT_VERSION:

@@ -1,37 +1,32 @@
-"""The model file: one ``.npz`` archive, read without ever unpickling.
+"""The model file's schema: one ``.npz`` archive of binsum's members, read
+without ever unpickling.
 
-Only a regular file is opened (never a FIFO or a device, which could block or
-never end), and without blocking. Before zipfile parses anything, the zip's
-end record is read by hand and a directory larger than a model's 13 entries
-is refused. Each array's ``.npy`` header is parsed here, bounded and strict,
-and checked (dtype, shape, declared size against the bytes actually stored)
-before its data is read into an array of exactly that size, so a hostile file
-can neither run code nor make binsum allocate more than the file holds.
-
-``check_fields`` is the one validation of a model's fields: ``load`` runs it
-on what it read, and unpickling (``BinarySumRNN.__setstate__``) on the state.
-Writes are atomic (``binsum._atomic``).
+This module knows the members, their dtypes and shapes (``check_shape`` is
+the one shape rule, for the headers read and for pickled arrays alike) and
+the values a model may hold; reading the archive, bounded against hostile
+files, is ``binsum._npz``'s. ``check_fields`` is the one validation of a
+model's fields: ``load`` runs it on what it read, and unpickling
+(``BinarySumRNN.__setstate__``) on the state. Writes are atomic
+(``binsum._atomic``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
+import functools
 import os
-import re
-import stat
-import struct
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from binsum import _config, _validate
-from binsum._atomic import atomic_write, file_kind
+from binsum import _config, _npz, _validate
+from binsum._atomic import atomic_write
 from binsum._config import Config
+from binsum._fileerror import ModelFileError
 
 FORMAT_VERSION = 1
 
@@ -64,41 +59,7 @@ _DTYPES = {"format_version": "<i8", **_SETTINGS, "seed": _SEED} | {
     k: d for k, (d, _) in _ARRAYS.items()
 }
 
-# binsum's central directory is ~750 bytes and its .npy headers 118; these
-# bounds leave room for other zip writers and refuse amplification at once.
-MAX_DIRECTORY = 4096
-MAX_HEADER = 4096
-_CHUNK = 1 << 20  # bytes per read: bounds the memory beyond the arrays
-
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)  # a FIFO opens at once instead of blocking
-    | getattr(os, "O_NOCTTY", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)  # Windows: no newline translation
-)
-
-
-class ModelFileError(ValueError):
-    """A file (or pickled state) is not a valid binsum model.
-
-    Raised by ``BinarySumRNN.load`` (and ``binsum add/eval --model``) for
-    anything that is not a regular file in binsum's model layout: a FIFO,
-    device, socket or directory; a damaged or oversized zip; object arrays,
-    compressed members, missing keys, wrong shapes or dtypes, non-finite
-    values, settings out of range or an unknown format version. The message
-    names the path and the offending key. A ``ValueError``, so
-    ``except ValueError`` catches it too.
-
-    Examples
-    --------
-    >>> import binsum
-    >>> try:
-    ...     binsum.BinarySumRNN.load("/dev/null")
-    ... except binsum.ModelFileError as exc:
-    ...     print("refused")
-    refused
-    """
+_WHAT = "model file"  # how messages name it
 
 
 @dataclass(frozen=True)
@@ -116,10 +77,6 @@ class Fields:
     rng_state: NDArray[np.uint64]
 
 
-# What zipfile raises on damaged archives.
-_READ_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError)
-
-
 def save(path: str | os.PathLike[str], fields: Mapping[str, Any]) -> None:
     """Write ``fields`` (see FIELDS) to ``path`` atomically."""
     # Little-endian whatever the machine: load() reads exactly these dtypes.
@@ -129,270 +86,12 @@ def save(path: str | os.PathLike[str], fields: Mapping[str, Any]) -> None:
         np.savez(fh, **arrays)  # type: ignore[arg-type]
 
 
-# ------------------------------------------------------------ opening a file
-def _kind(mode: int) -> str | None:
-    """What a file that is not a regular file is (None for a regular file)."""
-    return None if stat.S_ISREG(mode) else file_kind(mode)
-
-
-def _not_regular(name: str, kind: str, what: str = "model file") -> ModelFileError:
-    return ModelFileError(
-        f"{name!r} is {kind}, not a {what} (only regular files are read)"
-    )
-
-
-def open_regular(path: str | os.PathLike[str], what: str = "model file") -> IO[bytes]:
-    """Open ``path`` for reading if it is a regular file, else ModelFileError.
-
-    A FIFO, socket, device or directory could block forever or never end.
-    ``stat`` first (opening some devices has effects of its own), then open
-    without blocking and ``fstat`` what was really opened, which is what is
-    read: a file swapped in between is caught, never read.
-    """
-    name = os.fspath(path)
-    kind = _kind(os.stat(name).st_mode)  # a missing file: FileNotFoundError
-    if kind:
-        raise _not_regular(name, kind, what)
-    fd = os.open(name, _OPEN_FLAGS)
-    try:
-        kind = _kind(os.fstat(fd).st_mode)
-        if kind:
-            raise _not_regular(name, kind, what)
-        if hasattr(os, "O_NONBLOCK"):
-            os.set_blocking(fd, True)  # plain reads from here on
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-# ------------------------------------------------------ the zip's end record
-_EOCD = struct.Struct("<4s4H2LH")  # end of central directory record
-_LOCATOR64 = struct.Struct("<4sLQL")  # zip64 end of central directory locator
-_EOCD64 = struct.Struct("<4sQ2H2L4Q")  # zip64 end of central directory record
-
-
-def _check_directory(
-    fh: IO[bytes],
-    size: int,
-    name: str,
-    what: str = "model file",
-    entries: int = len(KEYS),
-) -> None:
-    """Refuse an archive whose central directory a model file cannot have.
-
-    zipfile reads and parses the whole directory before anything can be
-    checked (2 million entries: 28 s and 1 GB), so its end records are read
-    here. binsum's files end with the end record (no comment), preceded by the
-    zip64 records when over 2 GiB, preceded by the directory: requiring
-    exactly that layout leaves zipfile (of any version) no other reading.
-    """
-
-    def bad(why: str) -> ModelFileError:
-        return ModelFileError(f"{name!r} is not a binsum {what}: {why}")
-
-    def read_at(at: int, n: int) -> bytes:
-        fh.seek(at)
-        data = fh.read(n)
-        if len(data) != n:  # the file shrank meanwhile
-            raise bad("truncated")
-        return data
-
-    if size < _EOCD.size:
-        raise bad("too short for a zip archive")
-    sig, disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment = _EOCD.unpack(
-        read_at(size - _EOCD.size, _EOCD.size)
-    )
-    if sig != b"PK\x05\x06" or comment:
-        raise bad("no zip end record at its end")
-    end = size - _EOCD.size  # where the directory (or the zip64 record) ends
-    if end >= _LOCATOR64.size + _EOCD64.size:
-        sig64, disk64, record_at, disks = _LOCATOR64.unpack(
-            read_at(end - _LOCATOR64.size, _LOCATOR64.size)
-        )
-        if sig64 == b"PK\x06\x07":
-            end -= _LOCATOR64.size + _EOCD64.size
-            if disk64 != 0 or disks > 1 or record_at != end:
-                raise bad("misplaced zip64 end record")
-            record = _EOCD64.unpack(read_at(end, _EOCD64.size))
-            if record[0] != b"PK\x06\x06":
-                raise bad("misplaced zip64 end record")
-            # The 32-bit fields must agree with the zip64 ones (or say "see
-            # zip64"), so that zipfile cannot read either set differently.
-            for small, big, full in zip(
-                (disk, cd_disk, n_disk, n_total, cd_size, cd_offset),
-                record[4:],
-                (0xFFFF,) * 4 + (0xFFFFFFFF,) * 2,
-                strict=True,
-            ):
-                if small not in (big, full):
-                    raise bad("zip64 end record disagrees with the end record")
-            disk, cd_disk, n_disk, n_total, cd_size, cd_offset = record[4:]
-    if disk or cd_disk or n_disk != n_total:
-        raise bad("multi-disk zip archive")
-    if n_total > entries:
-        raise bad(f"{n_total} entries (a {what} has {entries})")
-    if cd_size > MAX_DIRECTORY:
-        raise bad(f"zip directory of {cd_size} bytes (at most {MAX_DIRECTORY})")
-    if cd_offset + cd_size != end:
-        raise bad("zip directory is not where its end record says")
-
-
-# ---------------------------------------------------------------- .npy data
-# The header numpy writes, e.g. {'descr': '<f8', 'fortran_order': False,
-# 'shape': (2, 16), } padded with spaces and a newline. Parsed with this
-# regular expression, not evaluated: numpy's literal_eval recursed on
-# thousands of minus signs and took (3, True) as a shape.
-_HEADER = re.compile(
-    r"\{\s*'descr'\s*:\s*'([^'\\]{1,32})'\s*,"
-    r"\s*'fortran_order'\s*:\s*(True|False)\s*,"
-    r"\s*'shape'\s*:\s*\(\s*((?:[0-9]{1,18}\s*,\s*)*(?:[0-9]{1,18}\s*)?)\)"
-    r"\s*,?\s*\}\s*",
-    re.ASCII,
-)
-_TUPLE1 = re.compile(r"[0-9]+\s*", re.ASCII)  # "(3)" is an int, not a shape
-
-
-# A plain dtype string ('<f8', '|b1', '<U64'): the only kind _describe hands
-# to numpy, whose parser of other strings (',i8', '(2,)i8') runs Python's
-# literal_eval on them and can raise SyntaxError, among others.
-_PLAIN_DESCR = re.compile(r"[<>|=]?[A-Za-z][0-9]{0,3}", re.ASCII)
-
-
-def _describe(descr: str) -> str:
-    """A dtype as numpy names it, for messages (the descr if not plain)."""
-    if _PLAIN_DESCR.fullmatch(descr):
-        try:
-            return str(np.dtype(descr))
-        except (TypeError, ValueError):
-            pass
-    return repr(descr)
-
-
-def _read_exactly(fh: IO[bytes], n: int, key: str, what: str = "model file") -> bytes:
-    data = fh.read(n)
-    if len(data) != n:
-        raise ModelFileError(f"{what} key {key!r} is truncated")
-    return data
-
-
-def _read_header(
-    fh: IO[bytes],
-    key: str,
-    dtype: str,
-    shape: tuple[int | None, ...],
-    size: int,
-    what: str = "model file",
-) -> tuple[tuple[int, ...], bool]:
-    """Parse and check one member's .npy header; returns (shape, fortran)."""
-
-    def corrupt(why: str) -> ModelFileError:
-        return ModelFileError(f"{what} key {key!r} is corrupt: {why}")
-
-    magic = fh.read(8)
-    if len(magic) != 8 or magic[:6] != b"\x93NUMPY":
-        raise corrupt("not a .npy array")
-    if magic[6:] == b"\x01\x00":
-        length_format = "<H"
-    elif magic[6:] == b"\x02\x00":
-        length_format = "<I"  # a version 2.0 header may claim 4 GB
-    else:
-        raise corrupt(f"unsupported .npy version {magic[6]}.{magic[7]}")
-    n = struct.calcsize(length_format)
-    (length,) = struct.unpack(length_format, _read_exactly(fh, n, key, what))
-    if length > MAX_HEADER:
-        raise corrupt(f"header of {length} bytes (at most {MAX_HEADER})")
-    text = _read_exactly(fh, length, key, what).decode("latin-1")
-    match = _HEADER.fullmatch(text)
-    if match is None or _TUPLE1.fullmatch(match[3]):
-        raise corrupt(f"malformed header {text[:80]!r}")
-    descr, fortran, dims = match[1], match[2] == "True", match[3]
-    want = np.dtype(dtype)
-    if descr != want.str:
-        raise ModelFileError(
-            f"{what} key {key!r} must have dtype {want}, got {_describe(descr)}"
-        )
-    got = tuple(int(d) for d in re.findall("[0-9]+", dims))
-    if len(got) != len(shape) or any(
-        w is not None and w != g for w, g in zip(shape, got, strict=False)
-    ):
-        want_txt = tuple("any" if s is None else s for s in shape)
-        raise ModelFileError(
-            f"{what} key {key!r} must have shape {want_txt}, got {got}"
-        )
-    need = math.prod(got) * want.itemsize
-    have = size - (8 + n + length)
-    if need != have:
-        raise ModelFileError(
-            f"{what} key {key!r} declares {need} bytes but holds {have}"
-        )
-    return got, fortran
-
-
-def _fill(
-    fh: IO[bytes], arr: NDArray[Any], fortran: bool, key: str, what: str = "model file"
-) -> None:
-    """Read ``arr``'s bytes from ``fh`` straight into it, a chunk at a time
-    (no second full copy of the data: loading needs about the file's size)."""
-    if not fortran or arr.ndim < 2:
-        view = arr.reshape(-1).view(np.uint8).data
-        start = 0
-        while start < len(view):
-            data = fh.read(min(_CHUNK, len(view) - start))
-            if not data:
-                raise ModelFileError(f"{what} key {key!r} is truncated")
-            view[start : start + len(data)] = data
-            start += len(data)
-        return
-    # Fortran order is arr.T's C order: fill that through a small buffer,
-    # so the result is C-contiguous without a second full-size array.
-    flat = arr.T.flat
-    step = max(1, _CHUNK // arr.itemsize)
-    buf = np.empty(min(step, arr.size), dtype=arr.dtype)
-    for start in range(0, arr.size, step):
-        chunk = buf[: min(step, arr.size - start)]
-        _fill(fh, chunk, False, key, what)
-        flat[start : start + chunk.size] = chunk
-
-
-def _read_member(
-    zf: zipfile.ZipFile,
-    size: int,
-    key: str,
-    dtype: str,
-    shape: tuple[int | None, ...],
-    what: str = "model file",
-) -> NDArray[Any]:
-    """Read one array after checking its header; ``shape`` may contain None."""
-    try:
-        info = zf.getinfo(key + ".npy")
-    except KeyError:
-        raise ModelFileError(f"{what} is missing the key {key!r}") from None
-    if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
-        # binsum writes stored members; refusing others bounds every read by
-        # the bytes really present (no decompression bombs).
-        raise ModelFileError(f"{what} key {key!r} is not stored uncompressed")
-    if info.flag_bits & 0x1:
-        raise ModelFileError(f"{what} key {key!r} is encrypted")
-    if info.header_offset + info.compress_size > size:
-        # The zip directory's sizes are claims: check them against the file
-        # before reading the claimed size.
-        raise ModelFileError(
-            f"{what} key {key!r} claims more bytes than the file holds"
-        )
-    with zf.open(info) as fh:
-        got, fortran = _read_header(fh, key, dtype, shape, info.file_size, what)
-        arr = np.empty(got, dtype=np.dtype(dtype))
-        _fill(fh, arr, fortran, key, what)  # reading the last byte checks the CRC
-    return arr
-
-
 def load(path: str | os.PathLike[str]) -> Fields:
-    """Read and validate a model file (a regular file; see ``open_regular``)."""
+    """Read and validate a model file (a regular file; see ``_npz.open_regular``)."""
     name = os.fspath(path)
-    with open_regular(name) as fh:
+    with _npz.open_regular(name, _WHAT) as fh:
         size = os.fstat(fh.fileno()).st_size
-        _check_directory(fh, size, name)
+        _npz.check_directory(fh, size, name, _WHAT, len(KEYS))
         try:
             zf = zipfile.ZipFile(fh)
         except (zipfile.BadZipFile, EOFError, ValueError) as exc:
@@ -402,28 +101,32 @@ def load(path: str | os.PathLike[str]) -> Fields:
         try:
             with zf:
                 return _load_fields(zf, size)
-        except _READ_ERRORS as exc:
+        except _npz.READ_ERRORS as exc:
             if isinstance(exc, ModelFileError):
                 raise
             raise ModelFileError(f"model file is corrupt: {exc}") from None
 
 
 def _load_fields(zf: zipfile.ZipFile, size: int) -> Fields:
-    version = _read_member(zf, size, "format_version", "<i8", ()).item()
+    def member(key: str, dtype: str, shape: tuple[int | None, ...]) -> NDArray[Any]:
+        check = functools.partial(check_shape, _WHAT, key, shape)
+        return _npz.read_member(zf, size, key, dtype, check, _WHAT)
+
+    version = member("format_version", "<i8", ()).item()
     if version != FORMAT_VERSION:
         raise ModelFileError(
             f"unknown model format_version {version} "
             f"(this binsum reads version {FORMAT_VERSION})"
         )
     raw: dict[str, Any] = {
-        key: _read_member(zf, size, key, dtype, ()) for key, dtype in _SETTINGS.items()
+        key: member(key, dtype, ()) for key, dtype in _SETTINGS.items()
     }
     # The settings first: they give the arrays' shapes, checked in each
     # header before its data is read.
-    settings = _check_settings(raw, "model file")
-    raw["seed"] = _read_member(zf, size, "seed", _SEED, ())
+    settings = _check_settings(raw, _WHAT)
+    raw["seed"] = member("seed", _SEED, ())
     for key, (dtype, shape) in _array_specs(settings["hidden_size"]).items():
-        raw[key] = _read_member(zf, size, key, dtype, shape)
+        raw[key] = member(key, dtype, shape)
     return check_fields(raw, copy=False)  # the arrays just read are private
 
 
@@ -437,6 +140,20 @@ def _array_specs(
         key: (dtype, tuple(dims[d] if isinstance(d, str) else d for d in spec))
         for key, (dtype, spec) in _ARRAYS.items()
     }
+
+
+def check_shape(
+    source: str, key: str, shape: tuple[int | None, ...], got: tuple[int, ...]
+) -> None:
+    """Refuse a ``got`` shape of ``key`` other than ``shape`` (None: any
+    length), naming ``source``."""
+    if len(got) != len(shape) or any(
+        w is not None and w != g for w, g in zip(shape, got, strict=False)
+    ):
+        want_txt = tuple("any" if s is None else s for s in shape)
+        raise ModelFileError(
+            f"{source} key {key!r} must have shape {want_txt}, got {got}"
+        )
 
 
 def _array(
@@ -458,13 +175,7 @@ def _array(
     # Kind and size, any byte order: a pickle made on a big-endian machine.
     if got.kind != want.kind or got.itemsize != want.itemsize or got.fields:
         raise ModelFileError(f"{source} key {key!r} must have dtype {want}, got {got}")
-    if len(value.shape) != len(shape) or any(
-        w is not None and w != g for w, g in zip(shape, value.shape, strict=False)
-    ):
-        want_txt = tuple("any" if s is None else s for s in shape)
-        raise ModelFileError(
-            f"{source} key {key!r} must have shape {want_txt}, got {value.shape}"
-        )
+    check_shape(source, key, shape, value.shape)
     native = want.newbyteorder("=")
     # Copied before the values are checked: what is checked is what is used.
     if copy:
@@ -514,12 +225,12 @@ def _check_seed(source: str, value: Any) -> int:
 
 def _all_finite(arr: NDArray[np.float64]) -> bool:
     flat = arr.reshape(-1)
-    step = _CHUNK // 8  # isfinite's temporary stays small for a long history
+    step = _npz.CHUNK // 8  # isfinite's temporary stays small for a long history
     return all(np.isfinite(flat[i : i + step]).all() for i in range(0, flat.size, step))
 
 
 def check_fields(
-    raw: Mapping[str, Any], *, copy: bool = True, source: str = "model file"
+    raw: Mapping[str, Any], *, copy: bool = True, source: str = _WHAT
 ) -> Fields:
     """Validate a model's fields (see FIELDS) as ``load`` reads them: numpy
     arrays (or scalars) of the file's dtypes and shapes, the settings in the

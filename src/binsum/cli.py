@@ -41,8 +41,8 @@ from binsum import (
 from binsum import plot as pictures
 from binsum._atomic import check_target
 from binsum._certificate import Certificate
+from binsum._fileerror import ModelFileError
 from binsum._model import BinarySumRNN
-from binsum._modelfile import ModelFileError
 from binsum._progress import Progress
 from binsum._scoring import DEFAULT_SAMPLE, EXHAUSTIVE_BITS, ScorePairs
 from binsum._validate import ITERATIONS, SAMPLE, THREADS, Integer, PositiveReal
