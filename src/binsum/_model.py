@@ -1090,11 +1090,13 @@ class BinarySumRNN:
             self.__dict__.update(other.__dict__)
             return
         # Replacing a live model's state: its trainer stays (a fit waiting
-        # for its lock then trains the new state).
+        # for its lock then trains the new state), which publishes the new
+        # state after the settings it goes with.
         trainer = self._trainer
         with trainer.writing("__setstate__"):
-            trainer.restart(other.__dict__.pop("_trainer").state)
+            state = other.__dict__.pop("_trainer").state
             self.__dict__.update(other.__dict__)
+            trainer.restart(state)
 
 
 def _read(kernel: Kernel, st: State, a: int, b: int, steps: int) -> _report.Reading:
