@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -613,3 +614,20 @@ def test_weight_array_returns_a_private_c_ordered_float64_copy() -> None:
     with pytest.raises(TypeError) as info:
         weight_array("wo", np.zeros((2, 3), dtype=complex), (2, 3))
     assert str(info.value) == "wo must be a real float array, got dtype complex128"
+
+
+# ------------------------------------------------------------------- sweep
+class _RefusingExecutor(Executor):
+    """An executor that fails the test if anything reaches it."""
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        pytest.fail("sweep submitted work despite an argument out of range")
+
+
+def test_sweep_refuses_fits_iterations_range_before_submitting() -> None:
+    """sweep checks iterations with fit's rule, before any executor runs (a
+    remote worker would otherwise be the first to see the error)."""
+    with pytest.raises(
+        ValueError, match=rf"^iterations must be in 0\.\.2\*\*40, got {2**40 + 1}$"
+    ):
+        binsum.sweep([{"seed": 0}], 2**40 + 1, executor=_RefusingExecutor())

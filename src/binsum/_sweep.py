@@ -26,12 +26,11 @@ from binsum._hardcases import DEFAULT_MAX_BITS, MAX_SEARCH_BITS
 from binsum._model import BinarySumRNN
 from binsum._scoring import ScorePairs
 from binsum._types import SweepRecord
-from binsum._validate import Integer
+from binsum._validate import ITERATIONS, Integer
 
 __all__ = ["sweep"]
 
 ALLOWED = (*KEYS, "backend")  # BinarySumRNN's keyword arguments
-_ITERATIONS = Integer("iterations", 0)
 _CHECK_EVERY = Integer("check_every", 1)
 _HARD_BITS = Integer("hard_bits", 0, MAX_SEARCH_BITS)
 
@@ -140,7 +139,8 @@ def sweep(
         ``learning_rate``, ``clip``, ``seed``, ``backend``); each must give a
         ``seed``.
     iterations : int
-        Samples each configuration is trained, >= 0 (always all of them).
+        Samples each configuration is trained, ``0..2**40`` as for ``fit``
+        (always all of them).
     executor : concurrent.futures.Executor or None, default None
         Runs the training: a ``ProcessPoolExecutor``, a dask
         ``Client.get_executor()``, mpi4py's ``MPIPoolExecutor``, ... (not
@@ -193,7 +193,7 @@ def sweep(
     >>> [r["seed"] for r in records]
     [0, 1]
     """
-    iterations = _ITERATIONS(iterations)
+    iterations = ITERATIONS(iterations)  # fit's rule: refused here, not on a worker
     check_every = _CHECK_EVERY(check_every)
     hard_bits = _HARD_BITS(hard_bits)
     if not isinstance(certify, bool):
