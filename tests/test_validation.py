@@ -17,8 +17,8 @@ import binsum
 import binsum._backend
 from binsum import BinarySumRNN
 from binsum._modelfile import KEYS
+from binsum._rules import MAX_ITERATIONS
 from binsum._validate import (
-    MAX_ITERATIONS,
     Integer,
     PositiveReal,
     operand_array,

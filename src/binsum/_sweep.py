@@ -22,17 +22,15 @@ from numpy.typing import NDArray
 
 from binsum import _backend
 from binsum._config import KEYS, Config
-from binsum._hardcases import DEFAULT_MAX_BITS, MAX_SEARCH_BITS
+from binsum._hardcases import DEFAULT_MAX_BITS
 from binsum._model import BinarySumRNN
+from binsum._rules import Sweep
 from binsum._scoring import ScorePairs
 from binsum._types import SweepRecord
-from binsum._validate import ITERATIONS, Integer
 
 __all__ = ["sweep"]
 
 ALLOWED = (*KEYS, "backend")  # BinarySumRNN's keyword arguments
-_CHECK_EVERY = Integer("check_every", 1)
-_HARD_BITS = Integer("hard_bits", 0, MAX_SEARCH_BITS)
 
 
 def _config(index: int, config: Any) -> dict[str, Any]:
@@ -193,11 +191,11 @@ def sweep(
     >>> [r["seed"] for r in records]
     [0, 1]
     """
-    iterations = ITERATIONS(iterations)  # fit's rule: refused here, not on a worker
-    check_every = _CHECK_EVERY(check_every)
-    hard_bits = _HARD_BITS(hard_bits)
-    if not isinstance(certify, bool):
-        raise TypeError(f"certify must be True or False, got {certify!r}")
+    # Every argument is checked here, before anything reaches a worker.
+    iterations = Sweep.iterations(iterations)
+    check_every = Sweep.check_every(check_every)
+    hard_bits = Sweep.hard_bits(hard_bits)
+    certify = Sweep.certify(certify)
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError(
             "executor must be a concurrent.futures.Executor or None, "
