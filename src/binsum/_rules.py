@@ -38,9 +38,7 @@ class Rules:
     def __init_subclass__(cls, *, of: str) -> None:
         super().__init_subclass__()
         TABLE[of] = {
-            name: rule
-            for name, rule in vars(cls).items()
-            if isinstance(rule, Integer | PositiveReal | Flag | Verbosity)
+            name: rule for name, rule in vars(cls).items() if isinstance(rule, Rule)
         }
 
 
