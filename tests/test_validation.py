@@ -252,6 +252,22 @@ def test_values_of_a_wrong_type_are_refused_with_the_name(
     assert str(info.value) == message
 
 
+class _RefusingExecutor(Executor):
+    """An executor that fails the test if anything reaches it."""
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        pytest.fail("sweep submitted work despite an argument out of range")
+
+
+def test_sweep_refuses_fits_iterations_range_before_submitting() -> None:
+    """sweep checks iterations with fit's rule, before any executor runs (a
+    remote worker would otherwise be the first to see the error)."""
+    with pytest.raises(
+        ValueError, match=rf"^iterations must be in 0\.\.2\*\*40, got {2**40 + 1}$"
+    ):
+        binsum.sweep([{"seed": 0}], 2**40 + 1, executor=_RefusingExecutor())
+
+
 @pytest.mark.parametrize(
     ("where", "argument", "rule", "case"),
     cases({"BinarySumRNN": TABLE["BinarySumRNN"]}, outside),
@@ -942,20 +958,3 @@ def test_weight_array_returns_a_private_c_ordered_float64_copy() -> None:
     with pytest.raises(TypeError) as info:
         weight_array("wo", np.zeros((2, 3), dtype=complex), (2, 3))
     assert str(info.value) == "wo must be a real float array, got dtype complex128"
-
-
-# ------------------------------------------------------------------- sweep
-class _RefusingExecutor(Executor):
-    """An executor that fails the test if anything reaches it."""
-
-    def submit(self, *args: Any, **kwargs: Any) -> Any:
-        pytest.fail("sweep submitted work despite an argument out of range")
-
-
-def test_sweep_refuses_fits_iterations_range_before_submitting() -> None:
-    """sweep checks iterations with fit's rule, before any executor runs (a
-    remote worker would otherwise be the first to see the error)."""
-    with pytest.raises(
-        ValueError, match=rf"^iterations must be in 0\.\.2\*\*40, got {2**40 + 1}$"
-    ):
-        binsum.sweep([{"seed": 0}], 2**40 + 1, executor=_RefusingExecutor())
