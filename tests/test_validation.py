@@ -1,11 +1,23 @@
-"""Acceptance 7: every bad input gets a ValueError or TypeError whose message
-names the argument (and the allowed range where there is one)."""
+"""Every bad input gets a ValueError or TypeError whose message names the
+argument (and the allowed range where there is one).
+
+The first part is generated from the declared rules (binsum._rules.TABLE):
+for every argument of every public callable and of the command, values just
+inside the range are accepted, values just outside and of a wrong type are
+refused with the argument's name and range, so no bound can drift between the
+table, the code and the tests. The explicit cases after it pin the messages
+and the checks that are not in the table (operands, weights, model files).
+"""
 
 from __future__ import annotations
 
+import argparse
+import io
 import math
 import re
+import sys
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +25,19 @@ import numpy as np
 import pytest
 
 import binsum
+import binsum._automaton
 import binsum._backend
-from binsum import BinarySumRNN
+import binsum._hardcases
+import binsum._model
+import binsum._state
+from binsum import BinarySumRNN, cli, lecture
 from binsum._modelfile import KEYS
+from binsum._rules import MAX_ITERATIONS, TABLE, Counterexample, Fit, Rule, Sweep
 from binsum._validate import (
-    MAX_ITERATIONS,
+    Flag,
     Integer,
     PositiveReal,
+    Verbosity,
     operand_array,
     operand_chunk,
     plain,
@@ -38,6 +56,319 @@ Make = Callable[..., BinarySumRNN]
 
 NOT_INTEGERS = [2.0, 2.5, "16", True, False, np.bool_(True), None, 1 + 0j]
 NOT_POSITIVE = [0, 0.0, -0.1, -1, math.nan, math.inf, -math.inf]
+
+
+# ------------------------------------------------------ the declared rules
+def inside(rule: Rule) -> list[Any]:
+    """Values just inside the rule's range (its bounds)."""
+    if isinstance(rule, Integer):
+        return [rule.low, rule.low + 1 if rule.high is None else rule.high]
+    if isinstance(rule, PositiveReal):
+        return [5e-324, sys.float_info.max]  # the smallest and largest floats
+    if isinstance(rule, Flag):
+        return [False, True, np.bool_(True)]
+    return [False, True, 0, 2]  # a verbosity level
+
+
+def outside(rule: Rule) -> list[tuple[Any, str]]:
+    """(value, the message) for values just outside the rule's range."""
+    if isinstance(rule, Integer):
+        bad = [rule.low - 1] + ([] if rule.high is None else [rule.high + 1])
+        verb = "be" if rule.high is None else "be in"
+        return [(v, f"{rule.name} must {verb} {rule.range}, got {v}") for v in bad]
+    if isinstance(rule, PositiveReal):
+        bad = [0.0, -5e-324, math.inf, math.nan]
+        return [(v, f"{rule.name} must be {rule.range}, got {v!r}") for v in bad]
+    if isinstance(rule, Verbosity):
+        return [(-1, f"{rule.name} must be {rule.range}, got -1")]
+    return []  # a flag has no range besides its type
+
+
+def wrong_types(rule: Rule) -> list[tuple[Any, str]]:
+    """(value, the message) for values of a wrong type."""
+    if isinstance(rule, Integer):
+        bad: list[Any] = [2.0, "1", True, None]
+        return [
+            (v, f"{rule.name} must be an integer, got {type(v).__name__} {v!r}")
+            for v in bad
+        ]
+    if isinstance(rule, PositiveReal):
+        bad = ["0.1", None, True, 1j]
+        return [
+            (v, f"{rule.name} must be a real number, got {type(v).__name__} {v!r}")
+            for v in bad
+        ]
+    bad = [1.0, "1", None] + ([1, 0] if isinstance(rule, Flag) else [])
+    return [(v, f"{rule.name} must be {rule.range}, got {v!r}") for v in bad]
+
+
+COMMANDS = {name: rules for name, rules in TABLE.items() if name.startswith("binsum ")}
+API = {name: rules for name, rules in TABLE.items() if name not in COMMANDS}
+
+
+def cases(
+    table: dict[str, dict[str, Rule]], values: Callable[[Rule], list[Any]]
+) -> list[Any]:
+    """pytest params (where, argument, rule, case) for each case of each rule."""
+    return [
+        pytest.param(where, argument, rule, case, id=f"{where}-{argument}-{case!r}")
+        for where, rules in table.items()
+        for argument, rule in rules.items()
+        for case in values(rule)
+    ]
+
+
+class Accepted(Exception):
+    """Raised where a call's work would begin: its arguments were accepted."""
+
+
+def _accept(*args: Any, **kwargs: Any) -> Any:
+    raise Accepted
+
+
+class _AcceptingExecutor(Executor):
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        raise Accepted
+
+
+def _small() -> BinarySumRNN:
+    return BinarySumRNN(hidden_size=2, seed=0)
+
+
+# Each callable of the table, called with the argument under test; where its
+# work would be long (a search, a full score), the work raises Accepted.
+CALLS: dict[str, Callable[[dict[str, Any], Path], object]] = {
+    "BinarySumRNN": lambda kw, _: BinarySumRNN(**{"seed": 0, **kw}),
+    "fit": lambda kw, _: _small().fit(
+        **{"iterations": 1, "callback": lambda *_: False, "file": io.StringIO(),
+           **kw}
+    ),
+    "predict": lambda kw, _: _small().predict(1, 2, **kw),
+    "score": lambda kw, _: _small().score(**kw),
+    "add": lambda kw, _: _small().add(**{"a": 1, "b": 2, **kw}),
+    "logits": lambda kw, _: _small().logits(**{"a": 1, "b": 2, **kw}),
+    "hidden_states": lambda kw, _: _small().hidden_states(**{"a": 1, "b": 2, **kw}),
+    "automaton": lambda kw, _: _small().automaton(**kw),
+    "counterexample": lambda kw, _: _small().counterexample(**kw),
+    "save": lambda kw, tmp: _small().save(tmp / "m.npz", **kw),
+    "sweep": lambda kw, _: binsum.sweep(
+        [{"seed": 0}], **{"iterations": 1, **kw}, executor=_AcceptingExecutor()
+    ),
+    "binsum.lecture": lambda kw, _: (
+        lecture.without_feedback(**kw) if "window" in kw else lecture.lecture_code(**kw)
+    ),
+}  # fmt: skip
+
+Call = Callable[[str, str, Any], object]
+# Arguments whose default is None: None asks for it (a fresh seed, the model's
+# bits, score's own choice of pairs, the operands' steps).
+NONE_IS_THE_DEFAULT = {
+    ("BinarySumRNN", "seed"),
+    ("score", "bits"),
+    ("score", "sample"),
+    ("hidden_states", "steps"),
+}
+
+
+@pytest.fixture
+def call(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Call:
+    """call(where, argument, value): the public callable, its long work
+    replaced by raising Accepted."""
+    monkeypatch.setattr(binsum._model, "ScorePairs", argparse.Namespace(choose=_accept))
+    monkeypatch.setattr(binsum._automaton, "read", _accept)
+    monkeypatch.setattr(binsum._hardcases, "find", _accept)
+    monkeypatch.setattr(lecture, "_run_lecture", _accept)
+    monkeypatch.setattr(lecture, "_every_pair", _accept)
+
+    def run(where: str, argument: str, value: Any) -> object:
+        return CALLS[where]({argument: value}, tmp_path)
+
+    return run
+
+
+def test_every_callable_of_the_table_is_called() -> None:
+    assert set(CALLS) == set(API)
+
+
+# Arguments whose rule differs on purpose from the same name elsewhere.
+OWN_RANGE = {
+    ("binsum.lecture", "bits"): "every pair is evaluated: 1..10",
+    ("binsum lecture", "bits"): "the lecture functions' bits",
+    ("binsum train", "log_every"): "0 turns the log off",
+}
+
+
+def test_an_argument_has_one_rule_wherever_it_is_taken() -> None:
+    """sweep's iterations are fit's, eval's --threads are predict's, ...: an
+    argument name has one range across the table (OWN_RANGE says why not)."""
+    by_name: dict[str, dict[str, Rule]] = {}
+    for where, rules in TABLE.items():
+        for argument, rule in rules.items():
+            if (where, argument) not in OWN_RANGE:
+                by_name.setdefault(argument, {})[where] = rule
+    for argument, rules in by_name.items():
+        first = next(iter(rules.values()))
+        assert all(rule == first for rule in rules.values()), (argument, rules)
+    assert Sweep.check_every.range == Fit.log_every.range  # passed on as log_every
+    assert Sweep.hard_bits.high == Counterexample.max_bits.high  # or 0: no search
+
+
+@pytest.mark.parametrize(("where", "argument", "rule", "value"), cases(API, inside))
+def test_values_inside_the_range_are_accepted(
+    call: Call, where: str, argument: str, rule: Rule, value: Any
+) -> None:
+    assert rule(value) == value
+    try:
+        call(where, argument, value)
+    except Accepted:
+        pass
+
+
+@pytest.mark.parametrize(("where", "argument", "rule", "case"), cases(API, outside))
+def test_values_outside_the_range_are_refused_with_the_range(
+    call: Call, where: str, argument: str, rule: Rule, case: tuple[Any, str]
+) -> None:
+    value, message = case
+    with pytest.raises(ValueError) as info:
+        rule(value)
+    assert str(info.value) == message
+    with pytest.raises(ValueError) as info:
+        call(where, argument, value)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(("where", "argument", "rule", "case"), cases(API, wrong_types))
+def test_values_of_a_wrong_type_are_refused_with_the_name(
+    call: Call, where: str, argument: str, rule: Rule, case: tuple[Any, str]
+) -> None:
+    value, message = case
+    with pytest.raises(TypeError) as info:
+        rule(value)
+    assert str(info.value) == message
+    if value is None and (where, argument) in NONE_IS_THE_DEFAULT:
+        return
+    with pytest.raises(TypeError) as info:
+        call(where, argument, value)
+    assert str(info.value) == message
+
+
+class _RefusingExecutor(Executor):
+    """An executor that fails the test if anything reaches it."""
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        pytest.fail("sweep submitted work despite an argument out of range")
+
+
+def test_sweep_refuses_fits_iterations_range_before_submitting() -> None:
+    """sweep checks iterations with fit's rule, before any executor runs (a
+    remote worker would otherwise be the first to see the error)."""
+    with pytest.raises(
+        ValueError, match=rf"^iterations must be in 0\.\.2\*\*40, got {2**40 + 1}$"
+    ):
+        binsum.sweep([{"seed": 0}], 2**40 + 1, executor=_RefusingExecutor())
+
+
+@pytest.mark.parametrize(
+    ("where", "argument", "rule", "case"),
+    cases({"BinarySumRNN": TABLE["BinarySumRNN"]}, outside),
+)
+def test_sweep_refuses_a_configuration_with_the_constructors_message(
+    where: str, argument: str, rule: Rule, case: tuple[Any, str]
+) -> None:
+    value, message = case
+    with pytest.raises(ValueError) as info:
+        binsum.sweep([{"seed": 0, argument: value}], 1, executor=_RefusingExecutor())
+    assert str(info.value) == f"configs[0]: {message}"
+
+
+def _subcommand(name: str) -> argparse.ArgumentParser:
+    (choices,) = [
+        a.choices
+        for a in cli.build_parser()._actions
+        if isinstance(a, argparse._SubParsersAction)
+    ]
+    parser: argparse.ArgumentParser = choices[name]
+    return parser
+
+
+def _argument(where: str, argument: str) -> argparse.Action:
+    (action,) = [a for a in _subcommand(where.split()[1])._actions
+                 if a.dest == argument]  # fmt: skip
+    return action
+
+
+def _argv(where: str, argument: str, text: str) -> list[str]:
+    action = _argument(where, argument)
+    command = where.split()[1]
+    if action.option_strings:
+        return [command, f"{action.option_strings[0]}={text}"]
+    # positional: the operands; "--" lets a negative value through
+    values = {"a": [text, "1"], "b": ["1", text]}[argument]
+    return [command, "--", *values]
+
+
+def _shown(where: str, argument: str) -> str:
+    action = _argument(where, argument)
+    return action.option_strings[0] if action.option_strings else str(action.metavar)
+
+
+def test_every_typed_argument_of_the_command_parses_with_its_declared_rule() -> None:
+    typed = {
+        (f"binsum {command}", action.dest): action.type.rule
+        for command in [w.split()[1] for w in COMMANDS]
+        for action in _subcommand(command)._actions
+        if isinstance(action.type, cli._Typed)
+    }
+    declared = {
+        (where, argument): rule
+        for where, rules in COMMANDS.items()
+        for argument, rule in rules.items()
+    }
+    assert typed.keys() == declared.keys()
+    for key, rule in typed.items():
+        assert rule is declared[key], key
+
+
+@pytest.mark.parametrize(
+    ("where", "argument", "rule", "value"), cases(COMMANDS, inside)
+)
+def test_command_accepts_values_inside_the_range(
+    where: str, argument: str, rule: Rule, value: Any
+) -> None:
+    args = cli.build_parser().parse_args(_argv(where, argument, repr(value)))
+    assert getattr(args, argument) == value
+
+
+@pytest.mark.parametrize(
+    ("where", "argument", "rule", "case"), cases(COMMANDS, outside)
+)
+def test_command_refuses_values_outside_the_range_with_the_range(
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+    argument: str,
+    rule: Rule,
+    case: tuple[Any, str],
+) -> None:
+    value, message = case
+    assert cli.main(_argv(where, argument, repr(value))) == 2
+    problem = message.removeprefix(f"{rule.name} ")
+    shown = _shown(where, argument)
+    assert f"error: argument {shown}: {problem} (see " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("where", "argument", "rule"), [
+    pytest.param(w, a, r, id=f"{w}-{a}") for w, rules in COMMANDS.items()
+    for a, r in rules.items()
+])  # fmt: skip
+def test_command_refuses_text_that_is_not_a_number(
+    capsys: pytest.CaptureFixture[str], where: str, argument: str, rule: Rule
+) -> None:
+    assert cli.main(_argv(where, argument, "x")) == 2
+    noun = "an integer" if isinstance(rule, Integer) else "a number"
+    if _argument(where, argument).type.noun:  # the operands
+        noun = "a number"
+    shown = _shown(where, argument)
+    assert f"error: argument {shown}: not {noun}: 'x'" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------- constructor
@@ -470,7 +801,12 @@ def test_ranges_read_plainly_and_alike_everywhere(
 ) -> None:
     """One wording for a range, whichever entry point reports it."""
     assert [plain(n) for n in (7, 4096, 2**40, 2**62 - 1, 2**128 - 1, 10**8)] == [
-        "7", "4096", "2**40", "2**62-1", "2**128-1", "10**8"
+        "7",
+        "4096",
+        "2**40",
+        "2**62-1",
+        "2**128-1",
+        "10**8",
     ]
     model = make_model(hidden_size=2, seed=0)
     for call in (lambda: model.add(-1, 1), lambda: model.logits(1, -1)):
@@ -548,8 +884,13 @@ def test_positive_real_checks() -> None:
     assert check.range == "finite and > 0"
     assert check(np.float32(0.5)) == 0.5 and type(check(1)) is float
     assert check(5e-324) == 5e-324  # the smallest positive float
-    for value, shown in ((0.0, "0.0"), (-1.0, "-1.0"), (math.inf, "inf"),
-                         (math.nan, "nan"), (10**400, "inf")):
+    for value, shown in (
+        (0.0, "0.0"),
+        (-1.0, "-1.0"),
+        (math.inf, "inf"),
+        (math.nan, "nan"),
+        (10**400, "inf"),
+    ):
         assert check.problem(float(shown)) == f"must be finite and > 0, got {shown}"
         with pytest.raises(ValueError) as info:
             check(value)
@@ -578,8 +919,10 @@ def test_operand_array_keeps_integer_arrays_and_converts_objects() -> None:
 
 
 def test_operand_chunk_returns_a_private_c_ordered_int64_copy() -> None:
-    for chunk in (np.arange(6, dtype=np.int64),
-                  np.asfortranarray(np.arange(6, dtype=np.uint8).reshape(2, 3))):
+    for chunk in (
+        np.arange(6, dtype=np.int64),
+        np.asfortranarray(np.arange(6, dtype=np.uint8).reshape(2, 3)),
+    ):
         out = operand_chunk("a", chunk)
         assert out.dtype == np.int64 and out.flags.c_contiguous
         assert not np.shares_memory(out, chunk)
@@ -594,9 +937,11 @@ def test_operand_chunk_returns_a_private_c_ordered_int64_copy() -> None:
 
 
 def test_weight_array_returns_a_private_c_ordered_float64_copy() -> None:
-    for value in (np.arange(6.0).reshape(2, 3),
-                  np.asfortranarray(np.arange(6.0).reshape(2, 3)),
-                  np.arange(6, dtype=np.int32).reshape(2, 3)):
+    for value in (
+        np.arange(6.0).reshape(2, 3),
+        np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        np.arange(6, dtype=np.int32).reshape(2, 3),
+    ):
         out = weight_array("wi", value, (2, 3))
         assert out.dtype == np.float64 and out.flags.c_contiguous
         assert not np.shares_memory(out, value)

@@ -39,7 +39,6 @@ from numpy.typing import NDArray
 
 from binsum import _steps
 from binsum._readonly import readonly
-from binsum._validate import Integer
 
 if TYPE_CHECKING:
     from binsum._model import BinarySumRNN
@@ -54,10 +53,6 @@ PATTERNS: tuple[tuple[int, int], ...] = ((0, 0), (1, 1), (2, 2), (3, 3), (1, 2),
 FIT_STATES = 4096  # k-means is fitted on at most this many states
 MAX_ITER = 100  # Lloyd iterations per start
 CARRY_UNIT = 0.99  # a unit holds the carry if a threshold on it alone is this right
-
-CHECK_DEPTH = Integer("depth", 1, 8)
-CHECK_RUN = Integer("run", 0, 4096)
-CHECK_MAX_CLUSTERS = Integer("max_clusters", 2, 64)
 
 _SUM = np.array([x + y for x, y in _steps.INPUTS], dtype=np.int64)
 

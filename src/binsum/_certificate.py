@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from binsum import _certify, _config, _modelfile, _npz
+from binsum import _certify, _modelfile, _npz
 from binsum import _invariant as inv
 from binsum._atomic import atomic_write
 from binsum._fileerror import ModelFileError
 from binsum._reach import Boxes, Network
+from binsum._rules import MAX_HIDDEN
 
 if TYPE_CHECKING:
     from binsum._model import BinarySumRNN
@@ -223,9 +224,9 @@ class Certificate:
                 f"(this binsum reads version {FORMAT_VERSION})"
             )
         hidden = raw["hidden_size"]
-        if not 0 <= hidden <= _config.MAX_HIDDEN:
+        if not 0 <= hidden <= MAX_HIDDEN:
             raise ModelFileError(
-                f"{WHAT} hidden_size must be in 0..{_config.MAX_HIDDEN}, got {hidden}"
+                f"{WHAT} hidden_size must be in 0..{MAX_HIDDEN}, got {hidden}"
             )
         owner = member("owner", "<i8", (None,))
         bases = len(owner)

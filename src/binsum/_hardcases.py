@@ -51,18 +51,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from binsum import _backend, _steps
-from binsum._validate import MAX_BITS, Integer
+from binsum._validate import MAX_BITS
 
 if TYPE_CHECKING:
     from binsum._model import BinarySumRNN
 
-__all__ = ["CHECK_MAX_BITS", "MAX_SEARCH_BITS", "candidates", "find"]
+__all__ = ["candidates", "find"]
 
-#: max_bits' upper limit: the long runs cost about 3.4 * max_bits steps per
-#: combination, so 2**16 is about 16 times the default's time (seconds at
-#: hidden 64); longer is not a search one waits for.
-MAX_SEARCH_BITS = 1 << 16
-CHECK_MAX_BITS = Integer("max_bits", 1, MAX_SEARCH_BITS)
 DEFAULT_MAX_BITS = 4096
 
 EXHAUSTIVE_BITS = 8  # every pair a, b < 2**8: 65,536 pairs, carry-out included

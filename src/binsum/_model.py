@@ -45,8 +45,6 @@ from binsum._bptt import BPTT
 from binsum._certificate import Certificate
 from binsum._config import (
     BITS,
-    CHECK_BITS,
-    CHECK_SEED,
     CLIP,
     HIDDEN_SIZE,
     ITERATIONS,
@@ -55,6 +53,16 @@ from binsum._config import (
     fresh_seed,
 )
 from binsum._readonly import readonly
+from binsum._rules import (
+    Automaton,
+    Counterexample,
+    Fit,
+    HiddenStates,
+    Logits,
+    Predict,
+    Save,
+    Score,
+)
 from binsum._scoring import ScorePairs
 from binsum._state import State
 from binsum._trainer import Trainer
@@ -508,11 +516,11 @@ class BinarySumRNN:
         hold. An interrupt (Ctrl-C) or an exception from the callback leaves
         the model consistent, at a block boundary.
         """
-        total = check.ITERATIONS(iterations)
-        log_every = check.LOG_EVERY(log_every)
-        verbose = check.VERBOSE(verbose) > 0
+        total = Fit.iterations(iterations)
+        log_every = Fit.log_every(log_every)
+        verbose = Fit.verbose(verbose) > 0
         out = _check_fit_options(callback, file)
-        progress = check.PROGRESS(progress)
+        progress = Fit.progress(progress)
         pause = log_every if verbose or callback is not None else None
         block = block_size(self.hidden_size, self.bits)
         trainer = self._trainer
@@ -593,7 +601,7 @@ class BinarySumRNN:
         """
         av = check.operand_array("a", a)
         bv = check.operand_array("b", b)
-        threads = check.THREADS(threads)
+        threads = Predict.threads(threads)
         try:
             shape = np.broadcast_shapes(av.shape, bv.shape)
         except ValueError:
@@ -677,8 +685,8 @@ class BinarySumRNN:
             one for the carry. ``sigmoid(o_t)`` is the network's probability
             that bit t is 1 (``o_t > 0`` predicts 1).
         """
-        a = check.Integer("a", 0)(a)
-        b = check.Integer("b", 0)(b)
+        a = Logits.a(a)
+        b = Logits.b(b)
         steps = _pair_steps(a, b)
         return _read(self._kernel, self._trainer.state, a, b, steps).logits
 
@@ -716,9 +724,9 @@ class BinarySumRNN:
         """
         st = self._trainer.state  # one snapshot for every pair
         if steps is not None:
-            steps = check.Integer("steps", 1)(steps)
+            steps = HiddenStates.steps(steps)
         if _is_integer(a) or _is_integer(b):  # one pair: both must be ints
-            x, y = check.Integer("a", 0)(a), check.Integer("b", 0)(b)
+            x, y = HiddenStates.a(a), HiddenStates.b(b)
             n = _pair_steps(x, y) if steps is None else steps
             check.state_values(1, n, self.hidden_size)
             return _states(self._kernel, st, x, y, n)[0]
@@ -863,9 +871,9 @@ class BinarySumRNN:
         """
         return _automaton.read(
             self,
-            _automaton.CHECK_DEPTH(depth),
-            _automaton.CHECK_RUN(run),
-            _automaton.CHECK_MAX_CLUSTERS(max_clusters),
+            Automaton.depth(depth),
+            Automaton.run(run),
+            Automaton.max_clusters(max_clusters),
         )
 
     def score(
@@ -895,12 +903,11 @@ class BinarySumRNN:
         float
             Exact sums divided by pairs checked, in [0, 1].
         """
-        pairs = ScorePairs.choose(
-            self.bits if bits is None else CHECK_BITS(bits),
-            None if sample is None else check.SAMPLE(sample),
-            CHECK_SEED(seed),
-        )
-        threads = check.THREADS(threads)
+        bits = self.bits if bits is None else Score.bits(bits)
+        sample = None if sample is None else Score.sample(sample)
+        seed = Score.seed(seed)
+        threads = Score.threads(threads)
+        pairs = ScorePairs.choose(bits, sample, seed)
         correct = pairs.count_exact(lambda a, b: self.predict(a, b, threads=threads))
         return correct / pairs.count
 
@@ -943,7 +950,7 @@ class BinarySumRNN:
         >>> BinarySumRNN.pretrained().counterexample() is None
         True
         """
-        max_bits = _hardcases.CHECK_MAX_BITS(max_bits)
+        max_bits = Counterexample.max_bits(max_bits)
         return _hardcases.find(self, max_bits)
 
     def loss_and_gradients(self, a: int, b: int) -> tuple[float, Weights]:
@@ -1010,7 +1017,7 @@ class BinarySumRNN:
             loads back as given.
         """
         _check_path(path)
-        history = check.Flag("history")(history)
+        history = Save.history(history)
         fields = _state.fields(self._config, self._trainer.state)
         if not history:
             fields["history"] = np.zeros(0)

@@ -191,12 +191,10 @@ def _check_settings(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
     }
     with _invalid(source):
         for key in _SETTINGS:
-            check = _config.CHECKS.get(key, _ITERATIONS)
+            # iterations: what fit may reach in all
+            check = _config.CHECKS.get(key, _validate.TOTAL_ITERATIONS)
             out[key] = check(out[key])
     return out
-
-
-_ITERATIONS = _validate.TOTAL_ITERATIONS  # fit never trains past it
 
 
 @contextlib.contextmanager

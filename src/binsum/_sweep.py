@@ -22,18 +22,15 @@ from numpy.typing import NDArray
 
 from binsum import _backend
 from binsum._config import KEYS, Config
-from binsum._hardcases import DEFAULT_MAX_BITS, MAX_SEARCH_BITS
+from binsum._hardcases import DEFAULT_MAX_BITS
 from binsum._model import BinarySumRNN
+from binsum._rules import Sweep
 from binsum._scoring import ScorePairs
 from binsum._types import SweepRecord
-from binsum._validate import Integer
 
 __all__ = ["sweep"]
 
 ALLOWED = (*KEYS, "backend")  # BinarySumRNN's keyword arguments
-_ITERATIONS = Integer("iterations", 0)
-_CHECK_EVERY = Integer("check_every", 1)
-_HARD_BITS = Integer("hard_bits", 0, MAX_SEARCH_BITS)
 
 
 def _config(index: int, config: Any) -> dict[str, Any]:
@@ -140,7 +137,8 @@ def sweep(
         ``learning_rate``, ``clip``, ``seed``, ``backend``); each must give a
         ``seed``.
     iterations : int
-        Samples each configuration is trained, >= 0 (always all of them).
+        Samples each configuration is trained, ``0..2**40`` as for ``fit``
+        (always all of them).
     executor : concurrent.futures.Executor or None, default None
         Runs the training: a ``ProcessPoolExecutor``, a dask
         ``Client.get_executor()``, mpi4py's ``MPIPoolExecutor``, ... (not
@@ -193,11 +191,11 @@ def sweep(
     >>> [r["seed"] for r in records]
     [0, 1]
     """
-    iterations = _ITERATIONS(iterations)
-    check_every = _CHECK_EVERY(check_every)
-    hard_bits = _HARD_BITS(hard_bits)
-    if not isinstance(certify, bool):
-        raise TypeError(f"certify must be True or False, got {certify!r}")
+    # Every argument is checked here, before anything reaches a worker.
+    iterations = Sweep.iterations(iterations)
+    check_every = Sweep.check_every(check_every)
+    hard_bits = Sweep.hard_bits(hard_bits)
+    certify = Sweep.certify(certify)
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError(
             "executor must be a concurrent.futures.Executor or None, "

@@ -1,9 +1,11 @@
 """Argument checks for the public API: every error names the argument and
 says its range plainly, so nothing unchecked ever reaches the kernel.
 
-A check is an object (``Integer``, ``PositiveReal``) that knows its argument's
-name and range: the API calls it on a value, the command uses its ``problem``
-for an argument's text, so an error reads the same wherever it comes from.
+A rule is an object (``Integer``, ``PositiveReal``, ``Flag``, ``Verbosity``)
+that knows its argument's name and range: the API calls it on a value, the
+command uses its ``problem`` for an argument's text, so an error reads the
+same wherever it comes from. Which argument has which rule is declared once,
+in ``_rules``.
 """
 
 from __future__ import annotations
@@ -19,12 +21,9 @@ from numpy.typing import NDArray
 
 MAX_BITS = 62  # operands and sums stay inside int64
 MAX_OPERAND = 2**MAX_BITS - 1
-MAX_THREADS = 1024
-MAX_ITERATIONS = 2**40  # per fit call: the loss history alone is then 8 TiB
 # A model's iterations in all: what the model file's int64 field holds, so
 # that save() and pickling can write back whatever load() accepts.
 MAX_TOTAL_ITERATIONS = 2**63 - 1
-MAX_SAMPLE = 10**8  # score(sample=...): 1.6 GB of operands
 # numpy registers these as numbers.Integral / numbers.Real, but they are not
 # numbers (timedelta64 subclasses np.signedinteger).
 _NOT_NUMBERS = bool | np.bool_ | np.timedelta64
@@ -146,17 +145,11 @@ class Verbosity:
         return level
 
 
-ITERATIONS = Integer("iterations", 0, MAX_ITERATIONS)
 TOTAL_ITERATIONS = Integer("iterations", 0, MAX_TOTAL_ITERATIONS)
-LOG_EVERY = Integer("log_every", 1)
-THREADS = Integer("threads", 1, MAX_THREADS)
-SAMPLE = Integer("sample", 1, MAX_SAMPLE)
-VERBOSE = Verbosity("verbose")
-PROGRESS = Flag("progress")
 
 
 def more_iterations(trained: int, more: int) -> None:
-    """Refuse a fit of ``more`` iterations (already checked by ITERATIONS)
+    """Refuse a fit of ``more`` iterations (already checked by fit's rule)
     that would take a model of ``trained`` past MAX_TOTAL_ITERATIONS."""
     room = MAX_TOTAL_ITERATIONS - trained
     if more > room:

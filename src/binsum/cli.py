@@ -22,6 +22,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from typing import IO, Any, NoReturn, TextIO, cast
 
@@ -44,8 +45,16 @@ from binsum._certificate import Certificate
 from binsum._fileerror import ModelFileError
 from binsum._model import BinarySumRNN
 from binsum._progress import Progress
+from binsum._rules import (
+    MAX_SEED,
+    AddCommand,
+    Counterexample,
+    EvalCommand,
+    LectureCommand,
+    TrainCommand,
+)
 from binsum._scoring import DEFAULT_SAMPLE, EXHAUSTIVE_BITS, ScorePairs
-from binsum._validate import ITERATIONS, SAMPLE, THREADS, Integer, PositiveReal
+from binsum._validate import Integer, PositiveReal
 
 PROG = "binsum"
 DEMO_OPERANDS = (12345678901234567890, 98765432109876543210)
@@ -53,12 +62,9 @@ PLOT_CHECKPOINTS = 20  # accuracy points drawn on the loss plot
 PLOT_SAMPLE = 2000  # pairs per accuracy checkpoint: cheap, ±1 % is plenty
 LOSS_WINDOW = 1000  # the bar's loss: the mean of the last this many iterations
 EVAL_CHUNK = 1 << 18  # pairs per step of eval's progress bar
-# eval --hard-bits: the search's range, and 0 to skip it.
-HARD_BITS = Integer("--hard-bits", 0, _hardcases.MAX_SEARCH_BITS)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_OUTPUT_GONE = 141  # 128 + SIGPIPE: what a shell shows for `yes | head`
 LECTURE_QUESTIONS = ("code", "no-feedback", "linear", "all")
-LECTURE_SEEDS = Integer("--seeds", 1, 100)  # no-feedback's networks
 NUMBERS = (
     "Numbers are written in ASCII digits (0-9, and a-f after 0x): other "
     "scripts' digits are refused; '_' may group digits (1_000)."
@@ -156,33 +162,33 @@ class _Output:
 
 
 # ------------------------------------------------------------- value parsers
-def _typed(
-    check: Integer | PositiveReal, *, noun: str | None = None, hint: str = ""
-) -> Callable[[str], Any]:
-    """An argument type: the text as a number, checked by the API's own check
-    (so the range reads the same here as in a ValueError)."""
+@dataclass(frozen=True)
+class _Typed:
+    """An argument type: the text as a number, checked by the argument's rule
+    (binsum._rules: the API's own, so the range reads the same here as in a
+    ValueError)."""
 
-    def parse(text: str) -> Any:
-        kind = noun or ("an integer" if isinstance(check, Integer) else "a number")
+    rule: Integer | PositiveReal
+    noun: str | None = None
+    hint: str = ""
+
+    def __call__(self, text: str) -> Any:
+        integer = isinstance(self.rule, Integer)
+        kind = self.noun or ("an integer" if integer else "a number")
         if not text.isascii():  # int() and float() read every script's digits
             raise argparse.ArgumentTypeError(
                 f"not {kind}: {_clip(text)!r} (only ASCII digits are read)"
             )
         try:
-            value = _integer(text) if isinstance(check, Integer) else float(text)
+            value = _integer(text) if integer else float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"not {kind}: {_clip(text)!r}{hint}"
+                f"not {kind}: {_clip(text)!r}{self.hint}"
             ) from None
-        problem = check.problem(value)  # type: ignore[arg-type]
+        problem = self.rule.problem(value)  # type: ignore[arg-type]
         if problem:
             raise argparse.ArgumentTypeError(problem)
         return value
-
-    return parse
-
-
-_LOG_EVERY = Integer("log_every", 0, ITERATIONS.high)  # 0: no log
 
 
 _DECIMAL = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*")
@@ -200,12 +206,12 @@ def _integer(text: str) -> int:
     return int(cleaned, 0)  # 0b/0o/0x: no digit limit for these bases
 
 
-#: A non-negative integer in decimal, 0b..., 0o... or 0x... of any size.
-operand = _typed(
-    Integer("operand", 0),
-    noun="a number",
-    hint=" (use decimal, 0b..., 0o... or 0x...)",
-)
+def _operand(rule: Integer) -> _Typed:
+    """A non-negative integer in decimal, 0b..., 0o... or 0x... of any size."""
+    return _Typed(rule, noun="a number", hint=" (use decimal, 0b..., 0o... or 0x...)")
+
+
+operand = _operand(AddCommand.a)
 
 
 def _clip(text: str, limit: int = 60) -> str:
@@ -273,7 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
         f"or 0x... notation. {NUMBERS}",
     )
     add.add_argument("a", metavar="A", type=operand, help="first operand")
-    add.add_argument("b", metavar="B", type=operand, help="second operand")
+    add.add_argument(
+        "b", metavar="B", type=_operand(AddCommand.b), help="second operand"
+    )
     _add_model_flag(add)
     add.add_argument(
         "--explain", action="store_true",
@@ -296,30 +304,31 @@ def build_parser() -> argparse.ArgumentParser:
         "'none wrong'.",
     )
     _add_model_flag(ev)
-    bits, seed = _config.CHECK_BITS, _config.CHECK_SEED
+    rules = EvalCommand
     ev.add_argument(
-        "--bits", metavar="N", type=_typed(bits),
-        help=f"operand size, {bits.range} (default: the model's)",
+        "--bits", metavar="N", type=_Typed(rules.bits),
+        help=f"operand size, {rules.bits.range} (default: the model's)",
     )
     ev.add_argument(
-        "--sample", metavar="K", type=_typed(SAMPLE),
-        help=f"use K random pairs, {SAMPLE.range} (default: all pairs up to "
+        "--sample", metavar="K", type=_Typed(rules.sample),
+        help=f"use K random pairs, {rules.sample.range} (default: all pairs up to "
         f"{EXHAUSTIVE_BITS} bits, {DEFAULT_SAMPLE:,} beyond)",
     )
     ev.add_argument(
-        "--seed", type=_typed(seed), default=0,
-        help=f"seed of the random pairs, {seed.range} (default: %(default)s)",
+        "--seed", type=_Typed(rules.seed), default=0,
+        help=f"seed of the random pairs, {rules.seed.range} (default: %(default)s)",
     )
     ev.add_argument(
-        "--threads", metavar="T", type=_typed(THREADS), default=1,
-        help=f"threads predicting at once, {THREADS.range} (default: %(default)s)",
+        "--threads", metavar="T", type=_Typed(rules.threads), default=1,
+        help=f"threads predicting at once, {rules.threads.range} "
+        "(default: %(default)s)",
     )
-    hard = _hardcases.CHECK_MAX_BITS
     ev.add_argument(
-        "--hard-bits", metavar="M", type=_typed(HARD_BITS),
+        "--hard-bits", metavar="M", type=_Typed(rules.hard_bits),
         default=_hardcases.DEFAULT_MAX_BITS,
-        help=f"search the hard cases up to M-bit operands, {hard.range}, or 0 "
-        "to skip the search (default: %(default)s)",
+        help="search the hard cases up to M-bit operands, "
+        f"{Counterexample.max_bits.range}, or 0 to skip the search "
+        "(default: %(default)s)",
     )
     ev.set_defaults(run=_cmd_eval)
 
@@ -370,22 +379,23 @@ def build_parser() -> argparse.ArgumentParser:
         choices=LECTURE_QUESTIONS,
         help=f"one of {', '.join(LECTURE_QUESTIONS)} (default: %(default)s)",
     )
+    lr = LectureCommand
     lec_flags: list[tuple[str, str, Integer, int, str]] = [
-        ("--seed", "SEED", _config.CHECK_SEED, 0,
+        ("--seed", "SEED", lr.seed, 0,
          "seed of the weights and samples, as BinarySumRNN(seed=SEED)"),
-        ("--iterations", "K", ITERATIONS, _config.ITERATIONS,
+        ("--iterations", "K", lr.iterations, _config.ITERATIONS,
          "training samples of each network, one SGD step each"),
-        ("--hidden-size", "H", _config.CHECK_HIDDEN_SIZE, _config.HIDDEN_SIZE,
+        ("--hidden-size", "H", lr.hidden_size, _config.HIDDEN_SIZE,
          "hidden units"),
-        ("--bits", "N", lecture.BITS, _config.BITS, "bits of the operands"),
-        ("--seeds", "K", LECTURE_SEEDS, 5, "no-feedback: how many seeds to train"),
-        ("--window", "W", lecture.WINDOW, 1,
+        ("--bits", "N", lr.bits, _config.BITS, "bits of the operands"),
+        ("--seeds", "K", lr.seeds, 5, "no-feedback: how many seeds to train"),
+        ("--window", "W", lr.window, 1,
          "no-feedback: the columns each hidden state sees (2: the lecture's "
          "picture, the current and the previous one)"),
     ]
     for flag, metavar, check, default, text in lec_flags:
         lec.add_argument(
-            flag, metavar=metavar, type=_typed(check), default=default,
+            flag, metavar=metavar, type=_Typed(check), default=default,
             help=f"{text}; {check.range} (default: {default})",
         )
     lec.set_defaults(run=_cmd_lecture)
@@ -404,26 +414,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_training_flags(p: argparse.ArgumentParser) -> None:
     c = _pretrained.CONFIG  # the lecture's settings, seed 0
-    checks = _config.CHECKS
+    rules = TrainCommand
     flags: list[tuple[str, str, Integer | PositiveReal, object, str]] = [
-        ("--hidden-size", "H", checks["hidden_size"], c.hidden_size, "hidden units"),
-        ("--bits", "N", checks["bits"], c.bits, "bits of the training operands"),
-        ("--iterations", "K", ITERATIONS, _pretrained.ITERATIONS,
+        ("--hidden-size", "H", rules.hidden_size, c.hidden_size, "hidden units"),
+        ("--bits", "N", rules.bits, c.bits, "bits of the training operands"),
+        ("--iterations", "K", rules.iterations, _pretrained.ITERATIONS,
          "training samples, one SGD step each"),
-        ("--learning-rate", "LR", checks["learning_rate"], c.learning_rate,
+        ("--learning-rate", "LR", rules.learning_rate, c.learning_rate,
          "SGD step size"),
-        ("--clip", "C", checks["clip"], c.clip, "clip hidden deltas to [-C, C]"),
-        ("--seed", "SEED", checks["seed"], c.seed,
+        ("--clip", "C", rules.clip, c.clip, "clip hidden deltas to [-C, C]"),
+        ("--seed", "SEED", rules.seed, c.seed,
          "random seed of the weights and samples (the default reproduces the "
          "shipped network)"),
-        ("--log-every", "K", _LOG_EVERY, 1000,
+        ("--log-every", "K", rules.log_every, 1000,
          "print the lecture's log every K iterations, 0 for none"),
     ]  # fmt: skip
     for flag, metavar, check, default, text in flags:
         # The settings default to None: --resume takes them from the model.
         setting = flag.lstrip("-").replace("-", "_") in _config.KEYS
         p.add_argument(
-            flag, metavar=metavar, type=_typed(check),
+            flag, metavar=metavar, type=_Typed(check),
             default=None if setting else default,
             help=f"{text}; {check.range} (default: {default}"
             + (", or the --resume model's)" if setting else ")"),
@@ -763,10 +773,10 @@ def _version(dist: str) -> str | None:
 
 def _cmd_lecture(args: argparse.Namespace, out: _Output, err: _Output) -> None:
     last = args.seed + args.seeds - 1
-    if args.question in ("no-feedback", "all") and last > _config.MAX_SEED:
+    if args.question in ("no-feedback", "all") and last > MAX_SEED:
         raise CommandError(
             f"--seed {args.seed} with --seeds {args.seeds} runs past the largest "
-            f"seed, {_validate.plain(_config.MAX_SEED)}"
+            f"seed, {_validate.plain(MAX_SEED)}"
         )
     common = {
         "hidden_size": args.hidden_size,

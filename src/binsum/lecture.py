@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from binsum import _config, _lecture_code, _sampling, _state
-from binsum._validate import ITERATIONS, Integer, PositiveReal
+from binsum._rules import Lecture
 
 __all__ = [
     "LectureCode",
@@ -49,11 +49,6 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-#: Operand sizes these functions accept: every pair is evaluated, in numpy.
-BITS = Integer("bits", 1, 10)
-#: Columns an output without feedback may see: tables of 4**window entries
-#: are enumerated (2**16 of them for window 2; 2**64 would be too many).
-WINDOW = Integer("window", 1, 2)
 #: The four inputs (a's bit, b's bit) of a column, in the order of the tables.
 INPUTS: tuple[tuple[int, int], ...] = ((0, 0), (1, 0), (0, 1), (1, 1))
 LOSS_WINDOW = 1000  # a run's final loss: the mean of its last this many samples
@@ -245,11 +240,11 @@ class _Setting:
         clip: object,
     ) -> _Setting:
         return cls(
-            _config.CHECK_HIDDEN_SIZE(hidden_size),
-            BITS(bits),
-            ITERATIONS(iterations),
-            PositiveReal("learning_rate")(learning_rate),
-            PositiveReal("clip")(clip),
+            Lecture.hidden_size(hidden_size),
+            Lecture.bits(bits),
+            Lecture.iterations(iterations),
+            Lecture.learning_rate(learning_rate),
+            Lecture.clip(clip),
         )
 
     def start(self, seed: int) -> tuple[Array, Array, Array, _sampling.Pairs]:
@@ -335,8 +330,8 @@ def without_feedback(
         Each network's accuracy and table, the bound and the best table.
     """
     s = _Setting.check(hidden_size, bits, iterations, learning_rate, clip)
-    window = WINDOW(window)
-    seed_list = tuple(_config.CHECK_SEED(x) for x in seeds)
+    window = Lecture.window(window)
+    seed_list = tuple(Lecture.seed(x) for x in seeds)
     if not seed_list:
         raise ValueError("seeds must hold at least one seed")
     a, b = _every_pair(s.bits)
@@ -495,7 +490,7 @@ def lecture_code(
         Both runs (accuracy, losses, weights) and their differences.
     """
     s = _Setting.check(hidden_size, bits, iterations, learning_rate, clip)
-    seed = _config.CHECK_SEED(seed)
+    seed = Lecture.seed(seed)
     runs = [_run_lecture(s, seed, as_written) for as_written in (True, False)]
     from binsum._model import BinarySumRNN  # the model imports much; only here
 
@@ -588,7 +583,7 @@ def linear_rnn(
         and the hand-built state's accuracy.
     """
     s = _Setting.check(hidden_size, bits, iterations, learning_rate, clip)
-    seed = _config.CHECK_SEED(seed)
+    seed = Lecture.seed(seed)
     a, b = _every_pair(s.bits)
     with np.errstate(over="ignore", invalid="ignore"):
         run = _train_linear(s, seed)
