@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # still matches a command somewhere, so the list cannot go stale.
 SKIP: list[tuple[str, str]] = [
     ("python -m pip install \"pip>=25.1\" && pip install --group test && ",
-     "the test suite itself: .ci/run step 1 runs this exact line in a fresh venv "
+     "the test suite itself: .ci/run's step tests runs this exact line in a fresh venv "
      "after pip install ."),
     ("mpiexec ",
      "needs an MPI installation: .ci/mpi runs this exact command with Open MPI"),

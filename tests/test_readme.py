@@ -102,6 +102,19 @@ def test_no_accidental_bold() -> None:
 
 
 @needs_readme
+def test_readme_is_for_users() -> None:
+    """The maintainers' material (the CI scripts, the platform verification
+    matrix, the release procedure) lives in CONTRIBUTING.md and the
+    documentation's Platforms and Releasing pages, which the README links."""
+    text = README.read_text(encoding="utf-8")
+    assert ".ci/" not in text, "README.md names a CI script: say it in the docs"
+    for page in ("platforms", "releasing"):
+        assert (ROOT / "docs" / f"{page}.md").exists()
+        assert f"https://binsum.readthedocs.io/en/latest/{page}.html" in text
+    assert "/blob/main/CONTRIBUTING.md" in text
+
+
+@needs_readme
 def test_test_command_installs_the_test_requirements_only() -> None:
     """The README's test command installs the ``test`` dependency group, which
     lists exactly the test extra's requirements: binsum itself (installed by
