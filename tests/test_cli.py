@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _children import child
+from _children import child, run_python
 from _optional import optional_module
 
 import binsum
@@ -463,7 +463,7 @@ def test_operand_notations(text: str, value: int) -> None:
     assert cli.operand(text) == value
 
 
-# ------------------------------------------------------- issue 12, point 4-5
+# ------------------------------------ resume, history, threads, the display
 def test_train_resume_continues_and_replaces_out(
     run_binsum: Binsum, tmp_path: Path
 ) -> None:
@@ -613,6 +613,47 @@ def test_explain_summarises_wide_sums(run_binsum: Binsum) -> None:
     rows = [x for x in table if x.split()[0].isdigit()]
     assert [int(r.split()[0]) for r in rows] == [*range(8), *range(153, 161)]
     assert "   ..." in lines
+
+
+# --------------------------------------------------- no process-wide setting
+def test_the_command_changes_no_process_wide_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Long decimal operands in and out without sys.set_int_max_str_digits."""
+    if not hasattr(sys, "set_int_max_str_digits"):
+        pytest.skip("this Python has no int/str digit limit")
+
+    def forbidden(limit: int) -> None:
+        raise AssertionError("binsum changed the process-wide digit limit")
+
+    monkeypatch.setattr(sys, "set_int_max_str_digits", forbidden)
+    a, b = "1" * 6000, "2" * 6000  # no carries: the sum is "3" * 6000
+    codes = []
+    for _ in range(2):
+        codes.append(cli.main(["add", a, b]))
+    assert codes == [0, 0]
+    assert capsys.readouterr().out.split() == ["3" * 6000] * 2
+
+
+def test_concurrent_commands_leave_the_digit_limit_alone() -> None:
+    if not hasattr(sys, "get_int_max_str_digits"):
+        pytest.skip("this Python has no int/str digit limit")
+    out = run_python(
+        """
+        import sys, threading
+        from binsum import cli
+        sys.set_int_max_str_digits(1000)
+        threads = [
+            threading.Thread(target=cli.main, args=(["add", "9" * 5000, "1"],))
+            for _ in range(4)
+        ]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print("limit", sys.get_int_max_str_digits())
+        """
+    )
+    assert out.count("1" + "0" * 5000) == 4  # the threads' lines may interleave
+    assert out.splitlines()[-1] == "limit 1000"
 
 
 # ---------------------------------------------------- output that goes away

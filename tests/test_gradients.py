@@ -1,4 +1,4 @@
-"""Acceptance 3: loss_and_gradients is the derivative of the loss, clipped as
+"""loss_and_gradients is the derivative of the loss, clipped as
 docs/algorithm.md says when the clip binds."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Acceptance 4 and 5: the default network learns to add, and what it learns
-on 8-bit numbers carries over to numbers of any length."""
+"""The default network learns to add, and what it learns on 8-bit numbers
+carries over to numbers of any length."""
 
 from __future__ import annotations
 

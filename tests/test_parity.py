@@ -1,4 +1,4 @@
-"""Acceptance 2: the compiled kernel and its pure-Python twin give the same bits.
+"""The compiled kernel and its pure-Python twin give the same bits.
 
 These tests compare the two backends directly, so they need both: they are
 skipped only when BINSUM_NO_EXTENSIONS=1 disables the compiled one (a missing
