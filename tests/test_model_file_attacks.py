@@ -532,36 +532,6 @@ def test_seed_with_invalid_code_points_is_refused(
     refused(write_zip(tmp_path / "m.npz", members), backend, "'seed' is not")
 
 
-def test_save_without_history(tmp_path: Path, backend: str) -> None:
-    """save(history=False) leaves the losses out (8 bytes per iteration): the
-    loaded model has an empty history, the same iteration count, and trains on
-    to exactly the weights of a model whose history was kept."""
-    model = BinarySumRNN(seed=3, backend=backend).fit(3000)
-    model.save(tmp_path / "full.npz")
-    model.save(tmp_path / "lean.npz", history=False)
-    full_size = (tmp_path / "full.npz").stat().st_size
-    lean_size = (tmp_path / "lean.npz").stat().st_size
-    assert full_size - lean_size >= 8 * 3000
-    lean = BinarySumRNN.load(tmp_path / "lean.npz", backend)
-    assert lean.iterations == 3000 and lean.history.shape == (0,)
-    full = BinarySumRNN.load(tmp_path / "full.npz", backend)
-    lean.fit(1500, callback=lambda m, i, loss: None, log_every=500)
-    full.fit(1500)
-    model.fit(1500)
-    for key in ("wi", "wh", "wo"):
-        assert np.array_equal(lean.weights[key], model.weights[key])
-        assert np.array_equal(full.weights[key], model.weights[key])
-    # the new losses are kept, the older ones stay unknown; saved again
-    assert lean.iterations == 4500
-    assert np.array_equal(lean.history, model.history[3000:])
-    lean.save(tmp_path / "again.npz")
-    again = BinarySumRNN.load(tmp_path / "again.npz", backend)
-    assert np.array_equal(again.history, model.history[3000:])
-    assert pickle.loads(pickle.dumps(lean)).history.shape == (1500,)
-    with pytest.raises(TypeError, match="history must be True or False"):
-        model.save(tmp_path / "x.npz", history="no")  # type: ignore[arg-type]
-
-
 def load_error(path: Path, backend: str) -> str:
     with pytest.raises(ModelFileError) as info:
         BinarySumRNN.load(path, backend=backend)
@@ -1208,7 +1178,6 @@ def test_the_largest_zip_directory_allowed_loads(
     )
 
 
-
 def npy_v1(header: str, body: bytes = b"") -> bytes:
     raw = header.encode("latin-1")
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(raw)) + raw + body
@@ -1406,8 +1375,6 @@ def test_seed_above_the_constructors_range_is_refused(
     members["seed"] = npy(np.array(str(2**128 - 1), dtype="<U64"))
     model = BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
     assert model.seed == 2**128 - 1
-
-
 
 
 def test_model_file_keys_unchanged() -> None:

@@ -39,6 +39,22 @@ def test_operand_layouts_agree(model: BinarySumRNN, dtype: type) -> None:
     assert np.array_equal(model.predict(strided, other), want)
 
 
+def test_predict_broadcasts_and_returns_int64(trained: BinarySumRNN) -> None:
+    a = np.arange(0, 200, 40).reshape(5, 1)
+    b = np.array([0, 1, 55], dtype=np.uint8)
+    got = trained.predict(a, b)
+    assert got.dtype == np.int64 and got.shape == (5, 3)
+    assert np.array_equal(got, a + b.astype(np.int64))
+    for (i, j), value in np.ndenumerate(got):
+        assert value == trained.add(int(a[i, 0]), int(b[j]))
+    scalar = trained.predict(100, 27)
+    assert isinstance(scalar, np.ndarray) and scalar.shape == () and scalar == 127
+    assert trained.predict([], []).shape == (0,)
+    assert trained.predict([[1, 2]], 3).tolist() == [[4, 5]]
+    assert trained.predict((2**61, 0), 2**61).tolist() == [2**62, 2**61]
+    assert b.dtype == np.uint8 and b.tolist() == [0, 1, 55]  # inputs untouched
+
+
 def test_broadcast_scalar_and_empty(model: BinarySumRNN) -> None:
     a = np.arange(50)
     assert np.array_equal(model.predict(a, 3), model.predict(a, np.full(50, 3)))

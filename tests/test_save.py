@@ -1,5 +1,5 @@
-"""save(): atomic, what it may replace, which paths it writes, and the mode
-the file gets.
+"""save(): atomic, with or without the history, which paths it writes, what it
+may replace, and the mode the file gets.
 
 The file at ``path`` is always either the previous model or the new one,
 whatever interrupts the save.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import pickle
 import re
 import secrets
 import signal
@@ -63,6 +64,7 @@ def old_and_new(
     return path, old, new
 
 
+# -------------------------------------------------------------------- atomic
 class Boom(Exception):
     pass
 
@@ -198,6 +200,36 @@ def test_sigkill_during_saves_leaves_a_whole_model(
         for name in others:
             (tmp_path / name).unlink()
 
+
+# ----------------------------------------------------- without the history
+def test_save_without_history(tmp_path: Path, backend: str) -> None:
+    """save(history=False) leaves the losses out (8 bytes per iteration): the
+    loaded model has an empty history, the same iteration count, and trains on
+    to exactly the weights of a model whose history was kept."""
+    model = BinarySumRNN(seed=3, backend=backend).fit(3000)
+    model.save(tmp_path / "full.npz")
+    model.save(tmp_path / "lean.npz", history=False)
+    full_size = (tmp_path / "full.npz").stat().st_size
+    lean_size = (tmp_path / "lean.npz").stat().st_size
+    assert full_size - lean_size >= 8 * 3000
+    lean = BinarySumRNN.load(tmp_path / "lean.npz", backend)
+    assert lean.iterations == 3000 and lean.history.shape == (0,)
+    full = BinarySumRNN.load(tmp_path / "full.npz", backend)
+    lean.fit(1500, callback=lambda m, i, loss: None, log_every=500)
+    full.fit(1500)
+    model.fit(1500)
+    for key in ("wi", "wh", "wo"):
+        assert np.array_equal(lean.weights[key], model.weights[key])
+        assert np.array_equal(full.weights[key], model.weights[key])
+    # the new losses are kept, the older ones stay unknown; saved again
+    assert lean.iterations == 4500
+    assert np.array_equal(lean.history, model.history[3000:])
+    lean.save(tmp_path / "again.npz")
+    again = BinarySumRNN.load(tmp_path / "again.npz", backend)
+    assert np.array_equal(again.history, model.history[3000:])
+    assert pickle.loads(pickle.dumps(lean)).history.shape == (1500,)
+    with pytest.raises(TypeError, match="history must be True or False"):
+        model.save(tmp_path / "x.npz", history="no")  # type: ignore[arg-type]
 
 
 # ------------------------------------------------- which paths are written
