@@ -18,12 +18,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 from _children import child, run_python
+from _command import Binsum, assert_one_line_error
 from _optional import optional_module
 
 import binsum
@@ -32,50 +32,12 @@ from binsum import BinarySumRNN, cli
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-Binsum = Callable[..., Result]
-
-
-@pytest.fixture
-def run_binsum(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Binsum:
-    """``binsum ARGS...`` in tmp_path: cli.main's status and what it printed."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("BINSUM_DEBUG", raising=False)
-
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        code = cli.main(list(args))
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
-    return run
-
-
 def _env() -> dict[str, str]:
     """A child's environment: the default backend, no debug tracebacks."""
     env = dict(os.environ)
     env.pop("BINSUM_DEBUG", None)
     env.pop("BINSUM_NO_EXTENSIONS", None)
     return env
-
-
-def assert_one_line_error(proc: Result | subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("binsum"), lines[0]
-    return lines[0]
 
 
 # ------------------------------------------------------------------ train
