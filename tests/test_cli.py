@@ -292,7 +292,7 @@ def test_hard_case_numbers_stay_exact_and_short() -> None:
     assert cli.number_text(10**39) == str(10**39)  # 40 digits: in decimal
 
 
-def test_info(run_binsum: Binsum) -> None:
+def test_info_names_the_version_backend_and_shipped_network(run_binsum: Binsum) -> None:
     proc = run_binsum("info")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
@@ -482,7 +482,9 @@ def test_train_resume_refuses_to_train_past_the_most_iterations(
     assert not (tmp_path / "n.npz").exists()
 
 
-def test_train_no_history(run_binsum: Binsum, tmp_path: Path) -> None:
+def test_train_no_history_leaves_out_only_the_losses(
+    run_binsum: Binsum, tmp_path: Path
+) -> None:
     for out, extra in (("full.npz", ()), ("lean.npz", ("--no-history",))):
         proc = run_binsum("train", "--iterations", "2000", "--log-every", "0",
                           "--out", out, *extra)
@@ -496,7 +498,7 @@ def test_train_no_history(run_binsum: Binsum, tmp_path: Path) -> None:
         assert np.array_equal(lean.weights[name], value), name
 
 
-def test_eval_threads_and_sample(run_binsum: Binsum) -> None:
+def test_eval_on_two_threads_prints_what_one_thread_prints(run_binsum: Binsum) -> None:
     one = run_binsum("eval", "--bits", "16", "--sample", "3000", "--hard-bits", "0")
     two = run_binsum("eval", "--bits", "16", "--sample", "3000", "--threads", "2",
                      "--hard-bits", "0")

@@ -99,7 +99,9 @@ def test_a_bad_operand_in_a_later_chunk_raises_on_threads_too(
 @pytest.mark.parametrize(
     ("threads", "error"), [(0, ValueError), (1.5, TypeError), (True, TypeError)]
 )
-def test_bad_threads(model: BinarySumRNN, threads: object, error: type) -> None:
+def test_threads_must_be_a_positive_int(
+    model: BinarySumRNN, threads: object, error: type
+) -> None:
     with pytest.raises(error, match="threads"):
         model.predict([1], [2], threads=threads)  # type: ignore[arg-type]
 
