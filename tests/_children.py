@@ -13,6 +13,7 @@ import contextlib
 import signal
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -38,3 +39,13 @@ def child(args: Sequence[str], **kwargs: Any) -> Iterator[subprocess.Popen[str]]
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def run_python(code: str, *args: str, timeout: float = 120) -> str:
+    """Run ``code`` in a fresh interpreter; its stdout (it must exit 0)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        capture_output=True, text=True, timeout=timeout, **popen_kwargs(),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from _command import Binsum, Result
 
 import binsum
-from binsum import BinarySumRNN
+from binsum import BinarySumRNN, cli
 from binsum._backend import NO_EXTENSIONS
 
 BACKENDS = ["cython", "python"]
@@ -62,3 +64,21 @@ def trained(backend: str) -> BinarySumRNN:
     """
     return BinarySumRNN(seed=0, backend=backend).fit(10_000)
 
+
+@pytest.fixture
+def run_binsum(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Binsum:
+    """``binsum ARGS...`` in tmp_path: cli.main's status and what it printed."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BINSUM_DEBUG", raising=False)
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        code = cli.main(list(args))
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run

@@ -1,4 +1,5 @@
-"""automaton(): the finite-state machine in the hidden states, against the full adder."""
+"""automaton(): the finite-state machine in the hidden states, against the full
+adder."""
 
 from __future__ import annotations
 

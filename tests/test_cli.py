@@ -18,12 +18,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _children import child
+from _children import child, run_python
+from _command import Binsum, assert_one_line_error
 from _optional import optional_module
 
 import binsum
@@ -32,50 +32,12 @@ from binsum import BinarySumRNN, cli
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-Binsum = Callable[..., Result]
-
-
-@pytest.fixture
-def run_binsum(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Binsum:
-    """``binsum ARGS...`` in tmp_path: cli.main's status and what it printed."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("BINSUM_DEBUG", raising=False)
-
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        code = cli.main(list(args))
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
-    return run
-
-
 def _env() -> dict[str, str]:
     """A child's environment: the default backend, no debug tracebacks."""
     env = dict(os.environ)
     env.pop("BINSUM_DEBUG", None)
     env.pop("BINSUM_NO_EXTENSIONS", None)
     return env
-
-
-def assert_one_line_error(proc: Result | subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("binsum"), lines[0]
-    return lines[0]
 
 
 # ------------------------------------------------------------------ train
@@ -330,7 +292,7 @@ def test_hard_case_numbers_stay_exact_and_short() -> None:
     assert cli.number_text(10**39) == str(10**39)  # 40 digits: in decimal
 
 
-def test_info(run_binsum: Binsum) -> None:
+def test_info_names_the_version_backend_and_shipped_network(run_binsum: Binsum) -> None:
     proc = run_binsum("info")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
@@ -463,7 +425,7 @@ def test_operand_notations(text: str, value: int) -> None:
     assert cli.operand(text) == value
 
 
-# ------------------------------------------------------- issue 12, point 4-5
+# ------------------------------------ resume, history, threads, the display
 def test_train_resume_continues_and_replaces_out(
     run_binsum: Binsum, tmp_path: Path
 ) -> None:
@@ -520,7 +482,9 @@ def test_train_resume_refuses_to_train_past_the_most_iterations(
     assert not (tmp_path / "n.npz").exists()
 
 
-def test_train_no_history(run_binsum: Binsum, tmp_path: Path) -> None:
+def test_train_no_history_leaves_out_only_the_losses(
+    run_binsum: Binsum, tmp_path: Path
+) -> None:
     for out, extra in (("full.npz", ()), ("lean.npz", ("--no-history",))):
         proc = run_binsum("train", "--iterations", "2000", "--log-every", "0",
                           "--out", out, *extra)
@@ -534,7 +498,7 @@ def test_train_no_history(run_binsum: Binsum, tmp_path: Path) -> None:
         assert np.array_equal(lean.weights[name], value), name
 
 
-def test_eval_threads_and_sample(run_binsum: Binsum) -> None:
+def test_eval_on_two_threads_prints_what_one_thread_prints(run_binsum: Binsum) -> None:
     one = run_binsum("eval", "--bits", "16", "--sample", "3000", "--hard-bits", "0")
     two = run_binsum("eval", "--bits", "16", "--sample", "3000", "--threads", "2",
                      "--hard-bits", "0")
@@ -613,6 +577,47 @@ def test_explain_summarises_wide_sums(run_binsum: Binsum) -> None:
     rows = [x for x in table if x.split()[0].isdigit()]
     assert [int(r.split()[0]) for r in rows] == [*range(8), *range(153, 161)]
     assert "   ..." in lines
+
+
+# --------------------------------------------------- no process-wide setting
+def test_the_command_changes_no_process_wide_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Long decimal operands in and out without sys.set_int_max_str_digits."""
+    if not hasattr(sys, "set_int_max_str_digits"):
+        pytest.skip("this Python has no int/str digit limit")
+
+    def forbidden(limit: int) -> None:
+        raise AssertionError("binsum changed the process-wide digit limit")
+
+    monkeypatch.setattr(sys, "set_int_max_str_digits", forbidden)
+    a, b = "1" * 6000, "2" * 6000  # no carries: the sum is "3" * 6000
+    codes = []
+    for _ in range(2):
+        codes.append(cli.main(["add", a, b]))
+    assert codes == [0, 0]
+    assert capsys.readouterr().out.split() == ["3" * 6000] * 2
+
+
+def test_concurrent_commands_leave_the_digit_limit_alone() -> None:
+    if not hasattr(sys, "get_int_max_str_digits"):
+        pytest.skip("this Python has no int/str digit limit")
+    out = run_python(
+        """
+        import sys, threading
+        from binsum import cli
+        sys.set_int_max_str_digits(1000)
+        threads = [
+            threading.Thread(target=cli.main, args=(["add", "9" * 5000, "1"],))
+            for _ in range(4)
+        ]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print("limit", sys.get_int_max_str_digits())
+        """
+    )
+    assert out.count("1" + "0" * 5000) == 4  # the threads' lines may interleave
+    assert out.splitlines()[-1] == "limit 1000"
 
 
 # ---------------------------------------------------- output that goes away

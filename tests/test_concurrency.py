@@ -6,15 +6,22 @@ Readers (weights, predict) see the state of a whole training block: fit
 publishes one immutable snapshot per block. predict's own threads share only
 immutable data (the weights, the operands' read-only views, one finished
 prefix table) and each writes its own slice of the output, so every operand
-layout gives the exact sums at every thread count; .ci/freethreaded runs
-these tests with the GIL off.
+layout gives the exact sums at every thread count. A model changed from
+inside its own fit (its callback, its log file) raises instead of
+deadlocking; reading it from there works. .ci/freethreaded runs these tests
+with the GIL off.
 """
 
 from __future__ import annotations
 
+import io
+import pickle
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,6 +29,7 @@ import pytest
 from binsum import BinarySumRNN, _model
 from binsum._model import BLOCK
 
+Make = Callable[..., BinarySumRNN]
 Layout = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
@@ -75,6 +83,7 @@ def snapshot(model: BinarySumRNN) -> bytes:
     return b"".join(w[k].tobytes() for k in ("wi", "wh", "wo"))
 
 
+# -------------------------------------------------- fit from many threads
 def test_eight_threads_fitting_one_model_equal_one_long_fit(
     make_model: Callable[..., BinarySumRNN], backend: str
 ) -> None:
@@ -153,6 +162,37 @@ def test_readers_during_fit_see_whole_blocks(
     assert snapshot(model) == snapshot(ref)
 
 
+_SMALL = dict(hidden_size=3, bits=6, seed=4)  # cheap on the twin
+
+
+def test_two_threads_train_two_models(make_model: Make) -> None:
+    """No global state: concurrent training equals training one after the other."""
+    configs = [dict(_SMALL, seed=s) for s in (1, 2)]
+    alone = [make_model(**c).fit(2000) for c in configs]
+    models = [make_model(**c) for c in configs]
+    threads = [threading.Thread(target=m.fit, args=(2000,)) for m in models]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for m, ref in zip(models, alone, strict=True):
+        assert np.array_equal(m.history, ref.history)
+        assert np.array_equal(m.weights["wh"], ref.weights["wh"])
+
+
+def test_concurrent_fits_on_one_model_are_serialised(make_model: Make) -> None:
+    model = make_model(**_SMALL)
+    threads = [threading.Thread(target=model.fit, args=(1000,)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    whole = make_model(**_SMALL).fit(2000)
+    assert model.iterations == 2000
+    assert np.array_equal(model.history, whole.history)
+    assert np.array_equal(model.weights["wh"], whole.weights["wh"])
+
+
 def test_two_models_train_in_parallel_as_they_would_alone(
     make_model: Callable[..., BinarySumRNN], backend: str
 ) -> None:
@@ -167,6 +207,19 @@ def test_two_models_train_in_parallel_as_they_would_alone(
         alone = make_model(hidden_size=5, bits=7, seed=s).fit(n)
         assert snapshot(m) == snapshot(alone)
         assert np.array_equal(m.history, alone.history)
+
+
+# ----------------------------------------------------- predict's own threads
+def test_threads_give_the_same_sums(make_model: Make, backend: str) -> None:
+    model = make_model(hidden_size=5, seed=11)  # untrained: often wrong sums
+    n = 150_000 if backend == "cython" else 3_000  # > one chunk on the kernel
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2**20, n)
+    b = rng.integers(0, 2**20, n)
+    one = model.predict(a, b)
+    for threads in (2, 3):
+        assert np.array_equal(model.predict(a, b, threads=threads), one)
+    assert model.score(6, threads=2) == model.score(6)
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -218,6 +271,41 @@ def test_threads_give_exact_sums_at_full_chunk_size(backend: str) -> None:
             assert np.array_equal(got, exact_sums(a, b)), layout
 
 
+def test_concurrent_predicts_hold_one_prefix_table(backend: str) -> None:
+    """64 threads predicting at once on the shipped network (hidden 16) hold
+    its table of first steps once, not once each: beyond their outputs and
+    operand chunks, the peak is one table (8 steps, 8.5 MiB)."""
+    if backend != "cython":
+        pytest.skip("64 batches deep enough for the largest table are slow on the twin")
+    model = BinarySumRNN.pretrained(backend=backend)
+    n = 2 * 4**8  # the smallest batch that builds the 8-step table
+    assert model._kernel.prefix_depth(16, n) == 8
+    table = 4**8 * (16 + 1) * 8  # states (4**8, 16) and masks, float64/int64
+    chunk = min(n, _model.PREDICT_CHUNK)
+    per_thread = n * 8 + 2 * chunk * 8  # its output, its two operand chunks
+    rng = np.random.default_rng(8)
+    a, b = rng.integers(0, 2**8, (2, n))
+    start = threading.Barrier(64)
+    sums: list[np.ndarray] = []
+
+    def worker() -> None:
+        start.wait()
+        sums.append(model.predict(a, b))
+
+    threads = [threading.Thread(target=worker) for _ in range(64)]
+    tracemalloc.start()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(sums) == 64 and all(np.array_equal(s, a + b) for s in sums)
+    assert peak < table + 64 * per_thread + 2**20  # 1 MiB for the rest
+
+
 def test_concurrent_predicts_on_one_model_build_one_prefix_table(
     backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -256,3 +344,98 @@ def test_concurrent_predicts_on_one_model_build_one_prefix_table(
     assert len(built) == 1
     assert len(results) == 64
     assert all(np.array_equal(r, a + b) for r in results)
+
+
+# ------------------------------------------ re-entry from fit's own callback
+def _fit_in_thread(model: BinarySumRNN, **kwargs: Any) -> BaseException | None:
+    """fit(**kwargs) in a thread; its exception. A deadlock fails, not hangs."""
+    caught: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            model.fit(**kwargs)
+        except BaseException as exc:  # handed to the test
+            caught.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "fit deadlocked"
+    return caught[0] if caught else None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda m: m.fit(10),
+        lambda m: m.set_weights(wo=np.zeros((3, 1))),
+        lambda m: setattr(m, "weights", m.weights),
+        lambda m: m.__setstate__(m.__getstate__()),
+    ],
+    ids=["fit", "set_weights", "weights=", "__setstate__"],
+)
+def test_changing_the_model_from_its_own_callback_raises(
+    make_model: Make, change: Callable[[BinarySumRNN], Any]
+) -> None:
+    model = make_model(hidden_size=3, bits=4, seed=2)
+    error = _fit_in_thread(
+        model, iterations=40, log_every=20, callback=lambda m, i, loss: change(m)
+    )
+    assert isinstance(error, RuntimeError), error
+    assert "inside its own fit" in str(error)
+    assert model.iterations == 20  # the block before the callback stands
+    model.fit(20)  # and the lock was released
+    assert model.iterations == 40
+
+
+def test_changing_the_model_from_the_log_file_raises(make_model: Make) -> None:
+    model = make_model(hidden_size=3, bits=4, seed=2)
+
+    class Hostile(io.StringIO):
+        def write(self, text: str) -> int:
+            model.fit(1)
+            return super().write(text)
+
+    error = _fit_in_thread(model, iterations=10, verbose=True, file=Hostile())
+    assert isinstance(error, RuntimeError) and "inside its own fit" in str(error)
+
+
+def test_reading_the_model_from_its_callback_works(
+    make_model: Make, tmp_path: Path
+) -> None:
+    model = make_model(hidden_size=3, bits=4, seed=2)
+    reads: list[Any] = []
+
+    def callback(m: BinarySumRNN, i: int, loss: float) -> None:
+        reads.append(int(m.predict(3, 4)))
+        reads.append(m.score(4, sample=100))
+        m.save(tmp_path / f"at-{i}.npz")
+        reads.append(pickle.loads(pickle.dumps(m)).iterations)
+
+    assert _fit_in_thread(model, iterations=40, log_every=20, callback=callback) is None
+    assert reads[2::3] == [20, 40]
+    assert BinarySumRNN.load(tmp_path / "at-20.npz").iterations == 20
+
+
+def test_another_thread_waits_for_fit_instead_of_failing(make_model: Make) -> None:
+    model = make_model(hidden_size=3, bits=4, seed=2)
+    started, release = threading.Event(), threading.Event()
+
+    def callback(m: BinarySumRNN, i: int, loss: float) -> None:
+        started.set()
+        release.wait(30)
+
+    worker = threading.Thread(
+        target=model.fit, kwargs={"iterations": 10, "log_every": 10,
+                                  "callback": callback}
+    )
+    worker.start()
+    assert started.wait(30)
+    writer = threading.Thread(target=model.set_weights, kwargs={"wo": np.ones((3, 1))})
+    writer.start()
+    writer.join(timeout=0.2)
+    assert writer.is_alive()  # it waits for the lock: no RuntimeError
+    release.set()
+    worker.join(30)
+    writer.join(30)
+    assert np.array_equal(model.weights["wo"], np.ones((3, 1)))

@@ -1,6 +1,6 @@
-"""Acceptance 6: a model depends only on its configuration, its seed and the
-number of iterations trained; chunking, save/load, pickle and deepcopy all
-resume bit for bit.
+"""A model depends only on its configuration, its seed and the number of
+iterations trained; chunking (also of large networks' small blocks),
+save/load, pickle and deepcopy all resume bit for bit.
 
 The sample stream, its chunked generator and the state snapshots live in
 Python and do not depend on the network's size, so these tests use a tiny
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import binsum
 from binsum import BinarySumRNN
 
 Make = Callable[..., BinarySumRNN]
@@ -163,3 +164,17 @@ def test_large_and_zero_seeds_round_trip(
     model = make_model(hidden_size=2, bits=5, seed=seed)
     model.save(tmp_path / "m.npz")
     assert BinarySumRNN.load(tmp_path / "m.npz").seed == seed
+
+
+@pytest.mark.skipif(not binsum.has_extension, reason="needs the compiled kernel")
+def test_large_networks_stay_chunk_independent() -> None:
+    """Small blocks at large sizes: any split of the training gives the same
+    model (compiled backend; the twin shares its bits by the parity tests)."""
+    cfg = {"hidden_size": 300, "bits": 40, "seed": 4, "backend": "cython"}
+    whole = BinarySumRNN(**cfg).fit(37)
+    parts = BinarySumRNN(**cfg).fit(5).fit(20).fit(12)
+    logged = BinarySumRNN(**cfg).fit(37, log_every=7, callback=lambda *a: None)
+    for other in (parts, logged):
+        assert np.array_equal(other.history, whole.history)
+        for key, value in whole.weights.items():
+            assert np.array_equal(other.weights[key], value), key

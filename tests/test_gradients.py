@@ -1,4 +1,4 @@
-"""Acceptance 3: loss_and_gradients is the derivative of the loss, clipped as
+"""loss_and_gradients is the derivative of the loss, clipped as
 docs/algorithm.md says when the clip binds."""
 
 from __future__ import annotations
@@ -113,3 +113,16 @@ def test_sgd_step_is_minus_learning_rate_times_gradient(make_model: Make) -> Non
     after = model.weights
     for key in grads:
         assert np.array_equal(after[key], before[key] - 0.25 * grads[key]), key
+
+
+def test_loss_and_gradients_does_not_train(make_model: Make) -> None:
+    model = make_model(hidden_size=3, bits=6, seed=4)
+    before = model.weights
+    loss, grads = model.loss_and_gradients(20, 30)
+    assert isinstance(loss, float) and loss > 0
+    assert set(grads) == {"wi", "wh", "wo"}
+    assert all(grads[k].shape == before[k].shape for k in grads)
+    assert model.iterations == 0
+    assert all(np.array_equal(model.weights[k], before[k]) for k in before)
+    again = model.loss_and_gradients(20, 30)
+    assert again[0] == loss and np.array_equal(again[1]["wh"], grads["wh"])

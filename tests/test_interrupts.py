@@ -2,7 +2,9 @@
 
 Weights, loss history and random state then all describe the same iteration,
 so fitting the remaining iterations gives exactly the uninterrupted result.
-predict stops as promptly on any number of threads.
+Ctrl-C lands inside one sample even of the largest network, and predict stops
+as promptly on any number of threads. The tests that interrupt a child pass
+also when the parent ignores SIGINT (as under `cmd &`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from _children import child
 import binsum
 from binsum import BinarySumRNN
 from binsum._model import BLOCK
+
+TESTS = Path(__file__).resolve().parent
 
 
 def state_of(model: BinarySumRNN, folder: Path) -> dict[str, np.ndarray]:
@@ -402,3 +406,52 @@ def test_a_signal_handler_running_as_a_kernel_call_starts_is_not_lost(
         assert np.array_equal(model.weights[key], expected.weights[key])
     assert np.array_equal(sums, expected.predict(np.arange(100), 7))
     assert loss == expected.loss_and_gradients(3, 4)[0]
+
+
+_SLOW_FIT = """
+import sys, time
+from binsum import BinarySumRNN
+model = BinarySumRNN(hidden_size=4096, bits=62, seed=1, backend="cython")
+print("ready", flush=True)
+try:
+    model.fit(10**6)  # a sample takes seconds: 8,192 of them took hours
+except KeyboardInterrupt:
+    print("interrupted", time.time(), model.iterations, flush=True)
+"""
+
+
+@pytest.mark.skipif(not binsum.has_extension, reason="needs the compiled kernel")
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is POSIX")
+def test_ctrl_c_lands_inside_one_sample_of_the_largest_network() -> None:
+    """At hidden 4096 / 62 bits one sample takes seconds: Ctrl-C still stops
+    the compiled fit at once (it used to wait for a block of 8,192 samples),
+    typically inside the first sample (benchmarks/interrupt_latency.py)."""
+    with child([sys.executable, "-c", _SLOW_FIT], stdout=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n"
+        threading.Event().wait(1.5)  # setup done: the kernel is in the sample
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    word, _, iterations = out.split()
+    assert word == "interrupted" and int(iterations) < 10**6
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is POSIX")
+def test_interrupt_tests_pass_with_sigint_ignored_by_the_parent() -> None:
+    """Run as `cmd &` does (SIGINT ignored, inherited by children), the tests
+    that interrupt a child still pass: children get SIGINT's default back."""
+    tests = [
+        "test_cli.py::test_interrupt_exits_130_and_leaves_the_old_file",
+        "test_interrupts.py::test_sigint_to_a_long_fit_resumes_exactly",
+    ]
+
+    def ignore_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         *(str(TESTS / t) for t in tests)],
+        capture_output=True, text=True, timeout=280, preexec_fn=ignore_sigint,
+        cwd=TESTS,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]

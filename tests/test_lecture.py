@@ -11,7 +11,7 @@ import doctest
 
 import numpy as np
 import pytest
-from test_cli import Binsum, assert_one_line_error, run_binsum  # noqa: F401
+from _command import Binsum, assert_one_line_error
 
 from binsum import BinarySumRNN, _sampling, lecture
 
@@ -88,7 +88,8 @@ def test_the_bound_is_the_best_table_for_any_window(window: int) -> None:
                 seen = 0
                 for k in range(window):
                     if t - k >= 0:
-                        seen += (((a >> (t - k)) & 1) + 2 * ((b >> (t - k)) & 1)) << 2 * k
+                        column = ((a >> (t - k)) & 1) + 2 * ((b >> (t - k)) & 1)
+                        seen += column << 2 * k
                 right &= ((tables >> seen) & 1) == (((a + b) >> t) & 1)
             count += right
     pairs = (1 << bits) * ((1 << bits) + 1) // 2

@@ -1,8 +1,9 @@
-"""Acceptance 2: the compiled kernel and its pure-Python twin give the same bits.
+"""The compiled kernel and its pure-Python twin give the same bits.
 
 These tests compare the two backends directly, so they need both: they are
 skipped only when BINSUM_NO_EXTENSIONS=1 disables the compiled one (a missing
-build is an error, as in conftest.py).
+build is an error, as in conftest.py). Random small configurations are in
+test_parity_random.py.
 """
 
 from __future__ import annotations

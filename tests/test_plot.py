@@ -177,7 +177,9 @@ def test_sweep_outcomes_of_a_real_sweep_saves_a_png(
         plot.sweep_outcomes([{k: v for k, v in records[0].items() if k != "score"}])
 
 
-def test_carry_machine_draws_a_model_or_its_machine(matplotlib: Any, tmp_path: Path) -> None:
+def test_carry_machine_draws_a_model_or_its_machine(
+    matplotlib: Any, tmp_path: Path
+) -> None:
     machine = BinarySumRNN.pretrained().automaton(run=8)
     fig = plot.carry_machine(machine, save=tmp_path / "carry.png")
     assert isinstance(fig, matplotlib.figure.Figure)
@@ -185,7 +187,8 @@ def test_carry_machine_draws_a_model_or_its_machine(matplotlib: Any, tmp_path: P
     left, right = fig.axes
     assert "full adder" in right.get_title()
     assert f"{machine.clusters} clusters" in left.get_title()
-    untrained = plot.carry_machine(BinarySumRNN(seed=1).automaton(run=8, max_clusters=4))
+    other = BinarySumRNN(seed=1).automaton(run=8, max_clusters=4)
+    untrained = plot.carry_machine(other)
     assert "not the full adder" in untrained.axes[1].get_title()
     with pytest.raises(TypeError, match="model_or_machine must be"):
         plot.carry_machine("model")  # type: ignore[arg-type]
@@ -197,7 +200,9 @@ def _clipping_network() -> BinarySumRNN:
     return model
 
 
-def test_hidden_states_shows_the_states_and_the_bits(matplotlib: Any, tmp_path: Path) -> None:
+def test_hidden_states_shows_the_states_and_the_bits(
+    matplotlib: Any, tmp_path: Path
+) -> None:
     model = BinarySumRNN.pretrained()
     a, b = 2**20 - 1, 1
     path = tmp_path / "states.png"
@@ -265,7 +270,9 @@ def test_lecture_comparison_draws_both_runs(matplotlib: Any, tmp_path: Path) -> 
         "corrected",
     ]
     heights = [bar.get_height() for bar in accuracy.patches]
-    assert heights == [100 * result.as_written.accuracy, 100 * result.corrected.accuracy]
+    assert heights == [
+        100 * result.as_written.accuracy, 100 * result.corrected.accuracy
+    ]
     assert path.read_bytes().startswith(PNG_SIGNATURE)
 
 
@@ -346,7 +353,8 @@ def test_drawn_without_a_display_or_pyplot(matplotlib: Any, call: str) -> None:
 
 @pytest.mark.parametrize("call", PICTURES.values(), ids=PICTURES.keys())
 def test_without_matplotlib_a_clear_import_error(
-    monkeypatch: pytest.MonkeyPatch, call: str, tmp_path: Path, arguments: dict[str, Any]
+    monkeypatch: pytest.MonkeyPatch, call: str, tmp_path: Path,
+    arguments: dict[str, Any],
 ) -> None:
     for name in list(sys.modules):
         if name == "matplotlib" or name.startswith("matplotlib."):

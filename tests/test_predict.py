@@ -1,8 +1,9 @@
-"""predict(): threads, operand layouts and dtypes, batch sizes, flat memory use."""
+"""predict(): operand layouts and dtypes, batch sizes, flat memory use, the
+shared prefix table, and the kernel reading only predict's own copies of the
+operands (predict's threads are tested in test_concurrency.py)."""
 
 from __future__ import annotations
 
-import threading
 import tracemalloc
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -10,25 +11,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _children import run_python
 
+import binsum
 from binsum import BinarySumRNN, _backend, _model
+
+Make = Callable[..., BinarySumRNN]
 
 
 @pytest.fixture
 def model(make_model: Callable[..., BinarySumRNN]) -> BinarySumRNN:
     # Untrained weights: sums are often wrong, so equal outputs mean equal work.
     return make_model(hidden_size=5, seed=11)
-
-
-def test_threads_give_the_same_sums(model: BinarySumRNN, backend: str) -> None:
-    n = 150_000 if backend == "cython" else 3_000  # > one chunk on the kernel
-    rng = np.random.default_rng(0)
-    a = rng.integers(0, 2**20, n)
-    b = rng.integers(0, 2**20, n)
-    one = model.predict(a, b)
-    for threads in (2, 3):
-        assert np.array_equal(model.predict(a, b, threads=threads), one)
-    assert model.score(6, threads=2) == model.score(6)
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.uint16, np.int32, np.uint64, np.int64])
@@ -43,6 +37,22 @@ def test_operand_layouts_agree(model: BinarySumRNN, dtype: type) -> None:
     assert np.array_equal(got, want)
     strided = np.repeat(a, 2, axis=1)[:, ::2]  # non-contiguous view of a
     assert np.array_equal(model.predict(strided, other), want)
+
+
+def test_predict_broadcasts_and_returns_int64(trained: BinarySumRNN) -> None:
+    a = np.arange(0, 200, 40).reshape(5, 1)
+    b = np.array([0, 1, 55], dtype=np.uint8)
+    got = trained.predict(a, b)
+    assert got.dtype == np.int64 and got.shape == (5, 3)
+    assert np.array_equal(got, a + b.astype(np.int64))
+    for (i, j), value in np.ndenumerate(got):
+        assert value == trained.add(int(a[i, 0]), int(b[j]))
+    scalar = trained.predict(100, 27)
+    assert isinstance(scalar, np.ndarray) and scalar.shape == () and scalar == 127
+    assert trained.predict([], []).shape == (0,)
+    assert trained.predict([[1, 2]], 3).tolist() == [[4, 5]]
+    assert trained.predict((2**61, 0), 2**61).tolist() == [2**62, 2**61]
+    assert b.dtype == np.uint8 and b.tolist() == [0, 1, 55]  # inputs untouched
 
 
 def test_broadcast_scalar_and_empty(model: BinarySumRNN) -> None:
@@ -74,41 +84,6 @@ def test_extra_memory_does_not_grow_with_the_batch(backend: str) -> None:
     assert small < 8_000_000
 
 
-def test_concurrent_predicts_hold_one_prefix_table(backend: str) -> None:
-    """64 threads predicting at once on the shipped network (hidden 16) hold
-    its table of first steps once, not once each: beyond their outputs and
-    operand chunks, the peak is one table (8 steps, 8.5 MiB)."""
-    if backend != "cython":
-        pytest.skip("64 batches deep enough for the largest table are slow on the twin")
-    model = BinarySumRNN.pretrained(backend=backend)
-    n = 2 * 4**8  # the smallest batch that builds the 8-step table
-    assert model._kernel.prefix_depth(16, n) == 8
-    table = 4**8 * (16 + 1) * 8  # states (4**8, 16) and masks, float64/int64
-    chunk = min(n, _model.PREDICT_CHUNK)
-    per_thread = n * 8 + 2 * chunk * 8  # its output, its two operand chunks
-    rng = np.random.default_rng(8)
-    a, b = rng.integers(0, 2**8, (2, n))
-    start = threading.Barrier(64)
-    sums: list[np.ndarray] = []
-
-    def worker() -> None:
-        start.wait()
-        sums.append(model.predict(a, b))
-
-    threads = [threading.Thread(target=worker) for _ in range(64)]
-    tracemalloc.start()
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert len(sums) == 64 and all(np.array_equal(s, a + b) for s in sums)
-    assert peak < table + 64 * per_thread + 2**20  # 1 MiB for the rest
-
-
 def test_a_bad_operand_in_a_later_chunk_raises_on_threads_too(
     model: BinarySumRNN, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -124,7 +99,9 @@ def test_a_bad_operand_in_a_later_chunk_raises_on_threads_too(
 @pytest.mark.parametrize(
     ("threads", "error"), [(0, ValueError), (1.5, TypeError), (True, TypeError)]
 )
-def test_bad_threads(model: BinarySumRNN, threads: object, error: type) -> None:
+def test_threads_must_be_a_positive_int(
+    model: BinarySumRNN, threads: object, error: type
+) -> None:
     with pytest.raises(error, match="threads"):
         model.predict([1], [2], threads=threads)  # type: ignore[arg-type]
 
@@ -225,3 +202,64 @@ def test_calls_on_the_same_weights_share_one_prefix_table(backend: str) -> None:
     other.set_weights(wo=wo)
     assert np.array_equal(flipped, other.predict(a, b))
     assert not np.array_equal(flipped, first)
+
+
+# --------------------------------------------- predict reads only its copies
+def test_the_kernel_never_reads_the_callers_operands(make_model: Make) -> None:
+    model = make_model(hidden_size=3, bits=4, seed=2)
+    a = np.arange(70_000, dtype=np.int64)
+    b = a[::-1].copy()
+    real = model._kernel
+    handed: list[np.ndarray] = []
+
+    def predict(
+        wi: Any, wh: Any, wo: Any, ca: Any, cb: Any, out: Any, *table: Any
+    ) -> None:
+        handed.extend([ca, cb])
+        real.predict(wi, wh, wo, ca, cb, out, *table)
+
+    model._kernel = SimpleNamespace(
+        predict=predict,
+        prefix_depth=real.prefix_depth,
+        prefix_table=real.prefix_table,
+    )
+    if model.backend == "python":
+        a, b = a[:300], b[:300]
+    result = model.predict(a, b)
+    model._kernel = real
+    assert np.array_equal(result, model.predict(a.tolist(), b.tolist()))
+    assert handed and all(x.dtype == np.int64 and x.flags.c_contiguous for x in handed)
+    assert not any(np.shares_memory(x, a) or np.shares_memory(x, b) for x in handed)
+
+
+_RACE = """
+import threading
+import numpy as np
+from binsum import BinarySumRNN
+model = BinarySumRNN(hidden_size=4, bits=8, seed=0, backend="cython").fit(2000)
+a = np.arange(200_000, dtype=np.int64) % 256
+stop = threading.Event()
+
+def vandal():
+    while not stop.is_set():  # values predict would refuse
+        a[::7] = -1
+        a[::7] = 2**63 - 1
+        a[::7] = 5
+
+threading.Thread(target=vandal, daemon=True).start()
+outcomes = set()
+for _ in range(40):
+    try:
+        model.predict(a, 3)
+        outcomes.add("ok")
+    except ValueError:
+        outcomes.add("ValueError")
+stop.set()
+print(*sorted(outcomes))
+"""
+
+
+@pytest.mark.skipif(not binsum.has_extension, reason="needs the compiled kernel")
+def test_operands_rewritten_during_predict_never_reach_the_kernel() -> None:
+    outcomes = run_python(_RACE).split()
+    assert outcomes and set(outcomes) <= {"ok", "ValueError"}

@@ -244,7 +244,7 @@ def test_bad_config_is_refused_before_any_training(
         ({"iterations": 10, "executor": "threads"}, TypeError, "executor must be"),
     ],
 )
-def test_bad_arguments(
+def test_bad_iterations_check_every_executor_and_configs_are_refused(
     backend: str, kwargs: dict[str, Any], error: type[Exception], match: str
 ) -> None:
     with pytest.raises(error, match=match):

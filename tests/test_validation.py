@@ -31,7 +31,7 @@ import binsum._hardcases
 import binsum._model
 import binsum._state
 from binsum import BinarySumRNN, cli, lecture
-from binsum._modelfile import KEYS
+from binsum._modelfile import MEMBERS
 from binsum._rules import MAX_ITERATIONS, TABLE, Counterexample, Fit, Rule, Sweep
 from binsum._validate import (
     Flag,
@@ -635,12 +635,12 @@ def write(tmp_path: Path, fields: dict[str, Any]) -> Path:
 def test_crafted_good_file_loads(backend: str, tmp_path: Path) -> None:
     """The rewriting below is faithful: unchanged fields load fine."""
     fields = saved_fields(tmp_path, backend)
-    assert set(fields) == set(KEYS)
+    assert set(fields) == set(MEMBERS)
     model = BinarySumRNN.load(write(tmp_path, fields), backend=backend)
     assert model.iterations == 10 and model.hidden_size == 3
 
 
-@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("key", MEMBERS)
 def test_model_file_missing_key(backend: str, tmp_path: Path, key: str) -> None:
     fields = saved_fields(tmp_path, backend)
     del fields[key]

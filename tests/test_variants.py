@@ -1,9 +1,11 @@
-"""Every compiled build of the kernel gives the twin's bits.
+"""The kernel's entry points: every compiled build gives the twin's bits, and
+the kernel and the twin refuse what they are not built for.
 
 The "cython" backend picks the fastest build the CPU runs (binsum._core_avx512
 or binsum._core_avx2), so the model level tests exercise that build there;
 this checks every build the CPU runs, the baseline binsum._core included,
-kernel function by kernel function against binsum._pycore.
+kernel function by kernel function against binsum._pycore. Mismatched
+shapes, lengths, bits and operands are checked on each backend.
 """
 
 from __future__ import annotations
@@ -13,16 +15,15 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from _children import run_python
 
 from binsum import _backend, _pycore
-
-pytestmark = pytest.mark.skipif(
-    _backend.NO_EXTENSIONS, reason="BINSUM_NO_EXTENSIONS=1: compiled kernel disabled"
-)
 
 
 @pytest.fixture(params=_backend.compiled_builds())
 def build(request: pytest.FixtureRequest) -> ModuleType:
+    if _backend.NO_EXTENSIONS:
+        pytest.skip("BINSUM_NO_EXTENSIONS=1: compiled kernel disabled")
     name: str = request.param
     try:
         return importlib.import_module(name)
@@ -199,3 +200,81 @@ def test_train_refuses_short_scratch(build: ModuleType) -> None:
     short = np.empty(build.work_size(4, 6) - 1)
     with pytest.raises(ValueError, match="work"):
         build.train(wi, wh, wo, a, a, 6, 0.1, 5.0, np.empty(2), short)
+
+
+# ------------------------------------------- what each entry point is handed
+_KERNEL_MISUSE = """
+import sys
+import numpy as np
+from binsum._backend import kernel
+
+_, k = kernel(sys.argv[1])
+H = 4
+f = lambda *shape: np.zeros(shape)
+i = lambda *values: np.array(values, dtype=np.int64)
+good = (f(2, H), f(H, H), f(H, 1))
+cases = {
+    "train wo (H+5, 1)": lambda: k.train(f(2, H), f(H, H), f(H + 5, 1), i(1), i(1),
+                                         8, 0.1, 5.0, f(1), f(10**4)),
+    "train wh (H, H+1)": lambda: k.train(f(2, H), f(H, H + 1), f(H, 1), i(1), i(1),
+                                         8, 0.1, 5.0, f(1), f(10**4)),
+    "train wi (3, H)": lambda: k.train(f(3, H), f(H, H), f(H, 1), i(1), i(1),
+                                       8, 0.1, 5.0, f(1), f(10**4)),
+    "train H = 0": lambda: k.train(f(2, 0), f(0, 0), f(0, 1), i(1), i(1),
+                                   8, 0.1, 5.0, f(1), f(10**4)),
+    "train b shorter": lambda: k.train(*map(np.copy, good), i(1, 2), i(1),
+                                       8, 0.1, 5.0, f(2), f(10**4)),
+    "train loss shorter": lambda: k.train(*map(np.copy, good), i(1, 2), i(1, 2),
+                                          8, 0.1, 5.0, f(1), f(10**4)),
+    "train bits 200": lambda: k.train(*map(np.copy, good), i(1), i(1),
+                                      200, 0.1, 5.0, f(1), f(10**5)),
+    "train bits 0": lambda: k.train(*map(np.copy, good), i(1), i(1),
+                                    0, 0.1, 5.0, f(1), f(10**4)),
+    "train pair too large": lambda: k.train(*map(np.copy, good), i(2**62), i(2**62),
+                                            8, 0.1, 5.0, f(1), f(10**4)),
+    "train negative pair": lambda: k.train(*map(np.copy, good), i(-5), i(1),
+                                           8, 0.1, 5.0, f(1), f(10**4)),
+    "gradients of a bad pair": lambda: k.loss_and_gradients(
+        *good, 200, 200, 8, 5.0, f(2, H), f(H, H), f(H, 1)),
+    "gradients shape": lambda: k.loss_and_gradients(
+        *good, 1, 1, 8, 5.0, f(2, H), f(H, H), f(H + 1, 1)),
+    "gradients bits 100": lambda: k.loss_and_gradients(
+        *good, 1, 1, 100, 5.0, f(2, H), f(H, H), f(H, 1)),
+    "logits xb shorter": lambda: k.forward_logits(*good, i(1, 0, 1), i(1), f(3)),
+    "logits out shorter": lambda: k.forward_logits(*good, i(1, 0, 1), i(1, 1, 1), f(1)),
+    "logits wo (H+9, 1)": lambda: k.forward_logits(f(2, H), f(H, H), f(H + 9, 1),
+                                                   i(1), i(1), f(1)),
+    "states xb shorter": lambda: k.hidden_states(*good, i(1, 0, 1), i(1),
+                                                 f(4, H), f(3)),
+    "states rows short": lambda: k.hidden_states(*good, i(1, 0, 1), i(1, 1, 1),
+                                                 f(3, H), f(3)),
+    "states cols (H+2)": lambda: k.hidden_states(*good, i(1, 0, 1), i(1, 1, 1),
+                                                 f(4, H + 2), f(3)),
+    "predict b shorter": lambda: k.predict(*good, i(*range(5000)), i(1),
+                                           np.zeros(5000, np.int64)),
+    "predict out shorter": lambda: k.predict(*good, i(1, 2), i(1, 2),
+                                             np.zeros(1, np.int64)),
+    "predict wi (2, H+3)": lambda: k.predict(f(2, H + 3), f(H, H), f(H, 1), i(1), i(1),
+                                             np.zeros(1, np.int64)),
+    "predict operand 2**63-1": lambda: k.predict(*good, i(2**63 - 1), i(1),
+                                                 np.zeros(1, np.int64)),
+    "predict negative operand": lambda: k.predict(*good, i(3, -1), i(1, 1),
+                                                  np.zeros(2, np.int64)),
+}
+for name, call in cases.items():
+    try:
+        call()
+    except ValueError as exc:
+        print(f"{name}: ValueError: {exc}")
+    else:
+        print(f"{name}: no error")
+"""
+
+
+def test_each_kernel_entry_point_checks_what_it_is_handed(backend: str) -> None:
+    """Mismatched shapes, lengths, bits and operands raise ValueError in the
+    kernel itself (they read out of bounds or crashed before)."""
+    lines = run_python(_KERNEL_MISUSE, backend).splitlines()
+    assert len(lines) == 24
+    for line in lines:
+        assert ": ValueError: " in line, line

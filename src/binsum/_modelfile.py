@@ -54,7 +54,7 @@ _ARRAYS: dict[str, tuple[str, tuple[Any, ...]]] = {
 #: What a model is made of: the fields of ``check_fields`` (and of a pickle).
 FIELDS = (*_SETTINGS, "seed", *_ARRAYS)
 #: The members of a model file.
-KEYS = ("format_version", *FIELDS)
+MEMBERS = ("format_version", *FIELDS)
 _DTYPES = {"format_version": "<i8", **_SETTINGS, "seed": _SEED} | {
     k: d for k, (d, _) in _ARRAYS.items()
 }
@@ -91,7 +91,7 @@ def load(path: str | os.PathLike[str]) -> Fields:
     name = os.fspath(path)
     with _npz.open_regular(name, _WHAT) as fh:
         size = os.fstat(fh.fileno()).st_size
-        _npz.check_directory(fh, size, name, _WHAT, len(KEYS))
+        _npz.check_directory(fh, size, name, _WHAT, len(MEMBERS))
         try:
             zf = zipfile.ZipFile(fh)
         except (zipfile.BadZipFile, EOFError, ValueError) as exc:

@@ -1,8 +1,9 @@
 """The network shipped inside the package, and how it was made.
 
-``pretrained.npz`` was written by ``binsum train`` with its defaults (the
-command below): the lecture's configuration with seed 0, trained ITERATIONS
-samples. tests/test_pretrained.py retrains it and checks the weights are
+``pretrained.npz`` was written by ``binsum train`` with its defaults,
+``binsum train --out src/binsum/pretrained.npz --plot docs/loss.png``: the
+lecture's configuration with seed 0, trained ITERATIONS samples.
+tests/test_pretrained.py retrains it and checks the weights are
 bit-identical, so the file never drifts from its recipe.
 """
 
@@ -16,9 +17,8 @@ from pathlib import Path
 from binsum._config import ITERATIONS, Config
 
 FILENAME = "pretrained.npz"
-COMMAND = "binsum train --out src/binsum/pretrained.npz --plot docs/loss.png"
 CONFIG = Config()  # the lecture's settings, seed 0
-__all__ = ["COMMAND", "CONFIG", "FILENAME", "ITERATIONS", "path"]
+__all__ = ["CONFIG", "FILENAME", "ITERATIONS", "path"]
 
 
 @contextlib.contextmanager

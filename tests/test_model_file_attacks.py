@@ -1,25 +1,38 @@
 """Attacks on model files: load() must refuse each with a clear ModelFileError
-(a ValueError), never unpickle anything and never allocate what a file merely
-claims. Files are crafted member by member from a valid save."""
+(a ValueError), never unpickle anything, never allocate what a file merely
+claims, and never open what is not a regular file. Files are crafted member by
+member from a valid save, and archives and headers are built to amplify.
+
+Whatever could hang or crash runs in a child process with a timeout, killed
+in a ``finally``; nothing here touches a real device (device nodes are made
+with mknod inside tmp_path, as root only).
+"""
 
 from __future__ import annotations
 
 import io
 import os
 import pickle
+import signal
+import socket
+import stat
 import struct
+import subprocess
+import sys
+import textwrap
 import tracemalloc
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 import binsum
 from binsum import BinarySumRNN, _modelfile
-from binsum._modelfile import FIELDS, KEYS, ModelFileError, check_fields
-from binsum._npz import _fill
+from binsum._modelfile import FIELDS, MEMBERS, ModelFileError, check_fields
+from binsum._npz import MAX_DIRECTORY, _fill, check_directory
 
 
 @pytest.fixture
@@ -73,12 +86,13 @@ def refused(path: Path, backend: str, match: str) -> None:
         BinarySumRNN.load(path, backend=backend)
 
 
+# -------------------------------------------- members crafted from a valid save
 def test_rebuilt_file_loads(
     members: dict[str, bytes], saved: Path, tmp_path: Path, backend: str
 ) -> None:
     """The crafting itself is sound: unmodified members make a loadable model,
     so each refusal below is caused by its attack alone."""
-    assert set(members) == set(KEYS)
+    assert set(members) == set(MEMBERS)
     model = BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
     original = BinarySumRNN.load(saved, backend=backend)
     assert model.iterations == original.iterations == 40
@@ -161,7 +175,7 @@ def test_random_bytes_are_refused(tmp_path: Path, backend: str, size: int) -> No
     refused(path, backend, "not a binsum model file")
 
 
-@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("key", MEMBERS)
 def test_missing_key_is_refused(
     members: dict[str, bytes], tmp_path: Path, backend: str, key: str
 ) -> None:
@@ -511,36 +525,6 @@ def test_seed_with_invalid_code_points_is_refused(
     refused(write_zip(tmp_path / "m.npz", members), backend, "'seed' is not")
 
 
-def test_save_without_history(tmp_path: Path, backend: str) -> None:
-    """save(history=False) leaves the losses out (8 bytes per iteration): the
-    loaded model has an empty history, the same iteration count, and trains on
-    to exactly the weights of a model whose history was kept."""
-    model = BinarySumRNN(seed=3, backend=backend).fit(3000)
-    model.save(tmp_path / "full.npz")
-    model.save(tmp_path / "lean.npz", history=False)
-    full_size = (tmp_path / "full.npz").stat().st_size
-    lean_size = (tmp_path / "lean.npz").stat().st_size
-    assert full_size - lean_size >= 8 * 3000
-    lean = BinarySumRNN.load(tmp_path / "lean.npz", backend)
-    assert lean.iterations == 3000 and lean.history.shape == (0,)
-    full = BinarySumRNN.load(tmp_path / "full.npz", backend)
-    lean.fit(1500, callback=lambda m, i, loss: None, log_every=500)
-    full.fit(1500)
-    model.fit(1500)
-    for key in ("wi", "wh", "wo"):
-        assert np.array_equal(lean.weights[key], model.weights[key])
-        assert np.array_equal(full.weights[key], model.weights[key])
-    # the new losses are kept, the older ones stay unknown; saved again
-    assert lean.iterations == 4500
-    assert np.array_equal(lean.history, model.history[3000:])
-    lean.save(tmp_path / "again.npz")
-    again = BinarySumRNN.load(tmp_path / "again.npz", backend)
-    assert np.array_equal(again.history, model.history[3000:])
-    assert pickle.loads(pickle.dumps(lean)).history.shape == (1500,)
-    with pytest.raises(TypeError, match="history must be True or False"):
-        model.save(tmp_path / "x.npz", history="no")  # type: ignore[arg-type]
-
-
 def load_error(path: Path, backend: str) -> str:
     with pytest.raises(ModelFileError) as info:
         BinarySumRNN.load(path, backend=backend)
@@ -785,7 +769,7 @@ def test_save_writes_every_field_in_the_dtype_load_reads(
     path = tmp_path / "m.npz"
     _modelfile.save(path, given)
     with zipfile.ZipFile(path) as zf:
-        for key in KEYS:
+        for key in MEMBERS:
             header = np.lib.format.read_array_header_1_0(
                 io.BytesIO(zf.read(key + ".npy")[8:]))
             assert header[2] == _modelfile._DTYPES[key], key
@@ -794,3 +778,601 @@ def test_save_writes_every_field_in_the_dtype_load_reads(
     assert loaded.iterations == original.iterations and loaded.seed == original.seed
     for key, w in original.weights.items():
         assert np.array_equal(loaded.weights[key], w)
+
+
+# ------------------------------------------------------- load() in a child
+POSIX = pytest.mark.skipif(os.name != "posix", reason="POSIX file types")
+ROOT = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mknod needs root"
+)
+
+
+def child(
+    code: str, *args: str, timeout: float = 20.0
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (SIGINT at its default), killed at
+    ``timeout`` and in any case before returning."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        if os.name == "posix" else None,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"child still running after {timeout} s: {args}")
+    finally:
+        proc.kill()
+        proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+# The child times load() and reports what it raised and its peak memory.
+_LOAD = """
+    import sys, time, tracemalloc
+    from binsum import BinarySumRNN
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        BinarySumRNN.load(sys.argv[1], backend=sys.argv[2])
+        what = "loaded"
+    except Exception as exc:
+        what = f"{type(exc).__name__}: {exc}"
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    print(f"{elapsed:.6f} {peak} {what}")
+"""
+
+
+def load_in_child(path: Path | str, backend: str) -> tuple[float, int, str]:
+    proc = child(_LOAD, str(path), backend)
+    assert proc.returncode == 0, proc.stderr
+    elapsed, peak, what = proc.stdout.strip().split(" ", 2)
+    return float(elapsed), int(peak), what
+
+# ----------------------------------------------- files that are not regular
+@pytest.fixture
+def special(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A FIFO with no writer, a listening socket, a directory or a device."""
+    kind: str = request.param
+    path = tmp_path / kind
+    sock = None
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+        sock.listen()
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "zero-device":
+        if os.geteuid() != 0:
+            pytest.skip("mknod needs root")
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 5))  # like /dev/zero
+    else:
+        path = Path(kind)  # a real device, only ever read
+        if not path.exists():
+            pytest.skip(f"no {kind}")
+    try:
+        yield path
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+@POSIX
+@pytest.mark.parametrize(
+    "special",
+    ["fifo", "socket", "directory", "zero-device", "/dev/zero", "/dev/urandom"],
+    indirect=True,
+)
+def test_load_refuses_what_is_not_a_regular_file_at_once(
+    special: Path, backend: str
+) -> None:
+    """Was: a FIFO hung forever, /dev/zero and /dev/urandom read without end."""
+    elapsed, peak, what = load_in_child(special, backend)
+    kind = {"fifo": "a FIFO (named pipe)", "socket": "a socket",
+            "directory": "a directory"}.get(special.name, "a character device")
+    assert what == (
+        f"ModelFileError: {str(special)!r} is {kind}, not a model file "
+        "(only regular files are read)"
+    )
+    assert elapsed < 1.0 and peak < 1 << 20
+
+
+@POSIX
+def test_load_through_a_symlink_to_a_fifo_is_refused(
+    tmp_path: Path, backend: str
+) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "link.npz").symlink_to("fifo")
+    _, _, what = load_in_child(tmp_path / "link.npz", backend)
+    assert what.startswith("ModelFileError: ") and "a FIFO" in what, what
+
+
+def test_missing_model_is_still_a_file_not_found_error(
+    tmp_path: Path, backend: str
+) -> None:
+    with pytest.raises(FileNotFoundError):
+        BinarySumRNN.load(tmp_path / "absent.npz", backend=backend)
+
+
+@POSIX
+@pytest.mark.parametrize("command", [["add", "1", "2"], ["eval"]])
+def test_cli_model_fifo_is_one_line_error(tmp_path: Path, command: list[str]) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    args = [command[0], "--model", str(tmp_path / "fifo"), *command[1:]]
+    proc = child("from binsum.cli import main; import sys; sys.exit(main())",
+                 *args, timeout=20)
+    # `python -c CODE ARGS`: sys.argv[1:] are the command's arguments.
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "is a FIFO" in lines[0] and proc.stdout == ""
+
+
+# ------------------------------------------------------ zip amplification
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # one central directory entry
+
+
+def zip_with_directory(path: Path, entries: int, *, zip64: bool) -> Path:
+    """A zip whose central directory has ``entries`` entries (built with
+    struct, no data): what zipfile would parse entirely before any check."""
+    entry = _CENTRAL.pack(
+        b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0
+    ) + b"a"
+    directory = entry * entries
+    with open(path, "wb") as fh:
+        fh.write(directory)
+        end = len(directory)
+        if zip64:
+            fh.write(struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0,
+                                 entries, entries, len(directory), 0))
+            fh.write(struct.pack("<4sLQL", b"PK\x06\x07", 0, end, 1))
+        small = min(entries, 0xFFFF)
+        fh.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, small, small,
+                             min(len(directory), 0xFFFFFFFF), 0, 0))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("entries", "zip64"), [(2_000_000, True), (0xFFFF, False), (14, False)]
+)
+def test_huge_zip_directory_is_refused_before_zipfile_parses_it(
+    tmp_path: Path, backend: str, entries: int, zip64: bool
+) -> None:
+    """Was: 2 million entries (94 MB) cost 28 s and ~1 GB before any check."""
+    path = zip_with_directory(tmp_path / "many.npz", entries, zip64=zip64)
+    elapsed, peak, what = load_in_child(path, backend)
+    assert what.startswith("ModelFileError: ") and f"{entries} entries" in what, what
+    assert elapsed < 0.5 and peak < 1 << 20, (elapsed, peak)
+
+
+def test_large_zip_directory_with_few_entries_is_refused(
+    tmp_path: Path, backend: str
+) -> None:
+    """13 entries, but names of 60 KB each: the directory's size is bounded."""
+    entry = _CENTRAL.pack(
+        b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 60_000, 0, 0, 0, 0, 0, 0
+    ) + b"a" * 60_000
+    directory = entry * 13
+    path = tmp_path / "wide.npz"
+    path.write_bytes(directory + struct.pack(
+        "<4s4H2LH", b"PK\x05\x06", 0, 0, 13, 13, len(directory), 0, 0))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=f"at most {MAX_DIRECTORY}"):
+            BinarySumRNN.load(path, backend=backend)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 200_000
+
+
+def test_zip64_model_file_still_loads(
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model over 2 GiB is written with zip64 end records (np.savez allows
+    zip64): forced here on a small file, it loads the same."""
+    model = BinarySumRNN(hidden_size=H, bits=5, seed=3, backend=backend).fit(40)
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 100)
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 1)
+    model.save(tmp_path / "m.npz")
+    monkeypatch.undo()
+    raw = (tmp_path / "m.npz").read_bytes()
+    assert raw[-42:-38] == b"PK\x06\x07"  # the zip64 locator is really there
+    loaded = BinarySumRNN.load(tmp_path / "m.npz", backend=backend)
+    assert np.array_equal(loaded.weights["wh"], model.weights["wh"])
+    assert np.array_equal(loaded.history, model.history)
+
+
+# The end of a model file, written by hand: the end record, and before it
+# (zip64) the zip64 end record and its locator, each field chosen per case.
+_EOCD = struct.Struct("<4s4H2LH")
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")
+_LOCATOR = struct.Struct("<4sLQL")
+_FULL = {"disk": 0xFFFF, "cd_disk": 0xFFFF, "n_disk": 0xFFFF, "n_total": 0xFFFF,
+         "cd_size": 0xFFFFFFFF, "cd_offset": 0xFFFFFFFF}
+
+
+def rebuilt_end(
+    raw: bytes, *, zip64: bool, small: dict[str, int] | None = None,
+    big: dict[str, int] | None = None, locator: dict[str, int] | None = None,
+    record_sig: bytes = b"PK\x06\x06", comment: bytes = b"",
+) -> bytes:
+    """``raw`` (a zip with a plain end record, as np.savez writes a model)
+    with a new end: the 32-bit end record's fields default to the true ones
+    (``small`` overrides them), and with ``zip64`` the zip64 record (``big``)
+    and its locator (``locator``: disk, record_at, disks) come before it."""
+    sig, *values, comment_len = _EOCD.unpack(raw[-_EOCD.size:])
+    assert sig == b"PK\x05\x06" and comment_len == 0
+    body = raw[: -_EOCD.size]
+    true = dict(zip(_FULL, values, strict=True))
+    tail = b""
+    if zip64:
+        b = {**true, **(big or {})}
+        tail += _EOCD64.pack(record_sig, 44, 45, 45, b["disk"], b["cd_disk"],
+                             b["n_disk"], b["n_total"], b["cd_size"], b["cd_offset"])
+        loc = {"disk": 0, "record_at": len(body), "disks": 1, **(locator or {})}
+        tail += _LOCATOR.pack(b"PK\x06\x07", loc["disk"], loc["record_at"],
+                              loc["disks"])
+    s = {**true, **(small or {})}
+    tail += _EOCD.pack(b"PK\x05\x06", s["disk"], s["cd_disk"], s["n_disk"],
+                       s["n_total"], s["cd_size"], s["cd_offset"], len(comment))
+    return body + tail + comment
+
+
+@pytest.fixture
+def plain_zip(tmp_path: Path, backend: str) -> bytes:
+    path = tmp_path / "plain.npz"
+    BinarySumRNN(hidden_size=H, bits=5, seed=3, backend=backend).fit(40).save(path)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        {"zip64": False},
+        {"zip64": True},  # the 32-bit fields hold the true values
+        {"zip64": True, "small": _FULL},  # ... or say "see the zip64 record"
+        {"zip64": True, "small": {"n_disk": 0xFFFF, "cd_offset": 0xFFFFFFFF}},
+    ],
+    ids=["plain", "zip64-same", "zip64-full", "zip64-mixed"],
+)
+def test_model_files_with_each_valid_end_load(
+    plain_zip: bytes, tmp_path: Path, backend: str, end: dict[str, Any]
+) -> None:
+    path = tmp_path / "m.npz"
+    path.write_bytes(rebuilt_end(plain_zip, **end))
+    model = BinarySumRNN.load(path, backend=backend)
+    assert model.iterations == 40 and model.hidden_size == H
+
+
+@pytest.mark.parametrize(
+    ("end", "why"),
+    [
+        ({"zip64": False, "comment": b"x"}, "no zip end record at its end"),
+        ({"zip64": False, "small": {"disk": 1}}, "multi-disk zip archive"),
+        ({"zip64": False, "small": {"cd_disk": 1}}, "multi-disk zip archive"),
+        ({"zip64": False, "small": {"n_disk": 12}}, "multi-disk zip archive"),
+        ({"zip64": False, "small": {"n_disk": 14, "n_total": 14}},
+         "14 entries (a model file has 13)"),
+        ({"zip64": False, "small": {"cd_offset": 1}},
+         "zip directory is not where its end record says"),
+        ({"zip64": True, "locator": {"disk": 1}}, "misplaced zip64 end record"),
+        ({"zip64": True, "locator": {"disks": 2}}, "misplaced zip64 end record"),
+        ({"zip64": True, "locator": {"record_at": 0}}, "misplaced zip64 end record"),
+        ({"zip64": True, "record_sig": b"PK\x06\x05"}, "misplaced zip64 end record"),
+        *(
+            ({"zip64": True, "small": {key: 7}},
+             "zip64 end record disagrees with the end record")
+            for key in _FULL
+        ),
+        ({"zip64": True, "small": {"disk": 1}, "big": {"disk": 1}},
+         "multi-disk zip archive"),
+        ({"zip64": True, "small": _FULL, "big": {"cd_disk": 1}},
+         "multi-disk zip archive"),
+        ({"zip64": True, "small": _FULL, "big": {"n_disk": 12}},
+         "multi-disk zip archive"),
+        ({"zip64": True, "small": _FULL, "big": {"n_disk": 2**40, "n_total": 2**40}},
+         f"{2**40} entries (a model file has 13)"),
+        ({"zip64": True, "small": _FULL, "big": {"cd_size": 2**33}},
+         f"zip directory of {2**33} bytes (at most {MAX_DIRECTORY})"),
+        ({"zip64": True, "small": _FULL, "big": {"cd_offset": 0}},
+         "zip directory is not where its end record says"),
+    ],
+)
+def test_each_bad_end_record_is_refused_with_its_reason(
+    plain_zip: bytes, tmp_path: Path, backend: str, end: dict[str, Any], why: str
+) -> None:
+    """zipfile is never handed an archive whose end records it could read
+    otherwise than this check did."""
+    path = tmp_path / "m.npz"
+    path.write_bytes(rebuilt_end(plain_zip, **end))
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(path, backend=backend)
+    assert str(info.value) == f"{str(path)!r} is not a binsum model file: {why}"
+
+
+def test_trailing_bytes_after_the_end_record_are_refused(
+    plain_zip: bytes, tmp_path: Path, backend: str
+) -> None:
+    path = tmp_path / "m.npz"
+    path.write_bytes(plain_zip + b"\0" * 30)
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(path, backend=backend)
+    assert str(info.value) == (
+        f"{str(path)!r} is not a binsum model file: no zip end record at its end"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (b"", "too short for a zip archive"),
+        (b"PK\x05\x06" + b"\0" * 17, "too short for a zip archive"),  # 21 bytes
+        # The smallest archives: their end records are accepted, and then
+        # they lack every member.
+        (_EOCD.pack(b"PK\x05\x06", 0, 0, 0, 0, 0, 0, 0), None),
+        (_EOCD64.pack(b"PK\x06\x06", 44, 45, 45, 0, 0, 0, 0, 0, 0)
+         + _LOCATOR.pack(b"PK\x06\x07", 0, 0, 1)
+         + _EOCD.pack(b"PK\x05\x06", *_FULL.values(), 0), None),
+    ],
+    ids=["empty", "21-bytes", "empty-zip", "empty-zip64"],
+)
+def test_the_shortest_files(
+    tmp_path: Path, backend: str, data: bytes, why: str | None
+) -> None:
+    path = tmp_path / "m.npz"
+    path.write_bytes(data)
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(path, backend=backend)
+    if why is None:
+        assert str(info.value) == "model file is missing the key 'format_version'"
+    else:
+        assert str(info.value) == f"{str(path)!r} is not a binsum model file: {why}"
+
+
+def test_a_file_that_shrinks_while_read_is_refused(plain_zip: bytes) -> None:
+    """The size is taken once (fstat); a file cut shorter before its end
+    record is read gives fewer bytes than asked for."""
+    with pytest.raises(ModelFileError) as info:
+        check_directory(
+            io.BytesIO(plain_zip[:-10]), len(plain_zip), "m.npz",
+            "model file", len(MEMBERS),
+        )  # fmt: skip
+    assert str(info.value) == "'m.npz' is not a binsum model file: truncated"
+
+
+def with_central_comment(members: dict[str, bytes], path: Path, pad: int) -> Path:
+    """A model zip whose central directory is ``pad`` bytes longer (an entry
+    comment: it is stored in the directory only)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for i, (key, data) in enumerate(members.items()):
+            info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            if i == 0:
+                info.comment = b"c" * pad
+            zf.writestr(info, data)
+    return path
+
+
+def test_the_largest_zip_directory_allowed_loads(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    plain = with_central_comment(members, tmp_path / "p.npz", 0).read_bytes()
+    cd_size = _EOCD.unpack(plain[-_EOCD.size:])[5]
+    path = with_central_comment(members, tmp_path / "m.npz", MAX_DIRECTORY - cd_size)
+    assert _EOCD.unpack(path.read_bytes()[-_EOCD.size:])[5] == MAX_DIRECTORY
+    assert BinarySumRNN.load(path, backend=backend).iterations == 40
+    path = with_central_comment(
+        members, tmp_path / "m.npz", MAX_DIRECTORY - cd_size + 1)
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(path, backend=backend)
+    assert str(info.value) == (
+        f"{str(path)!r} is not a binsum model file: zip directory of "
+        f"{MAX_DIRECTORY + 1} bytes (at most {MAX_DIRECTORY})"
+    )
+
+
+def npy_v1(header: str, body: bytes = b"") -> bytes:
+    raw = header.encode("latin-1")
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(raw)) + raw + body
+
+
+def minuses(n: int) -> str:
+    return "{'descr': '<f8', 'fortran_order': False, 'shape': (" + "-" * n + "3, 3), }"
+
+
+@pytest.mark.parametrize(
+    ("key", "member"),
+    [
+        ("wh", npy_v1(minuses(3000), b"\0" * 72)),
+        ("wh", npy_v1(minuses(60000), b"\0" * 72)),
+        ("wo", npy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (3, True), }",
+                      b"\0" * 24)),
+        ("pending", npy_v1(
+            "{'descr': '<i8', 'fortran_order': False, 'shape': (True, 2), }",
+            b"\0" * 16)),
+        ("wo", npy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 1.0), }",
+                      b"\0" * 24)),
+        ("wh", npy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (9), }",
+                      b"\0" * 72)),
+        ("wh", npy_v1("{'descr': '<f8', 'fortran_order': 0, 'shape': (3, 3), }",
+                      b"\0" * 72)),
+        ("wh", npy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 3), "
+                      "'extra': [[[[[[]]]]]]}", b"\0" * 72)),
+        # version 2.0: a 4-byte header length, here claiming 4 GB
+        ("wh", b"\x93NUMPY\x02\x00" + struct.pack("<I", 0xFFFFFFFF) + b" " * 100),
+        ("wh", b"\x93NUMPY\x03\x00" + struct.pack("<I", 10) + b" " * 10),
+    ],
+    ids=["3000-minus", "60000-minus", "3-True", "True-2", "float-dim", "int-shape",
+         "int-fortran", "extra-key", "v2-4GB-header", "v3"],
+)
+def test_malformed_headers_are_model_file_errors(
+    members: dict[str, bytes], tmp_path: Path, backend: str, key: str, member: bytes
+) -> None:
+    """Was: RecursionError / MemoryError for the minus signs, TypeError for
+    (3, True): the CLI called them internal errors."""
+    members[key] = member
+    path = write_zip(tmp_path / "m.npz", members)
+    _, peak, what = load_in_child(path, backend)
+    assert what.startswith("ModelFileError: ") and f"'{key}' is corrupt" in what, what
+    assert peak < 1 << 20
+
+
+def npy_with_header(text: str, body: bytes, version: bytes = b"\x01\x00") -> bytes:
+    raw = text.encode("latin-1")
+    size = struct.pack("<H" if version == b"\x01\x00" else "<I", len(raw))
+    return b"\x93NUMPY" + version + size + raw + body
+
+
+WH = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 3), }"
+
+
+@pytest.mark.parametrize(
+    ("member", "why"),
+    [
+        (npy_with_header(WH, b"\0" * 72, b"\x01\x01"), "unsupported .npy version 1.1"),
+        (npy_with_header(WH, b"\0" * 72, b"\x02\x01"), "unsupported .npy version 2.1"),
+        (npy_with_header(WH, b"\0" * 72, b"\x03\x00"), "unsupported .npy version 3.0"),
+        (npy_with_header(WH, b"\0" * 72, b"\x00\x00"), "unsupported .npy version 0.0"),
+        (b"\x93NUMPY", "not a .npy array"),  # the magic, no version
+        (b"\x93NUMPX\x01\x00" + npy_with_header(WH, b"\0" * 72)[8:],
+         "not a .npy array"),
+        (b"\x93NUMPY\x02\x00" + struct.pack("<I", 0xFFFFFFFF) + b" " * 100,
+         "header of 4294967295 bytes (at most 4096)"),
+        (npy_with_header(WH + " " * (4097 - len(WH)), b"\0" * 72),
+         "header of 4097 bytes (at most 4096)"),
+    ],
+    ids=["v1.1", "v2.1", "v3.0", "v0.0", "magic-only", "bad-magic", "v2-4GB-header",
+         "4097-byte-header"],
+)
+def test_npy_versions_and_header_sizes_are_refused_exactly(
+    members: dict[str, bytes], tmp_path: Path, backend: str, member: bytes, why: str
+) -> None:
+    members["wh"] = member
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    assert str(info.value) == f"model file key 'wh' is corrupt: {why}"
+
+
+@pytest.mark.parametrize("version", [b"\x01\x00", b"\x02\x00"])
+def test_npy_versions_1_and_2_and_the_largest_header_load(
+    members: dict[str, bytes], tmp_path: Path, backend: str, version: bytes
+) -> None:
+    wh = np.arange(9.0).reshape(3, 3) / 7
+    for text in (WH, WH + " " * (4095 - len(WH)) + "\n"):  # 4096 bytes: allowed
+        members["wh"] = npy_with_header(text, wh.tobytes(), version)
+        model = BinarySumRNN.load(write_zip(tmp_path / "m.npz", members),
+                                  backend=backend)
+        assert np.array_equal(model.weights["wh"], wh)
+
+
+@pytest.mark.parametrize(
+    ("member", "message"),
+    [
+        (npy_with_header(WH, b"\0" * 73), "'wh' declares 72 bytes but holds 73"),
+        (npy_with_header(WH, b"\0" * 71), "'wh' declares 72 bytes but holds 71"),
+        (npy_with_header(WH, b""), "'wh' declares 72 bytes but holds 0"),
+        (b"\x93NUMPY\x01\x00\x10", "'wh' is truncated"),  # half the length
+        (b"\x93NUMPY\x02\x00\x10\x00\x00", "'wh' is truncated"),
+        (b"\x93NUMPY\x01\x00" + struct.pack("<H", len(WH) + 1) + WH.encode(),
+         "'wh' is truncated"),  # the header is one byte short
+    ],
+    ids=["one-more", "one-less", "no-data", "v1-length", "v2-length", "header"],
+)
+def test_members_whose_sizes_disagree_are_refused_exactly(
+    members: dict[str, bytes], tmp_path: Path, backend: str, member: bytes,
+    message: str,
+) -> None:
+    members["wh"] = member
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    assert str(info.value) == f"model file key {message}"
+
+
+@pytest.mark.parametrize(
+    "descr",
+    [",i8", "i8,", "(2,)i8", "2i8,f8", "<i8,<i8", "O", "|V8", "<U9999", "x9", "<f8"],
+)
+def test_a_member_of_another_dtype_is_named_in_a_model_file_error(
+    members: dict[str, bytes], tmp_path: Path, backend: str, descr: str
+) -> None:
+    """Was (found by fuzz/fuzz_binsum.py): SyntaxError from numpy's parser of
+    comma-separated dtype strings, called to name the dtype in the message."""
+    members["bits"] = npy_v1(
+        "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (), }",
+        b"\0" * 8,
+    )
+    path = write_zip(tmp_path / "m.npz", members)
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(path, backend=backend)
+    # A plain dtype string numpy knows by its name, anything else as given.
+    shown = {"O": "object", "|V8": "|V8", "<f8": "float64"}.get(descr, repr(descr))
+    assert str(info.value) == (
+        f"model file key 'bits' must have dtype int64, got {shown}"
+    )
+
+
+def load_measured(path: Path, backend: str) -> tuple[BinarySumRNN, int]:
+    """The loaded model and the peak memory (bytes) that loading it took."""
+    tracemalloc.start()
+    try:
+        model = BinarySumRNN.load(path, backend=backend)
+        return model, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_load_needs_about_the_file_size_in_memory(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """Was 2x: the bytes read, then a copy of them as the array."""
+    n = 4 << 20  # 32 MiB of history
+    members["iterations"] = npy(np.int64(n))
+    members["history"] = npy(np.linspace(0.0, 1.0, n))
+    path = write_zip(tmp_path / "big.npz", members)
+    size = path.stat().st_size
+    model, peak = load_measured(path, backend)
+    assert model.iterations == n and model.history[-1] == 1.0
+    assert peak < 1.05 * size + (4 << 20), (peak, size)
+
+
+def test_fortran_order_member_loads_without_a_second_copy(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    """A Fortran-order wh (8 MiB) is read into a C-order array through a
+    small buffer: was 2x (the bytes, then a C copy)."""
+    h = 1024
+    rng = np.random.default_rng(0)
+    wh = rng.random((h, h))
+    members["hidden_size"] = npy(np.int64(h))
+    members["wi"] = npy(rng.random((2, h)))
+    members["wh"] = npy(np.asfortranarray(wh))
+    members["wo"] = npy(rng.random((h, 1)))
+    path = write_zip(tmp_path / "f.npz", members)
+    size = path.stat().st_size
+    model, peak = load_measured(path, backend)
+    assert np.array_equal(model.weights["wh"], wh)
+    assert peak < 1.05 * size + (4 << 20), (peak, size)
+
+
+# ----------------------------------------------- the seed's whole range
+def test_seed_above_the_constructors_range_is_refused(
+    members: dict[str, bytes], tmp_path: Path, backend: str
+) -> None:
+    members = dict(members)  # two values in turn: not in the shared fixture
+    members["seed"] = npy(np.array(str(2**128), dtype="<U64"))
+    with pytest.raises(ModelFileError) as info:
+        BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    assert str(info.value) == (
+        f"model file has an invalid value: seed must be in 0..2**128-1, got {2**128}"
+    )
+    members["seed"] = npy(np.array(str(2**128 - 1), dtype="<U64"))
+    model = BinarySumRNN.load(write_zip(tmp_path / "m.npz", members), backend=backend)
+    assert model.seed == 2**128 - 1
+
+
+def test_model_file_keys_unchanged() -> None:
+    """The format is unchanged: the same 13 members."""
+    assert len(MEMBERS) == 13

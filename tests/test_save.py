@@ -1,5 +1,8 @@
-"""save() is atomic: the file at ``path`` is always either the previous model
-or the new one, whatever interrupts the save.
+"""save(): atomic, with or without the history, which paths it writes, what it
+may replace, and the mode the file gets.
+
+The file at ``path`` is always either the previous model or the new one,
+whatever interrupts the save.
 
 An in-process failure (injected into np.savez, os.fsync or os.replace) leaves
 the previous file and no temporary file. A SIGKILL can leave a hidden
@@ -11,15 +14,17 @@ from __future__ import annotations
 
 import errno
 import os
+import pickle
 import re
 import secrets
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +32,8 @@ import pytest
 from _children import child
 
 import binsum
-from binsum import BinarySumRNN, _atomic
+from binsum import BinarySumRNN, _atomic, cli
+from binsum._atomic import atomic_write, check_target, file_kind
 
 
 @pytest.fixture
@@ -58,6 +64,7 @@ def old_and_new(
     return path, old, new
 
 
+# -------------------------------------------------------------------- atomic
 class Boom(Exception):
     pass
 
@@ -193,6 +200,36 @@ def test_sigkill_during_saves_leaves_a_whole_model(
         for name in others:
             (tmp_path / name).unlink()
 
+
+# ----------------------------------------------------- without the history
+def test_save_without_history(tmp_path: Path, backend: str) -> None:
+    """save(history=False) leaves the losses out (8 bytes per iteration): the
+    loaded model has an empty history, the same iteration count, and trains on
+    to exactly the weights of a model whose history was kept."""
+    model = BinarySumRNN(seed=3, backend=backend).fit(3000)
+    model.save(tmp_path / "full.npz")
+    model.save(tmp_path / "lean.npz", history=False)
+    full_size = (tmp_path / "full.npz").stat().st_size
+    lean_size = (tmp_path / "lean.npz").stat().st_size
+    assert full_size - lean_size >= 8 * 3000
+    lean = BinarySumRNN.load(tmp_path / "lean.npz", backend)
+    assert lean.iterations == 3000 and lean.history.shape == (0,)
+    full = BinarySumRNN.load(tmp_path / "full.npz", backend)
+    lean.fit(1500, callback=lambda m, i, loss: None, log_every=500)
+    full.fit(1500)
+    model.fit(1500)
+    for key in ("wi", "wh", "wo"):
+        assert np.array_equal(lean.weights[key], model.weights[key])
+        assert np.array_equal(full.weights[key], model.weights[key])
+    # the new losses are kept, the older ones stay unknown; saved again
+    assert lean.iterations == 4500
+    assert np.array_equal(lean.history, model.history[3000:])
+    lean.save(tmp_path / "again.npz")
+    again = BinarySumRNN.load(tmp_path / "again.npz", backend)
+    assert np.array_equal(again.history, model.history[3000:])
+    assert pickle.loads(pickle.dumps(lean)).history.shape == (1500,)
+    with pytest.raises(TypeError, match="history must be True or False"):
+        model.save(tmp_path / "x.npz", history="no")  # type: ignore[arg-type]
 
 
 # ------------------------------------------------- which paths are written
@@ -665,3 +702,345 @@ def test_a_target_that_became_a_folder_is_refused_naming_the_given_path(
     assert (info.value.errno, info.value.strerror, info.value.filename) == (
         errno.EEXIST, "it became a directory during the write (left untouched)",
         "given.npz")
+
+
+# ----------------------------------------------- what save() may replace
+H = 3
+POSIX = pytest.mark.skipif(os.name != "posix", reason="POSIX file types")
+ROOT = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mknod needs root"
+)
+
+
+def same(a: BinarySumRNN, b: BinarySumRNN) -> bool:
+    return a.iterations == b.iterations and all(
+        np.array_equal(w, b.weights[k]) for k, w in a.weights.items()
+    )
+
+
+@pytest.fixture
+def model(backend: str) -> BinarySumRNN:
+    return BinarySumRNN(hidden_size=H, bits=5, seed=4, backend=backend).fit(30)
+
+
+def no_temporaries(*folders: Path) -> None:
+    for folder in folders:
+        assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+@POSIX
+def test_save_through_a_symlink_replaces_its_target(
+    tmp_path: Path, model: BinarySumRNN, backend: str
+) -> None:
+    """Was: the link became a plain file, its target left stale."""
+    real_dir = tmp_path / "store"
+    real_dir.mkdir()
+    BinarySumRNN(hidden_size=H, seed=0).save(real_dir / "real.npz")
+    link = tmp_path / "model.npz"
+    link.symlink_to(Path("store") / "real.npz")  # relative, another folder
+    model.save(link)
+    assert link.is_symlink() and os.readlink(link) == os.path.join("store", "real.npz")
+    assert same(BinarySumRNN.load(real_dir / "real.npz", backend=backend), model)
+    no_temporaries(tmp_path, real_dir)
+
+
+@POSIX
+def test_save_through_a_chain_of_symlinks(
+    tmp_path: Path, model: BinarySumRNN, backend: str
+) -> None:
+    (tmp_path / "real.npz").write_bytes(b"old")
+    (tmp_path / "b.npz").symlink_to("real.npz")
+    (tmp_path / "a.npz").symlink_to("b.npz")
+    model.save(tmp_path / "a.npz")
+    assert (tmp_path / "a.npz").is_symlink() and (tmp_path / "b.npz").is_symlink()
+    assert same(BinarySumRNN.load(tmp_path / "real.npz", backend=backend), model)
+    no_temporaries(tmp_path)
+
+
+@POSIX
+def test_save_through_a_dangling_symlink_creates_its_target(
+    tmp_path: Path, model: BinarySumRNN, backend: str
+) -> None:
+    """Decided: like open(link, "w"), the target is created, the link kept."""
+    (tmp_path / "link.npz").symlink_to("new.npz")
+    model.save(tmp_path / "link.npz")
+    assert (tmp_path / "link.npz").is_symlink()
+    assert same(BinarySumRNN.load(tmp_path / "new.npz", backend=backend), model)
+
+
+@POSIX
+def test_save_into_a_symlink_loop_is_an_os_error(
+    tmp_path: Path, model: BinarySumRNN
+) -> None:
+    (tmp_path / "a.npz").symlink_to("b.npz")
+    (tmp_path / "b.npz").symlink_to("a.npz")
+    with pytest.raises(OSError) as info:
+        model.save(tmp_path / "a.npz")
+    exc = info.value
+    assert (exc.errno, exc.strerror) == (errno.ELOOP, os.strerror(errno.ELOOP))
+    assert exc.filename == str(tmp_path / "a.npz") and exc.filename2 is None
+    assert (tmp_path / "a.npz").is_symlink() and (tmp_path / "b.npz").is_symlink()
+    no_temporaries(tmp_path)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_saved_model_honours_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "m.npz"
+        BinarySumRNN(hidden_size=2, seed=0, backend="python").save(path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+@POSIX
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_save_keeps_an_existing_files_permissions(
+    tmp_path: Path, model: BinarySumRNN, mode: int
+) -> None:
+    """Was: a 0600 file came back 0644."""
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"old")
+    path.chmod(mode)
+    old = os.umask(0o022)
+    try:
+        model.save(path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+@POSIX
+def test_new_file_gets_0666_less_the_umask(tmp_path: Path, model: BinarySumRNN) -> None:
+    old = os.umask(0o027)
+    try:
+        model.save(tmp_path / "m.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "m.npz").stat().st_mode) == 0o640
+
+
+@pytest.fixture
+def target(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """An existing save target that is not a regular file."""
+    kind: str = request.param
+    path = tmp_path / "m.npz"
+    sock = None
+    if kind == "directory":
+        path.mkdir()
+        (path / "inside").write_text("keep")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+    elif kind == "char-device":  # like /dev/null, but our own node
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    elif kind == "block-device":  # like /dev/loop0: only ever stat'ed here
+        os.mknod(path, stat.S_IFBLK | 0o600, os.makedev(7, 0))
+    elif kind == "link-to-fifo":
+        os.mkfifo(tmp_path / "fifo")
+        path.symlink_to("fifo")
+    try:
+        yield path
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return st.st_ino, stat.S_IFMT(st.st_mode), st.st_rdev
+
+
+TARGETS = [
+    "directory",
+    pytest.param("fifo", marks=POSIX),
+    pytest.param("socket", marks=POSIX),
+    pytest.param("char-device", marks=[POSIX, ROOT]),
+    pytest.param("block-device", marks=[POSIX, ROOT]),
+    pytest.param("link-to-fifo", marks=POSIX),
+]
+# What each refusal promises: the error type, its errno and its text.
+_KINDS = {
+    "fifo": "a FIFO (named pipe)",
+    "socket": "a socket",
+    "char-device": "a character device",
+    "block-device": "a block device",
+    "link-to-fifo": "a FIFO (named pipe)",
+}
+
+
+def expected_refusal(target: Path, kind: str) -> tuple[type[OSError], int, str]:
+    if kind == "directory":
+        return IsADirectoryError, errno.EISDIR, "it is a directory"
+    return (
+        FileExistsError,
+        errno.EEXIST,
+        f"it is {_KINDS[kind]}; only a regular file is replaced (left untouched)",
+    )
+
+
+def assert_refusal(exc: BaseException, target: Path, kind: str) -> None:
+    error, number, text = expected_refusal(target, kind)
+    assert type(exc) is error, repr(exc)
+    assert (exc.errno, exc.strerror, exc.filename) == (number, text, str(target))  # type: ignore[attr-defined]
+    assert exc.filename2 is None  # type: ignore[attr-defined]
+    assert str(exc) == f"[Errno {number}] {text}: {str(target)!r}"
+
+
+@pytest.mark.parametrize("target", TARGETS, indirect=True)
+def test_save_refuses_a_target_that_is_not_a_regular_file(
+    target: Path, model: BinarySumRNN, request: pytest.FixtureRequest
+) -> None:
+    """Was: os.replace swapped a device node, a FIFO or a socket for a plain
+    file (as root, `binsum train --out /dev/null` destroyed /dev/null)."""
+    kind = request.node.callspec.params["target"]
+    before = _identity(target)
+    with pytest.raises(OSError) as info:
+        model.save(target)
+    assert_refusal(info.value, target, kind)  # the user's path, never the .tmp
+    assert _identity(target) == before
+    no_temporaries(target.parent)
+
+
+@pytest.mark.parametrize("target", TARGETS, indirect=True)
+def test_atomic_write_and_check_target_refuse_the_same(
+    target: Path, request: pytest.FixtureRequest
+) -> None:
+    """The plot is written with atomic_write; the CLI checks with
+    check_target before training: both refuse what save() refuses, in the
+    same words, before anything is written."""
+    kind = request.node.callspec.params["target"]
+    with pytest.raises(OSError) as info:
+        check_target(target)
+    assert_refusal(info.value, target, kind)
+    entered = []
+    with pytest.raises(OSError) as info, atomic_write(target) as fh:
+        entered.append(fh)
+    assert_refusal(info.value, target, kind)
+    assert entered == []
+    no_temporaries(target.parent)
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [
+        (stat.S_IFDIR, "a directory"),
+        (stat.S_IFIFO, "a FIFO (named pipe)"),
+        (stat.S_IFSOCK, "a socket"),
+        (stat.S_IFCHR, "a character device"),
+        (stat.S_IFBLK, "a block device"),
+        (0, "not a regular file"),  # a type this list does not know
+    ],
+)
+def test_file_kind_names_each_file_type(mode: int, kind: str) -> None:
+    assert file_kind(mode | 0o644) == kind
+
+
+def test_check_target_of_a_new_file_in_a_folder(tmp_path: Path) -> None:
+    assert check_target(tmp_path / "new.npz") == (str(tmp_path / "new.npz"), None)
+    (tmp_path / "old.npz").write_bytes(b"old")
+    real, st = check_target(tmp_path / "old.npz")
+    assert real == str(tmp_path / "old.npz") and st is not None
+    assert st.st_ino == (tmp_path / "old.npz").stat().st_ino
+
+
+def test_save_into_a_missing_folder_is_refused_naming_it(
+    tmp_path: Path, model: BinarySumRNN
+) -> None:
+    path = tmp_path / "absent" / "m.npz"
+    with pytest.raises(FileNotFoundError) as info:
+        model.save(path)
+    exc = info.value
+    assert (exc.errno, exc.strerror) == (errno.ENOENT, f"no folder {path.parent}")
+    assert exc.filename == str(path) and exc.filename2 is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_into_a_folder_without_write_access_is_refused(
+    tmp_path: Path, model: BinarySumRNN, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder must be writable and searchable (as root every folder is:
+    os.access is replaced to say what a plain user's would)."""
+    asked: list[tuple[str, int]] = []
+
+    def access(path: str, mode: int) -> bool:
+        asked.append((path, mode))
+        return False
+
+    monkeypatch.setattr(os, "access", access)
+    path = tmp_path / "m.npz"
+    with pytest.raises(PermissionError) as info:
+        model.save(path)
+    monkeypatch.undo()
+    exc = info.value
+    assert (exc.errno, exc.strerror) == (errno.EACCES, "folder is not writable")
+    assert exc.filename == str(path)
+    assert asked == [(str(tmp_path), os.W_OK | os.X_OK)]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("src", "dst"),  # os.replace's own error: the temporary and the target
+        ("src", None),
+        ("dst", None),
+        (None, None),
+        ("elsewhere", None),  # another file's name is kept
+        ("src", "elsewhere"),
+    ],
+)
+def test_write_errors_name_the_users_path(
+    tmp_path: Path, model: BinarySumRNN, monkeypatch: pytest.MonkeyPatch,
+    names: tuple[str | None, str | None],
+) -> None:
+    """Was: a failing rename named the hidden temporary file. The path is
+    given through a link in another folder (relative to the working folder),
+    so the user's path, the link's target and the temporary file all differ."""
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "real.npz").write_bytes(b"old")
+    (tmp_path / "m.npz").symlink_to(Path("store") / "real.npz")
+    monkeypatch.chdir(tmp_path)
+    elsewhere = str(tmp_path / "elsewhere")
+    real_replace = os.replace
+
+    def cross_device(src: str, dst: str) -> None:
+        pick = {"src": src, "dst": dst, "elsewhere": elsewhere, None: None}
+        # The five-argument form: OSError(errno, strerror, filename, winerror,
+        # filename2) (with four, the fourth is winerror and filename2 is None).
+        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV), pick[names[0]], None,
+                      pick[names[1]])
+
+    monkeypatch.setattr(os, "replace", cross_device)
+    with pytest.raises(OSError) as info:
+        model.save("m.npz")
+    monkeypatch.setattr(os, "replace", real_replace)
+    exc = info.value
+    assert exc.errno == errno.EXDEV
+    assert exc.filename == (elsewhere if names[0] == "elsewhere" else "m.npz")
+    assert exc.filename2 == (elsewhere if names[1] == "elsewhere" else None)
+    assert ".tmp" not in str(exc) and "real.npz" not in str(exc)
+    assert (tmp_path / "store" / "real.npz").read_bytes() == b"old"
+    assert (tmp_path / "m.npz").is_symlink()
+    no_temporaries(tmp_path, tmp_path / "store")
+
+
+@pytest.mark.parametrize("target", TARGETS, indirect=True)
+def test_cli_train_refuses_before_training(
+    target: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = _identity(target)
+    trained: list[int] = []
+    monkeypatch.setattr(BinarySumRNN, "fit", lambda self, n, **k: trained.append(n))
+    argv: Sequence[str] = ["train", "--iterations", "10", "--out", str(target)]
+    assert cli.main(list(argv)) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and trained == []
+    lines = err.splitlines()
+    assert len(lines) == 1 and f"cannot write --out {target}" in lines[0], err
+    assert _identity(target) == before
