@@ -1376,3 +1376,145 @@ def test_seed_above_the_constructors_range_is_refused(
 def test_model_file_keys_unchanged() -> None:
     """The format is unchanged: the same 13 members."""
     assert len(MEMBERS) == 13
+
+
+# ------------------------------------ well-formed files with fields that lie
+def saved_fields(tmp_path: Path, backend: str) -> dict[str, np.ndarray]:
+    path = tmp_path / "good.npz"
+    BinarySumRNN(hidden_size=3, bits=4, seed=1, backend=backend).fit(10).save(path)
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def write(tmp_path: Path, fields: dict[str, Any]) -> Path:
+    path = tmp_path / "bad.npz"
+    np.savez(path, **fields)  # plain arrays only: nothing is pickled
+    return path
+
+
+def test_crafted_good_file_loads(backend: str, tmp_path: Path) -> None:
+    """The rewriting below is faithful: unchanged fields load fine."""
+    fields = saved_fields(tmp_path, backend)
+    assert set(fields) == set(MEMBERS)
+    model = BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+    assert model.iterations == 10 and model.hidden_size == 3
+
+
+@pytest.mark.parametrize("key", MEMBERS)
+def test_model_file_missing_key(backend: str, tmp_path: Path, key: str) -> None:
+    fields = saved_fields(tmp_path, backend)
+    del fields[key]
+    with pytest.raises(ValueError, match=rf"model file is missing the key '{key}'"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+LYING_SHAPES = {
+    "wi": np.zeros((3, 3)),
+    "wh": np.zeros((3, 4)),
+    "wo": np.zeros(3),
+    "history": np.zeros((10, 1)),  # 1-D; more losses than iterations: below
+    "pending": np.zeros((4, 3), dtype=np.int64),
+    "rng_state": np.zeros(5, dtype=np.uint64),
+    "hidden_size": np.array([3]),
+    "seed": np.array(["1", "2"], dtype="<U64"),
+}
+
+
+@pytest.mark.parametrize("key", list(LYING_SHAPES))
+def test_model_file_wrong_shape(backend: str, tmp_path: Path, key: str) -> None:
+    fields = saved_fields(tmp_path, backend)
+    fields[key] = LYING_SHAPES[key]
+    with pytest.raises(ValueError, match=rf"model file key '{key}' must have shape"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+def test_model_file_more_losses_than_iterations(backend: str, tmp_path: Path) -> None:
+    fields = saved_fields(tmp_path, backend)
+    fields["history"] = np.zeros(fields["iterations"] + 1)
+    with pytest.raises(ValueError, match=r"losses, more than its \d+ iterations"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+def test_model_file_weights_not_matching_hidden_size(
+    backend: str, tmp_path: Path
+) -> None:
+    fields = saved_fields(tmp_path, backend)
+    fields["hidden_size"] = np.int64(4)
+    with pytest.raises(
+        ValueError, match=r"model file key 'wi' must have shape \(2, 4\)"
+    ):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+LYING_DTYPES = {
+    "wi": np.float32,
+    "wh": np.int64,
+    "wo": np.float16,
+    "history": np.float32,
+    "pending": np.float64,
+    "rng_state": np.int64,
+    "iterations": np.float64,
+    "bits": np.int32,
+    "learning_rate": np.float32,
+    "format_version": np.float64,
+    "seed": np.int64,
+}
+
+
+@pytest.mark.parametrize("key", list(LYING_DTYPES))
+def test_model_file_wrong_dtype(backend: str, tmp_path: Path, key: str) -> None:
+    fields = saved_fields(tmp_path, backend)
+    if key == "seed":
+        fields[key] = np.int64(1)
+    else:
+        fields[key] = fields[key].astype(LYING_DTYPES[key])
+    with pytest.raises(ValueError, match=rf"model file key '{key}' must have dtype"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+@pytest.mark.parametrize("key", ["wi", "wh", "wo", "history"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_model_file_non_finite(
+    backend: str, tmp_path: Path, key: str, bad: float
+) -> None:
+    fields = saved_fields(tmp_path, backend)
+    fields[key] = fields[key].copy()
+    fields[key].flat[-1] = bad
+    with pytest.raises(ValueError, match=rf"model file key '{key}' holds non-finite"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+@pytest.mark.parametrize("version", [0, 2, -1, 2**40])
+def test_model_file_unknown_format_version(
+    backend: str, tmp_path: Path, version: int
+) -> None:
+    fields = saved_fields(tmp_path, backend)
+    fields["format_version"] = np.int64(version)
+    with pytest.raises(ValueError, match=rf"unknown model format_version {version}"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+LYING_VALUES = {
+    "hidden_size": (np.int64(0), r"hidden_size must be in 1\.\.4096"),
+    "bits": (np.int64(63), r"bits must be in 1\.\.62"),
+    "learning_rate": (np.float64(np.nan), r"learning_rate must be finite and > 0"),
+    "clip": (np.float64(-1.0), r"clip must be finite and > 0"),
+    "iterations": (np.int64(-1), r"iterations must be in 0\.\.2\*\*63-1, got -1"),
+    "seed": (np.array("-5", dtype="<U64"), r"'seed' is not a non-negative integer"),
+    "pending": (np.array([[15, 1]], dtype=np.int64), r"'pending' holds pairs outside"),
+}
+
+
+@pytest.mark.parametrize("key", list(LYING_VALUES))
+def test_model_file_invalid_values(backend: str, tmp_path: Path, key: str) -> None:
+    fields = saved_fields(tmp_path, backend)
+    fields[key], message = LYING_VALUES[key]
+    with pytest.raises(ValueError, match=rf"model file .*{message}"):
+        BinarySumRNN.load(write(tmp_path, fields), backend=backend)
+
+
+def test_not_a_model_file(backend: str, tmp_path: Path) -> None:
+    path = tmp_path / "junk.npz"
+    path.write_bytes(b"definitely not a zip archive" * 10)
+    with pytest.raises(ValueError, match=r"is not a binsum model file"):
+        BinarySumRNN.load(path, backend=backend)
