@@ -43,9 +43,10 @@ _builds, _switch = _own("_builds"), _own("_switch")
 
 
 # The kernel's Cython directives, for every build (_core_avx2.pyx and
-# _core_avx512.pyx include _core.pyx, whose own header they would not read): no bounds, wraparound or
-# initialisation checks and C division (every entry point checks its inputs
-# itself), and safe to run without the GIL on a free-threaded interpreter.
+# _core_avx512.pyx include _core.pyx, whose own header they would not
+# read): no bounds, wraparound or initialisation checks and C division
+# (every entry point checks its inputs itself), and safe to run without the
+# GIL on a free-threaded interpreter.
 CYTHON_DIRECTIVES = {
     "language_level": "3",
     "boundscheck": False,
@@ -87,8 +88,14 @@ class BuildExt(build_ext):
             ) from exc
 
 
-# The kernel's vector loops (a C header next to the .pyx that includes it).
-LANES = ["src/binsum/_lanes.h"]
+# What every build of the kernel includes besides its .pyx: the parts of
+# _core.pyx (one .pxi per job), the C interface and the vector loops.
+# (Paths from the project root, where the build runs, as the sources'.)
+KERNEL_PARTS = [
+    *sorted(str(p) for p in Path("src/binsum").glob("_core_*.pxi")),
+    "src/binsum/kernel.pxd",
+    "src/binsum/_lanes.h",
+]
 
 
 def extensions() -> list:
@@ -98,7 +105,9 @@ def extensions() -> list:
 
     return cythonize(
         [
-            Extension(name, [f"src/{name.replace('.', '/')}.pyx"], depends=LANES)
+            Extension(
+                name, [f"src/{name.replace('.', '/')}.pyx"], depends=KERNEL_PARTS
+            )
             for name in _builds.BUILDS
         ],
         compiler_directives=CYTHON_DIRECTIVES,
