@@ -77,12 +77,15 @@ class BuildExt(build_ext):
             if ext.name in X86_64_BUILDS:
                 extra = list(X86_64_BUILDS[ext.name]["msvc" if msvc else "unix"])
             ext.extra_compile_args = flags + extra + list(ext.extra_compile_args)
+        super().build_extensions()
+
+    def build_extension(self, ext) -> None:
         try:
-            super().build_extensions()
+            super().build_extension(ext)
         except (CCompilerError, ExecError, PlatformError) as exc:
             # Fail, never fall back: a wheel without the kernel is ~150x slower.
             raise CompileError(
-                f"cannot compile the extension binsum._core: {exc}\n"
+                f"cannot compile the extension {ext.name}: {exc}\n"
                 "Install a C compiler, or set BINSUM_NO_EXTENSIONS=1 to build "
                 "the pure-Python package (same results, much slower)."
             ) from exc
