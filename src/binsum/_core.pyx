@@ -3,9 +3,9 @@
 It gives the bits of its pure-Python twin ``binsum._pycore``: the contract
 both keep is written in docs/algorithm.md ("Arithmetic shared by both
 backends"). The kernel is split by job into the files included below; three
-of them have a twin module with the same blocks in the same order (the
-``# --- block:`` lines, which tests/test_kernel_twin_layout.py compares), so
-a change to one shows where the other must change:
+of them have a twin module with the same blocks (``# --- block:`` lines,
+compared by tests/test_kernel_twin_layout.py), so a change to one shows
+where the other must change:
 
 - _core_lanes.pxi: the C types and the vector loops of ``_lanes.h``;
 - _core_signals.pxi: the signal ticker (no twin: Python checks for signals

@@ -1,8 +1,8 @@
 # The arithmetic that must give the twin's bits (docs/algorithm.md,
 # "Arithmetic shared by both backends"): read it beside _pycore_arithmetic.py,
-# which has the same blocks in the same order. What only makes this fast
-# without changing a sum (vector lanes, the signal checks between pieces of
-# a loop) lives inside the block it speeds up.
+# block by block. What only makes this fast without changing a sum (vector
+# lanes, the signal checks between pieces of a loop) lives inside the block
+# it speeds up.
 
 from libc.string cimport memset, memcpy
 

@@ -4,6 +4,7 @@
 
 from libc.math cimport NAN
 
+
 cdef double exponential(double x) noexcept nogil:
     return _exponential(x)
 
@@ -26,8 +27,8 @@ cdef void sequence_logits(const double* wi, const double* wh, const double* wo,
 
 
 cdef long long predict_pair(const double* wi, const double* wh, const double* wo,
-                      Py_ssize_t size, long long a, long long b,
-                      double* scratch) noexcept nogil:
+                            Py_ssize_t size, long long a, long long b,
+                            double* scratch) noexcept nogil:
     if not (_operand_ok(a) and _operand_ok(b)):
         return -1
     return _predict_pair(wi, wh, wo, size, a, b, 0, 0, scratch + size, scratch,

@@ -1,9 +1,8 @@
 # The predict scheduler: how predict() shares and batches the forward
-# steps of many pairs. Read it beside _pycore_predict.py, which has the same
-# blocks in the same order and runs the pairs one by one; the lockstep
-# groups here (GROUP pairs advanced together, each with its own pair's
-# operations in its order) and the queue of pairs waiting for a group have
-# no twin.
+# steps of many pairs. Read it beside _pycore_predict.py, block by block,
+# which runs the pairs one by one; the lockstep groups here (GROUP pairs
+# advanced together, each with its own pair's operations in its order) and
+# the queue of pairs waiting for a group have no twin.
 
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset

@@ -1,9 +1,9 @@
-# The Python entry points: the twin's functions (binsum._pycore, the same
-# blocks in the same order), each checking its arguments in O(1) and running
-# the inner loops without the GIL, with a signal ticker. They keep the twin's
-# names (work_size, train, loss_and_gradients, forward_logits, predict, exp,
-# sigmoid), which binsum._backend.Kernel calls on either backend; the C
-# interface's names are taken: a def cannot share a module-level name with a
+# The Python entry points: the twin's functions (binsum._pycore, block by
+# block), each checking its arguments in O(1) and running the inner loops
+# without the GIL, with a signal ticker. They keep the twin's names
+# (work_size, train, loss_and_gradients, forward_logits, predict, exp,
+# sigmoid), which binsum._backend.Kernel calls on either backend, rather
+# than the C interface's: a def cannot share a module-level name with a
 # cdef.
 
 from libc.stdlib cimport malloc, free

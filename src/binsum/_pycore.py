@@ -1,15 +1,12 @@
 """Pure-Python twin of the compiled kernel ``binsum._core``.
 
 It gives the kernel's bits: CPython's float arithmetic is correctly rounded
-binary64 with no fused multiply-add, and the twin does the kernel's
-operations in the kernel's order (the contract: docs/algorithm.md,
-"Arithmetic shared by both backends"). It is split as the kernel is, a
-module per kernel file with the same blocks in the same order (the
-``# --- block:`` lines, compared by tests/test_kernel_twin_layout.py):
-``_pycore_arithmetic`` is ``_core_arithmetic.pxi``, ``_pycore_predict`` is
-``_core_predict.pxi``, and this module, the Python entry points, is
-``_core_python.pxi``. The kernel's signal ticker and C interface have no
-twin.
+binary64 with no fused multiply-add, and the twin keeps the contract of
+docs/algorithm.md ("Arithmetic shared by both backends"), which also maps
+the kernel's files to the twin's: ``_pycore_arithmetic`` is
+``_core_arithmetic.pxi``, ``_pycore_predict`` is ``_core_predict.pxi``, and
+this module, the Python entry points, is ``_core_python.pxi``, block by
+block (``# --- block:``).
 
 This module is also the source of the kernel's typing: ``_core.pyi``
 re-exports these signatures, and stubtest checks the compiled kernel against

@@ -1,15 +1,12 @@
 """The twin's arithmetic: ``_core_arithmetic.pxi`` in plain Python floats.
 
-The same blocks in the same order as the kernel's file (the ``# --- block:``
-lines), each with the same IEEE-754 double operations in the same order:
-docs/algorithm.md ("Arithmetic shared by both backends") states the
-contract. Where the kernel has C pointers this has Python lists: weights and
-gradients are flat lists in C order (``wh[row + j]`` for the kernel's
-``row[j]`` with ``row = wh + k * size``), hidden states and deltas one list
-per step. What only makes the kernel fast without changing a sum has no
-counterpart: its vector lanes (``_lanes.h``) and its signal checks between
-pieces of a loop; here each sum runs on its own, adding the same terms in
-the same order.
+Block by block (``# --- block:``) the kernel file's, under the contract of
+docs/algorithm.md ("Arithmetic shared by both backends"). Where the kernel
+has C pointers this has Python lists: weights and gradients are flat lists
+in C order (``wh[row + j]`` for the kernel's ``row[j]`` with
+``row = wh + k * size``), hidden states and deltas one list per step. What
+only makes the kernel fast without changing a sum has no counterpart: its
+vector lanes (``_lanes.h``) and its signal checks between pieces of a loop.
 """
 
 from __future__ import annotations

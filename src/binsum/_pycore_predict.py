@@ -1,12 +1,12 @@
 """The twin's predict scheduler: ``_core_predict.pxi`` in plain Python.
 
-The same blocks in the same order as the kernel's file (the ``# --- block:``
-lines). The kernel advances pairs of equal length GROUP at a time in
-lockstep (``_steps_together``, ``_run_group``) and queues the pairs waiting
-for a group; here each pair runs on its own, with the same operations in
-the same order (docs/algorithm.md, "Arithmetic shared by both backends").
-The kernel's ticker has no twin: Python checks for signals by itself; only
-the caller's stop flag is read here, at every step.
+Block by block (``# --- block:``) the kernel file's. The kernel advances
+pairs of equal length GROUP at a time in lockstep (``_steps_together``,
+``_run_group``) and queues the pairs waiting for a group; here each pair
+runs on its own, with its own operations (docs/algorithm.md, "Arithmetic
+shared by both backends"). The kernel's ticker has no twin: Python checks
+for signals by itself; only the caller's stop flag is read here, at every
+step.
 """
 
 from __future__ import annotations
