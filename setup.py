@@ -43,9 +43,10 @@ _builds, _switch = _own("_builds"), _own("_switch")
 
 
 # The kernel's Cython directives, for every build (_core_avx2.pyx and
-# _core_avx512.pyx include _core.pyx, whose own header they would not read): no bounds, wraparound or
-# initialisation checks and C division (every entry point checks its inputs
-# itself), and safe to run without the GIL on a free-threaded interpreter.
+# _core_avx512.pyx include _core.pyx, whose own header they would not
+# read): no bounds, wraparound or initialisation checks and C division
+# (every entry point checks its inputs itself), and safe to run without the
+# GIL on a free-threaded interpreter.
 CYTHON_DIRECTIVES = {
     "language_level": "3",
     "boundscheck": False,
@@ -76,19 +77,28 @@ class BuildExt(build_ext):
             if ext.name in X86_64_BUILDS:
                 extra = list(X86_64_BUILDS[ext.name]["msvc" if msvc else "unix"])
             ext.extra_compile_args = flags + extra + list(ext.extra_compile_args)
+        super().build_extensions()
+
+    def build_extension(self, ext) -> None:
         try:
-            super().build_extensions()
+            super().build_extension(ext)
         except (CCompilerError, ExecError, PlatformError) as exc:
             # Fail, never fall back: a wheel without the kernel is ~150x slower.
             raise CompileError(
-                f"cannot compile the extension binsum._core: {exc}\n"
+                f"cannot compile the extension {ext.name}: {exc}\n"
                 "Install a C compiler, or set BINSUM_NO_EXTENSIONS=1 to build "
                 "the pure-Python package (same results, much slower)."
             ) from exc
 
 
-# The kernel's vector loops (a C header next to the .pyx that includes it).
-LANES = ["src/binsum/_lanes.h"]
+# What every build of the kernel includes besides its .pyx: the parts of
+# _core.pyx (one .pxi per job), the C interface and the vector loops.
+# (Paths from the project root, where the build runs, as the sources'.)
+KERNEL_PARTS = [
+    *sorted(str(p) for p in Path("src/binsum").glob("_core_*.pxi")),
+    "src/binsum/kernel.pxd",
+    "src/binsum/_lanes.h",
+]
 
 
 def extensions() -> list:
@@ -98,7 +108,9 @@ def extensions() -> list:
 
     return cythonize(
         [
-            Extension(name, [f"src/{name.replace('.', '/')}.pyx"], depends=LANES)
+            Extension(
+                name, [f"src/{name.replace('.', '/')}.pyx"], depends=KERNEL_PARTS
+            )
             for name in _builds.BUILDS
         ],
         compiler_directives=CYTHON_DIRECTIVES,

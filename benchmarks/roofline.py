@@ -1,6 +1,6 @@
 """The kernel's roofline: the fastest it can train or predict for (H, bits).
 
-Operations are counted from the loops of src/binsum/_core.pyx (docs/
+Operations are counted from the loops of src/binsum/_core_*.pxi (docs/
 performance.md derives each term); times come from MACHINE, measured with
 benchmarks/machine_peak.c. Two limits:
 
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from binsum._pycore import _prefix_bits
+from binsum._pycore_predict import _prefix_depth
 
-SIGMOID_OPS = 39  # _sigmoid: negate, 2 clamps, 7 (reduction), 2 (r2, r4), 24
+SIGMOID_OPS = 39  # _logistic: negate, 2 clamps, 7 (reduction), 2 (r2, r4), 24
 # (Estrin polynomial), 1 (scaling), 1 + e and 1 / (...): 37 flops, 2 compares
 
 
@@ -74,7 +74,7 @@ def training_chain_ns(hidden: int, bits: int, m: Machine = MACHINE) -> float:
 
 
 def pair_steps(bits: int, depth: int) -> float:
-    """Expected steps _run_pair runs for a random pair of ``bits``-bit
+    """Expected steps _predict_pair runs for a random pair of ``bits``-bit
     operands after a prefix table of ``depth`` steps: max bit length + 1
     steps in all, minus the depth (none if the pair is shorter)."""
     total = 0.0
@@ -86,12 +86,12 @@ def pair_steps(bits: int, depth: int) -> float:
 
 def prefix_depth(hidden: int, n: int) -> int:
     """The prefix table's depth for a predict() call of n pairs (the twin's
-    _prefix_bits, which is the kernel's)."""
-    return _prefix_bits(hidden, n)
+    _prefix_depth, which is the kernel's)."""
+    return _prefix_depth(hidden, n)
 
 
 def predict_step_ops(hidden: int) -> int:
-    """One _step after the first: input, H x H recurrence, sigmoids, output."""
+    """One _forward_step after the first: input, H x H recurrence, sigmoids, output."""
     return 2 * hidden * hidden + (3 + SIGMOID_OPS + 2) * hidden + 1
 
 

@@ -127,8 +127,6 @@ class Kernel:
     mypy checks every call the model makes (whichever backend runs it)."""
 
     def __init__(self, module: ModuleType) -> None:
-        self.module = module
-        self.exp = _like(_pycore.exp, module)
         self.sigmoid = _like(_pycore.sigmoid, module)
         self.work_size = _like(_pycore.work_size, module)
         self.train = _like(_pycore.train, module)

@@ -4,7 +4,8 @@
 output deltas, the hidden deltas before and after the clip, and what each
 step adds to each gradient. It is built from the kernel's own forward pass
 (``hidden_states``) and repeats the kernel's backward arithmetic
-(``_sample_gradients`` in ``_core.pyx`` and ``_pycore.py``) with numpy, one
+(``_sample_gradients`` in ``_core_arithmetic.pxi`` and
+``_pycore_arithmetic.py``) with numpy, one
 IEEE operation per element in the kernel's order: every sum over units is a
 loop of elementwise adds in that order (no ``dot``, ``matmul`` or ``sum``),
 so ``gradients()`` and ``loss`` give ``loss_and_gradients``' bits.

@@ -1,9 +1,10 @@
 /* The kernel's matrix loops, written with vector lanes (and two small
  * helpers: a masked add and a prefetch hint).
  *
- * Each loop keeps every sum in the order of _pycore.py: element j of a result
- * adds its terms k = 0, 1, ... one after the other, one rounding per
- * multiply and per add (the kernel is built with -ffp-contract=off). The
+ * Each loop keeps every sum in the twin's order (docs/algorithm.md, the
+ * arithmetic shared by both backends): element j of a result adds its terms
+ * k = 0, 1, ... one after the other, one rounding per multiply and per add
+ * (the kernel is built with -ffp-contract=off). The
  * lanes only run many such sums side by side, and the column blocks keep
  * their running values in registers instead of memory, which is what makes
  * these loops fast: a sum kept in memory costs a store and a reload on every

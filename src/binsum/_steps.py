@@ -1,11 +1,11 @@
 """The network's step on many hidden states at once, bit for bit the kernel's.
 
 Each numpy operation here is one IEEE-754 double operation per element,
-correctly rounded and never fused, applied in the order of ``_pycore._step``
-(and so of the kernel): the same exponential, the recurrent sum over k in
-order, the output sum over k in order. The hard-case search and the
-certificate run many trajectories side by side with it; tests compare it
-with ``logits`` bit for bit.
+correctly rounded and never fused, applied in the order of the twin's
+``_forward_step`` (and so of the kernel): the same exponential, the
+recurrent sum over k in order, the output sum over k in order. The hard-case
+search and the certificate run many trajectories side by side with it; tests
+compare it with ``logits`` bit for bit.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from binsum import _pycore as twin
+from binsum import _pycore_arithmetic as twin
 
 Array = NDArray[np.float64]
 
@@ -22,7 +22,7 @@ INPUTS: tuple[tuple[int, int], ...] = ((0, 0), (1, 0), (0, 1), (1, 1))
 
 
 def exp(x: Array) -> Array:
-    """The kernel's exponential (``_pycore._exp``), elementwise."""
+    """The kernel's exponential (``_pycore_arithmetic._exponential``)."""
     x = np.where(x > twin.EXP_LIMIT, twin.EXP_LIMIT, x)
     x = np.where(x < -twin.EXP_LIMIT, -twin.EXP_LIMIT, x)
     t = x * twin.LOG2E + twin.SHIFTER

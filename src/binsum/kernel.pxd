@@ -8,9 +8,9 @@
 # The functions are resolved when your extension is imported, from the
 # compiled kernel binsum itself uses (binsum.kernel.BUILD names it: the
 # AVX-512 build where the CPU has AVX-512, else the AVX2 build where it has
-# AVX2, else the baseline); there is no link step
-# against binsum. They are the very functions behind binsum's Python API, so
-# they give the same bits as BinarySumRNN and the pure-Python twin.
+# AVX2, else the baseline); there is no link step against binsum. They are
+# the very functions behind binsum's Python API, so they give the same bits
+# as BinarySumRNN and the pure-Python twin.
 #
 # Stable API: names, signatures and meanings change only with a new major
 # version of binsum (see CHANGELOG.md).
