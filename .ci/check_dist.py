@@ -136,6 +136,9 @@ def check_sdist(path: str) -> list[str]:
         "src/binsum/_core_avx2.pyx",
         "src/binsum/_core_avx512.pyx",
         "src/binsum/_lanes.h",  # the kernel's vector loops, which it includes
+        # its parts, which _core.pyx includes
+        *(f"src/binsum/_core_{part}.pxi"
+          for part in ("lanes", "signals", "arithmetic", "predict", "capi", "python")),
         *TESTS,  # golden.json among them: the bits every wheel's tests compare
         *TESTS_READ,
         f"src/{ENTRY}",

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-MAX_BITS = 62  # operands and sums stay inside int64
+from binsum._pycore_arithmetic import MAX_BITS as MAX_BITS  # the kernel's
+
 MAX_OPERAND = 2**MAX_BITS - 1
 # A model's iterations in all: what the model file's int64 field holds, so
 # that save() and pickling can write back whatever load() accepts.
