@@ -108,8 +108,9 @@ def test_readme_is_for_users() -> None:
     documentation's Platforms and Releasing pages, which the README links."""
     text = README.read_text(encoding="utf-8")
     assert ".ci/" not in text, "README.md names a CI script: say it in the docs"
+    docs = ROOT / "docs"  # absent where only tests/ and README.md are copied
     for page in ("platforms", "releasing"):
-        assert (ROOT / "docs" / f"{page}.md").exists()
+        assert not docs.is_dir() or (docs / f"{page}.md").exists(), page
         assert f"https://binsum.readthedocs.io/en/latest/{page}.html" in text
     assert "/blob/main/CONTRIBUTING.md" in text
 
