@@ -4,10 +4,16 @@ Set BINSUM_NO_EXTENSIONS=1 to build the pure-Python package (the twin
 ``binsum._pycore`` is then used at run time); a value that is neither on nor
 off fails the build. Otherwise a failure to compile the kernel fails the
 build: a wheel is never silently shipped without it.
+
+On CPython 3.11 and later (not free-threaded) the kernel is built against the
+stable ABI and the wheel is tagged cp311-abi3: one wheel serves every later
+CPython. BINSUM_NO_LIMITED_API=1 builds the version-specific module instead
+(what benchmarks/abi3.py compares it with).
 """
 
 import importlib.util
 import sys
+import sysconfig
 from pathlib import Path
 
 from setuptools import Extension, setup
@@ -55,6 +61,25 @@ CYTHON_DIRECTIVES = {
     "cdivision": True,
     "freethreading_compatible": True,
 }
+
+# The stable ABI of CPython 3.11, the first whose Limited API has the buffer
+# protocol that typed memoryviews need. CPython 3.10 and the free-threaded
+# interpreters (3.13t, 3.14t) get version-specific wheels: the stable ABI of
+# free-threaded builds (abi3t) is planned for CPython 3.15; when cibuildwheel
+# and Cython support it, build cp315t and later against it here too.
+LIMITED_API = (3, 11)
+
+
+def limited_api() -> bool:
+    """Whether this interpreter builds the kernel against the stable ABI."""
+    if _switch.is_set("BINSUM_NO_LIMITED_API", strict=True):
+        return False
+    return (
+        sys.implementation.name == "cpython"
+        and sys.version_info >= LIMITED_API
+        and not sysconfig.get_config_var("Py_GIL_DISABLED")
+    )
+
 
 # binsum._core_avx2 and binsum._core_avx512, each with its flags per compiler.
 X86_64_BUILDS = {
@@ -106,10 +131,16 @@ def extensions() -> list:
         return []
     from Cython.Build import cythonize
 
+    abi3 = limited_api()
+    version = "0x{:02X}{:02X}0000".format(*LIMITED_API)
     return cythonize(
         [
             Extension(
-                name, [f"src/{name.replace('.', '/')}.pyx"], depends=KERNEL_PARTS
+                name,
+                [f"src/{name.replace('.', '/')}.pyx"],
+                depends=KERNEL_PARTS,
+                py_limited_api=abi3,
+                define_macros=[("Py_LIMITED_API", version)] if abi3 else [],
             )
             for name in _builds.BUILDS
         ],
@@ -117,4 +148,8 @@ def extensions() -> list:
     )
 
 
-setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})
+ext_modules = extensions()
+# The wheel's tag follows its modules: cp311-abi3 when they use the stable ABI.
+abi3_tag = {"py_limited_api": "cp{}{}".format(*LIMITED_API)}
+options = {"bdist_wheel": abi3_tag} if ext_modules and limited_api() else {}
+setup(ext_modules=ext_modules, cmdclass={"build_ext": BuildExt}, options=options)
