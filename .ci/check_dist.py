@@ -8,7 +8,8 @@ Every wheel: the package modules, the kernels' stubs and py.typed (PEP 561),
 the C interface's .pxd files;
 no generated C, no Cython source, no build/ or src/ paths, no bytecode. The
 compiled wheel: one binsum._core (and on x86-64 one binsum._core_avx2 and one
-binsum._core_avx512), a
+binsum._core_avx512), tagged cp311-abi3 with stable-ABI modules or
+version-specific (cp310-cp310, cp313-cp313t) without them, a
 repaired platform tag (never linux_*), on Linux no libraries grafted by
 auditwheel (the kernels need only libc). The pure wheel: py3-none-any, nothing
 compiled. The sdist: the Cython sources, every file of the tests and what they
@@ -107,8 +108,15 @@ def check_wheel(path: str, kind: str) -> list[str]:
         )
     if len(compiled) != 1 + x86 * len(X86_64_KERNELS):
         problems.append(f"unexpected compiled files {compiled}")
-    if not re.fullmatch(r"cp3\d+", python) or not abi.startswith(python):
+    if abi == "abi3":  # the stable ABI of CPython 3.11 (setup.py's LIMITED_API)
+        if python != "cp311":
+            problems.append(f"stable-ABI wheel tagged {python}-{abi}, not cp311-abi3")
+        if not platform.startswith("win"):  # Windows names both kinds *.pyd
+            problems += [f"{n} is no abi3 module" for n in compiled if ".abi3." not in n]
+    elif not re.fullmatch(r"cp3\d+", python) or not abi.startswith(python):
         problems.append(f"compiled wheel tagged {python}-{abi}")
+    elif any(".abi3." in n for n in compiled):
+        problems.append(f"version-specific wheel {python}-{abi} ships abi3 modules")
     if not platform.startswith(("manylinux", "musllinux", "macosx", "win")):
         problems.append(f"platform tag {platform} (a Linux wheel not repaired?)")
     linux = platform.startswith(("manylinux", "musllinux"))
