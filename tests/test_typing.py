@@ -2,7 +2,7 @@
 
 A file of intended mistakes (a misspelt weight key, an unknown backend, a
 misspelt sweep-record key, ...) must be reported at each marked line, and a
-file of correct uses, with ``typing.assert_type``, must type-check cleanly.
+file of correct uses, with ``assert_type``, must type-check cleanly.
 mypy reads the binsum that is imported (installed or editable). Skips where
 mypy is not installed (it is in the test dependency group and the test extra).
 """
@@ -35,8 +35,9 @@ MISTAKES = """\
     name: binsum.Backend = "numpy"  # E: assignment
     """
 
+# typing_extensions (a dependency of mypy) has assert_type on 3.10 too.
 CORRECT = """\
-    from typing import assert_type
+    from typing_extensions import assert_type
 
     import numpy as np
     from numpy.typing import NDArray

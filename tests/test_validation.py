@@ -628,7 +628,7 @@ def test_bad_paths(make_model: Make) -> None:
 VERBOSE_RANGE = re.escape("True, False or an integer >= 0 (0 is silent)")
 
 
-@pytest.mark.parametrize("verbose", ["yes", None, 1.0, "1", np.timedelta64(1)])
+@pytest.mark.parametrize("verbose", ["yes", None, 1.0, "1", np.timedelta64(1, "s")])
 def test_fit_verbose_must_be_a_bool_or_a_level(make_model: Any, verbose: Any) -> None:
     model = make_model(hidden_size=2, seed=0)
     with pytest.raises(TypeError, match=f"^verbose must be {VERBOSE_RANGE}, got "):

@@ -79,16 +79,16 @@ class Progress:
             )
             self.bar, self.log = shown, _AboveBar(shown, self.out)
         elif _is_terminal(self.out):
+            # 80x24 where the terminal reports 0x0 (a fresh pty), where tqdm
+            # would draw no bar at all; shutil falls back so from 3.11 only.
             size = shutil.get_terminal_size()
             bar: tqdm[Any] = tqdm(
                 total=total,
                 file=self.out,
                 unit=unit,
                 unit_scale=True,
-                # shutil falls back to 80x24 when the terminal reports 0x0
-                # (a fresh pty), where tqdm would draw nothing at all.
-                ncols=size.columns,
-                nrows=size.lines,
+                ncols=size.columns or 80,
+                nrows=size.lines or 24,
                 leave=False,
                 desc=desc,
             )
