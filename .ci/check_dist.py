@@ -14,7 +14,9 @@ repaired platform tag (never linux_*), on Linux no libraries grafted by
 auditwheel (the kernels need only libc). The pure wheel: py3-none-any, nothing
 compiled. The sdist: the Cython sources, every file of the tests and what they
 read from elsewhere (its own tests run in .ci/run), the documentation's
-sources and CHANGELOG.md, no generated C and nothing compiled; its metadata
+sources and CHANGELOG.md (in a git checkout: every file git tracks in src/,
+tests/, docs/ and examples/, which MANIFEST.in names by kind of file), no
+generated C and nothing compiled; its metadata
 has the project URLs, and its long description (the README: PyPI's project
 page) links only to absolute URLs (relative links and images break on PyPI).
 """
@@ -22,6 +24,7 @@ page) links only to absolute URLs (relative links and images break on PyPI).
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import tarfile
 import zipfile
@@ -50,6 +53,8 @@ X86_64_KERNELS = ("_core_avx2", "_core_avx512")
 COMPILED = (".so", ".pyd", ".dylib", ".dll")
 ENTRY = "_binsum_command.py"  # the console script's top-level entry module
 LEFTOVERS = (".c", ".pyx", ".h", ".o", ".obj", ".pyc", ".pyo")
+# Folders whose every tracked file the sdist ships (MANIFEST.in).
+SHIPPED_FOLDERS = ("src", "tests", "docs", "examples")
 
 
 def bad_paths(names: list[str]) -> list[str]:
@@ -127,6 +132,22 @@ def check_wheel(path: str, kind: str) -> list[str]:
     return problems
 
 
+def tracked() -> list[str]:
+    """The files git tracks in the folders MANIFEST.in lists by kind of file
+    (src, tests, docs, examples): all ship, a new kind included. None outside a
+    git checkout (the clone's .ci/run and the workflow's checkouts are)."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "ls-files", "-z", "--", *SHIPPED_FOLDERS],
+            capture_output=True, check=True, text=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        print("check_dist: not a git checkout: the sdist is not compared with "
+              f"the tracked files of {', '.join(SHIPPED_FOLDERS)}", file=sys.stderr)
+        return []
+    return [name for name in out.split("\0") if name]
+
+
 def check_sdist(path: str) -> list[str]:
     with tarfile.open(path) as tf:
         names = [m.name.split("/", 1)[1] for m in tf.getmembers() if "/" in m.name]
@@ -156,7 +177,7 @@ def check_sdist(path: str) -> list[str]:
         "docs/algorithm.md",
         "docs/api.md",
         "examples/embed/pyproject.toml",  # the C interface's worked example
-    ] + [f"src/binsum/{m}" for m in MODULES + TYPING + CYTHON_API]:
+    ] + [f"src/binsum/{m}" for m in MODULES + TYPING + CYTHON_API] + tracked():
         if needed not in names:
             problems.append(f"sdist lacks {needed}")
     for name in names:

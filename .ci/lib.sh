@@ -10,6 +10,8 @@
 #   fail TEXT...          TEXT on stderr, exit 1
 #   only PATH...          the one path a glob matched, or fail
 #   new_venv DIR          a fresh virtual environment with a current pip
+#                         (>= 25.1: pip install --group, pyproject.toml's
+#                         dependency groups)
 #   new_work_dir          a temporary folder ($work), removed at exit
 #   debian_packages PKG...  install those not installed (apt, as root); with
 #                         CI_LIST_PACKAGES=1 print them and exit instead (how
@@ -43,7 +45,7 @@ only() {
 
 new_venv() {
 	"$PYTHON" -m venv "$1"
-	"$1/bin/python" -m pip install -q -U pip
+	"$1/bin/python" -m pip install -q -U "pip>=25.1"
 }
 
 new_work_dir() {

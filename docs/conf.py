@@ -1,7 +1,7 @@
 """Sphinx configuration of binsum's documentation (MyST Markdown).
 
 Build: ``python -m sphinx -W --keep-going -b html docs OUTDIR`` with
-``pip install ".[docs]"``. The pages include the README's sections, so the
+``pip install . --group docs`` (the docs dependency group, pip >= 25.1). The pages include the README's sections, so the
 text lives in one place; the API reference comes from the installed package's
 docstrings (with links to the source, sphinx.ext.viewcode), the command's
 page from its argparse parser, the gallery from docs/gallery/plot_*.py, run
@@ -10,7 +10,7 @@ kept in git).
 
 Offline by default, as CI builds it:
 - MathJax 3 comes from the sphinx-mathjax-offline package (in the docs
-  extra) and is copied into the site: the equations render without network.
+  group) and is copied into the site: the equations render without network.
   BINSUM_DOCS_MATHJAX=cdn loads it from Sphinx's default CDN instead.
 - The README's images are addressed on the repository (PyPI shows the
   README too, and needs full URLs); in the pages they are rewritten to the
@@ -121,7 +121,7 @@ def _mathjax_source() -> Path:
     spec = find_spec("sphinx-mathjax-offline")
     if spec is None or spec.origin is None:
         raise RuntimeError('MathJax offline needs sphinx-mathjax-offline: '
-                           'pip install ".[docs]" (or BINSUM_DOCS_MATHJAX=cdn)')
+                           'pip install . --group docs (or BINSUM_DOCS_MATHJAX=cdn)')
     return Path(spec.origin).parent / "static" / "mathjax"
 
 

@@ -4,7 +4,7 @@ A file of intended mistakes (a misspelt weight key, an unknown backend, a
 misspelt sweep-record key, ...) must be reported at each marked line, and a
 file of correct uses, with ``assert_type``, must type-check cleanly.
 mypy reads the binsum that is imported (installed or editable). Skips where
-mypy is not installed (it is in the test dependency group and the test extra).
+mypy is not installed (it is in the test dependency group).
 """
 
 from __future__ import annotations

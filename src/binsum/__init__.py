@@ -16,7 +16,10 @@ from binsum._model import BinarySumRNN
 from binsum._sweep import sweep
 from binsum._types import Backend, SweepRecord, Weights, WeightsUpdate
 
-__version__ = "0.1.0"
+# main carries the next release's development version (X.Y.Z.devN: pip orders
+# it before X.Y.Z); a release commit sets X.Y.Z (docs/releasing.md), and
+# tests/test_version.py checks it against CHANGELOG.md.
+__version__ = "0.2.0.dev0"
 
 __all__ = [
     "BPTT",
