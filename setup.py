@@ -62,21 +62,15 @@ CYTHON_DIRECTIVES = {
     "freethreading_compatible": True,
 }
 
-# The stable ABI of CPython 3.11, the first whose Limited API has the buffer
-# protocol that typed memoryviews need. CPython 3.10 and the free-threaded
-# interpreters (3.13t, 3.14t) get version-specific wheels: the stable ABI of
-# free-threaded builds (abi3t) is planned for CPython 3.15; when cibuildwheel
-# and Cython support it, build cp315t and later against it here too.
-LIMITED_API = (3, 11)
-
 
 def limited_api() -> bool:
-    """Whether this interpreter builds the kernel against the stable ABI."""
+    """Whether this interpreter builds the kernel against the stable ABI
+    (binsum._builds.LIMITED_API's)."""
     if _switch.is_set("BINSUM_NO_LIMITED_API", strict=True):
         return False
     return (
         sys.implementation.name == "cpython"
-        and sys.version_info >= LIMITED_API
+        and sys.version_info >= _builds.LIMITED_API
         and not sysconfig.get_config_var("Py_GIL_DISABLED")
     )
 
@@ -126,13 +120,12 @@ KERNEL_PARTS = [
 ]
 
 
-def extensions() -> list:
+def extensions(abi3: bool) -> list:
     if _switch.is_set("BINSUM_NO_EXTENSIONS", strict=True):
         return []
     from Cython.Build import cythonize
 
-    abi3 = limited_api()
-    version = "0x{:02X}{:02X}0000".format(*LIMITED_API)
+    version = "0x{:02X}{:02X}0000".format(*_builds.LIMITED_API)
     return cythonize(
         [
             Extension(
@@ -148,8 +141,9 @@ def extensions() -> list:
     )
 
 
-ext_modules = extensions()
+abi3 = limited_api()
+ext_modules = extensions(abi3)
 # The wheel's tag follows its modules: cp311-abi3 when they use the stable ABI.
-abi3_tag = {"py_limited_api": "cp{}{}".format(*LIMITED_API)}
-options = {"bdist_wheel": abi3_tag} if ext_modules and limited_api() else {}
+abi3_tag = {"py_limited_api": _builds.ABI3_TAG}
+options = {"bdist_wheel": abi3_tag} if ext_modules and abi3 else {}
 setup(ext_modules=ext_modules, cmdclass={"build_ext": BuildExt}, options=options)

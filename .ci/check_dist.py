@@ -23,6 +23,7 @@ page) links only to absolute URLs (relative links and images break on PyPI).
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -49,6 +50,14 @@ TESTS_READ = ["benchmarks/numpy_reference.py"]  # test_reference.py
 # The AVX2 and AVX-512 builds of the kernel exist only in x86-64 wheels
 # (setup.py).
 X86_64 = ("x86_64", "amd64")
+# The stable ABI's wheel tag: binsum._builds, loaded by its path (only the
+# standard library there; binsum itself need not be importable).
+_spec = importlib.util.spec_from_file_location("_binsum_builds", PACKAGE / "_builds.py")
+assert _spec is not None and _spec.loader is not None
+_builds = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_builds)
+ABI3_TAG: str = _builds.ABI3_TAG
+LIMITED_API: tuple[int, int] = _builds.LIMITED_API
 X86_64_KERNELS = ("_core_avx2", "_core_avx512")
 COMPILED = (".so", ".pyd", ".dylib", ".dll")
 ENTRY = "_binsum_command.py"  # the console script's top-level entry module
@@ -113,9 +122,9 @@ def check_wheel(path: str, kind: str) -> list[str]:
         )
     if len(compiled) != 1 + x86 * len(X86_64_KERNELS):
         problems.append(f"unexpected compiled files {compiled}")
-    if abi == "abi3":  # the stable ABI of CPython 3.11 (setup.py's LIMITED_API)
-        if python != "cp311":
-            problems.append(f"stable-ABI wheel tagged {python}-{abi}, not cp311-abi3")
+    if abi == "abi3":
+        if python != ABI3_TAG:
+            problems.append(f"stable-ABI wheel tagged {python}-{abi}, not {ABI3_TAG}-abi3")
         if not platform.startswith("win"):  # Windows names both kinds *.pyd
             problems += [f"{n} is no abi3 module" for n in compiled if ".abi3." not in n]
     elif not re.fullmatch(r"cp3\d+", python) or not abi.startswith(python):

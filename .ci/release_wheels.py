@@ -17,6 +17,9 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
+
+from check_dist import ABI3_TAG, LIMITED_API  # beside this script
 
 EXPECTED = Path(__file__).resolve().parent / "expected-wheels.txt"
 IDENTIFIER = re.compile(r"cp3(\d+)(t?)-(manylinux|musllinux|macosx|win)_(\w+)")
@@ -27,38 +30,43 @@ WHEEL = re.compile(
 )
 
 
-def served_by(identifier: str) -> str:
-    """The tag of the wheel that serves a build identifier."""
+class Build(NamedTuple):
+    """One line of expected-wheels.txt, with the wheel the rule gives it."""
+
+    pair: str  # 'platform identifier', as cibuildwheel prints it
+    wheel: tuple[str, str, str]  # (the listed tag, kind, arch)
+    rule: str  # the tag of the wheel that serves the identifier
+
+
+def build(line: str) -> Build:
+    platform, identifier, tag = line.split()
     m = IDENTIFIER.fullmatch(identifier)
     if not m:
         raise ValueError(f"not a CPython build identifier: {identifier}")
     minor, threaded = int(m.group(1)), m.group(2)
-    if minor >= 11 and not threaded:
-        return "cp311-abi3"
-    return f"cp3{minor}-cp3{minor}{threaded}"
+    abi3 = (3, minor) >= LIMITED_API and not threaded
+    rule = f"{ABI3_TAG}-abi3" if abi3 else f"cp3{minor}-cp3{minor}{threaded}"
+    return Build(
+        f"{platform} {identifier}", (tag, m.group(3), m.group(4).lower()), rule
+    )
 
 
-def expected() -> tuple[list[str], set[tuple[str, str, str]], list[str]]:
-    """The 'platform identifier' pairs, the wheels as (tag, kind, arch), and
-    the lines whose wheel tag is not the rule's."""
-    pairs, wheels, problems = [], set(), []
-    for line in EXPECTED.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        platform, identifier, tag = line.split()
-        pairs.append(f"{platform} {identifier}")
-        if tag != served_by(identifier):
-            problems.append(
-                f"{identifier} is served by {served_by(identifier)}, not {tag}"
-            )
-        m = IDENTIFIER.fullmatch(identifier)
-        assert m is not None  # served_by checked it
-        wheels.add((tag, m.group(3), m.group(4).lower()))
-    return pairs, wheels, problems
+def expected() -> list[Build]:
+    lines = EXPECTED.read_text(encoding="utf-8").splitlines()
+    return [build(line) for line in lines if line.strip() and not line.startswith("#")]
 
 
-def check(dist: Path) -> list[str]:
-    _, wanted, problems = expected()
+def rule_problems(builds: list[Build]) -> list[str]:
+    return [
+        f"{b.pair} is served by {b.rule}, not {b.wheel[0]}"
+        for b in builds
+        if b.wheel[0] != b.rule
+    ]
+
+
+def check(dist: Path, builds: list[Build]) -> list[str]:
+    wanted = {b.wheel for b in builds}
+    problems = rule_problems(builds)
     found: dict[tuple[str, str, str], list[str]] = {}
     for path in sorted(dist.glob("*.whl")):
         if path.name.endswith("-py3-none-any.whl"):
@@ -67,9 +75,8 @@ def check(dist: Path) -> list[str]:
         if not m:
             problems.append(f"not a compiled binsum wheel name: {path.name}")
             continue
-        found.setdefault((m.group(1), m.group(2), m.group(3).lower()), []).append(
-            path.name
-        )
+        key = (m.group(1), m.group(2), m.group(3).lower())
+        found.setdefault(key, []).append(path.name)
     for key in sorted(wanted - found.keys()):
         problems.append("missing the {} wheel for {} {}".format(*key))
     for key in sorted(found.keys() - wanted):
@@ -81,13 +88,15 @@ def check(dist: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    builds = expected()
     if argv == ["identifiers"]:
-        pairs, _, problems = expected()
-        print("\n".join(pairs))
+        print("\n".join(b.pair for b in builds))
+        problems = rule_problems(builds)
     elif len(argv) == 2 and argv[0] == "check":
-        problems = check(Path(argv[1]))
+        problems = check(Path(argv[1]), builds)
         if not problems:
-            print(f"release_wheels: {len(expected()[1])} compiled wheels, as expected")
+            count = len({b.wheel for b in builds})
+            print(f"release_wheels: {count} compiled wheels, as expected")
     else:
         print(__doc__, file=sys.stderr)
         return 2

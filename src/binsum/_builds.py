@@ -47,6 +47,17 @@ BUILDS: dict[
 }
 
 
+#: The stable ABI every build is compiled against where the interpreter allows
+#: (setup.py): CPython 3.11's, the first whose Limited API has the buffer
+#: protocol that typed memoryviews need; its wheels are tagged ``ABI3_TAG``
+#: "-abi3". CPython 3.10 and the free-threaded interpreters (3.13t, 3.14t)
+#: get version-specific wheels: the stable ABI of free-threaded builds is
+#: planned for CPython 3.15; when cibuildwheel and Cython support it, build
+#: cp315t and later against it too.
+LIMITED_API = (3, 11)
+ABI3_TAG = "cp{}{}".format(*LIMITED_API)
+
+
 def needs(name: str) -> tuple[str, ...]:
     """The CPU features build ``name`` may use, whichever compiler built it
     (the union over compilers), in a stable order."""
