@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -278,3 +279,116 @@ def test_each_kernel_entry_point_checks_what_it_is_handed(backend: str) -> None:
     assert len(lines) == 24
     for line in lines:
         assert ": ValueError: " in line, line
+
+
+# ------------------------------------------- the arrays each entry point takes
+_H = 3
+
+
+def _arrays_of(name: str) -> tuple[list[Any], dict[str, int]]:
+    """Good arguments of entry point ``name`` and where its arrays are."""
+    wi, wh, wo = _weights(20, _H)
+    pair = np.array([5, 6])
+    i64 = np.int64
+    args: dict[str, list[Any]] = {
+        "train": [wi, wh, wo, pair, pair, 8, 0.1, 5.0, np.empty(2),
+                  np.empty(_pycore.work_size(_H, 8))],
+        "loss_and_gradients": [wi, wh, wo, 5, 6, 8, 5.0, np.empty((2, _H)),
+                               np.empty((_H, _H)), np.empty((_H, 1))],
+        "forward_logits": [wi, wh, wo, pair, pair, np.empty(2)],
+        "hidden_states": [wi, wh, wo, pair, pair, np.empty((3, _H)), np.empty(2)],
+        "prefix_table": [wi, wh, wo, np.empty((4, _H)), np.empty(4, i64)],
+        "predict": [wi, wh, wo, pair, pair, np.empty(2, i64),
+                    np.zeros((1, _H)), np.zeros(1, i64), np.zeros(1, np.uint8)],
+    }  # fmt: skip
+    names = {
+        "train": "wi wh wo a b - - - loss work",
+        "loss_and_gradients": "wi wh wo - - - - gwi gwh gwo",
+        "forward_logits": "wi wh wo xa xb logits",
+        "hidden_states": "wi wh wo xa xb states logits",
+        "prefix_table": "wi wh wo states masks",
+        "predict": "wi wh wo a b out states masks stop",
+    }[name].split()
+    return args[name], {n: k for k, n in enumerate(names) if n != "-"}
+
+
+# Each entry point failing after it has taken some or all of its arrays:
+# (entry point, argument, what it is replaced with, the error's words).
+_LATE_FAILURES = [
+    ("train", "a", np.array([300, 6]), "outside the training range"),
+    ("train", "work", np.empty(3), "work must hold"),
+    ("loss_and_gradients", "gwo", np.empty((_H + 1, 1)), "must have shapes"),
+    ("forward_logits", "logits", np.empty(3), "xa and logits"),
+    ("hidden_states", "states", np.empty((2, _H)), "states and xa"),
+    ("prefix_table", "masks", np.empty(5, np.int64), "a prefix table"),
+    ("predict", "a", np.array([5, -1]), "operands must be in"),
+    ("predict", "stop", np.zeros(2, np.uint8), "stop must hold one byte"),
+    ("predict", "stop", np.zeros(1, np.float64), "stop must be"),
+]
+
+
+_ENTRY_POINTS = ["train", "loss_and_gradients", "forward_logits", "hidden_states",
+                 "prefix_table", "predict"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "failing"),
+    [(name, None) for name in _ENTRY_POINTS]
+    + [(case[0], k) for k, case in enumerate(_LATE_FAILURES)],
+)
+def test_every_buffer_taken_is_released(
+    build: ModuleType, name: str, failing: int | None
+) -> None:
+    """The kernel holds each array's buffer only during the call, whether it
+    returns or raises: a memoryview handed in can be released afterwards
+    (``release`` raises BufferError while a buffer of it is still held)."""
+    args, where = _arrays_of(name)
+    words = None
+    if failing is not None:
+        _, arg, bad, words = _LATE_FAILURES[failing]
+        args[where[arg]] = bad
+    views = {k: memoryview(args[k]) for k in where.values()}
+    args = [views.get(k, v) for k, v in enumerate(args)]
+    if words is None:
+        getattr(build, name)(*args)
+    else:
+        with pytest.raises(ValueError, match=words):
+            getattr(build, name)(*args)
+    for view in views.values():
+        view.release()
+
+
+def _wrong_kinds() -> list[tuple[str, str, Any]]:
+    f32 = np.zeros((2, _H), np.float32)
+    read_only = np.zeros(2, np.int64)
+    read_only.flags.writeable = False
+    return [
+        ("forward_logits", "wi", f32),
+        ("forward_logits", "wh", np.zeros(_H * _H)),
+        ("forward_logits", "wh", np.asfortranarray(np.ones((_H, _H)))),
+        ("forward_logits", "xa", [1, 2]),
+        ("forward_logits", "xb", np.array([1, 2], np.int32)),
+        ("forward_logits", "xb", np.array([1, 2], ">i8")),
+        ("forward_logits", "logits", np.zeros(4)[::2]),
+        ("hidden_states", "states", np.zeros((3, _H), np.float32)),
+        ("train", "wo", np.broadcast_to(np.zeros((_H, 1)), (_H, 1))),
+        ("train", "loss", np.zeros(2, np.int64)),
+        ("loss_and_gradients", "gwi", np.zeros((1, 2, _H))),
+        ("prefix_table", "masks", np.zeros(4, np.uint64)[:4].view(np.float64)),
+        ("predict", "out", read_only),
+        ("predict", "out", None),
+        ("predict", "stop", np.zeros(1, bool)),
+        ("predict", "masks", b"\0" * 8),
+    ]
+
+
+@pytest.mark.parametrize(("name", "arg", "bad"), _wrong_kinds())
+def test_an_array_of_the_wrong_kind_is_refused_by_name(
+    build: ModuleType, name: str, arg: str, bad: Any
+) -> None:
+    """Wrong item types, dimensions, orders, byte orders and read-only outputs
+    raise ValueError (TypeError for what is no buffer) naming the argument."""
+    args, where = _arrays_of(name)
+    args[where[arg]] = bad
+    with pytest.raises((ValueError, TypeError), match=f"^{arg} must be "):
+        getattr(build, name)(*args)

@@ -49,7 +49,7 @@ BUILDS: dict[
 
 #: The stable ABI every build is compiled against where the interpreter allows
 #: (setup.py): CPython 3.11's, the first whose Limited API has the buffer
-#: protocol that typed memoryviews need; its wheels are tagged ``ABI3_TAG``
+#: protocol the kernel takes arrays with; its wheels are tagged ``ABI3_TAG``
 #: "-abi3". CPython 3.10 and the free-threaded interpreters (3.13t, 3.14t)
 #: get version-specific wheels: the stable ABI of free-threaded builds is
 #: planned for CPython 3.15; when cibuildwheel and Cython support it, build
