@@ -17,13 +17,15 @@ alternating which goes first, all in the same run. Rows:
 - the per-call cost of the smallest calls on the shipped network:
   ``predict(12, 34)``, ``logits(12, 34)``, ``fit(1)``, ``add(12, 34)``: µs.
 
-Each row prints both builds' medians over the rounds and the abi3 build's cost
-relative to the version-specific one's (+2.0 % is 2 % slower; for rates the
-inverse ratio). Times move with the machine's load; ``--callgrind`` also
-counts the instructions of one call of each smallest call under valgrind
-(the difference between a run of 2K calls and one of K calls, so start-up
-cancels), which do not. The children also check that both builds compute the
-same bits.
+Each row prints both builds' medians over the rounds (each child keeps the
+best of several runs) and the abi3 build's cost relative to the
+version-specific one's (+2.0 % is 2 % slower; for rates the inverse ratio),
+with the spread of that cost over the rounds (each round's abi3 child against
+the version-specific child next to it). Times move with the machine's load;
+``--callgrind`` also counts, under valgrind, the instructions of one default
+fit, one predict of the million pairs and one call of each smallest call (a
+run of 2K calls less a run of K, so start-up cancels), which do not. The
+children also check that both builds compute the same bits.
 """
 
 from __future__ import annotations
@@ -61,7 +63,10 @@ ROWS = {
     "fit1": ("fit(1) (µs per call)", "time"),
     "add": ("add(12, 34) (µs per call)", "time"),
 }
-SMALL = ("predict", "logits", "fit1", "add")
+SMALL = ("predict", "logits", "fit1", "add")  # timed per call, in µs
+# What --callgrind counts, and K: the count is deterministic (to about one
+# instruction a call), so a few calls are enough.
+COUNTED = {"fit": 1, "predict_1m": 1} | dict.fromkeys(SMALL, 2000)
 # Not copied into a build's source tree: what an earlier build left.
 LEFT_BY_BUILDS = ("build", "dist", "wheelhouse", ".git", "*.egg-info", "*.so", "*.c")
 
@@ -98,8 +103,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.rounds is None:
         args.rounds = 3 if args.quick else 7
-    if args.rounds < 1:
-        p.error(f"--rounds must be >= 1, got {args.rounds}")
+    if args.rounds < (0 if args.callgrind else 1):
+        least = "0 with --callgrind (counts only), else 1"
+        p.error(f"--rounds must be >= {least}, got {args.rounds}")
     return args
 
 
@@ -195,7 +201,7 @@ def instructions(stderr: str) -> int:
 def measure(
     folders: dict[str, Path], rounds: int, quick: bool
 ) -> dict[str, dict[str, list[float]]]:
-    rows = list(ROWS) if not quick else [r for r in ROWS if r != "train"]
+    rows = list(ROWS)
     values: dict[str, dict[str, list[float]]] = {
         k: {r: [] for r in rows} for k in BUILDS
     }
@@ -212,21 +218,21 @@ def measure(
             bits[kind].add(got["bits"])
             for r in rows:
                 values[kind][r].append(got[r])
-    if len(bits["abi3"] | bits["specific"]) != 1:
+    if rounds and len(bits["abi3"] | bits["specific"]) != 1:
         raise SystemExit(f"the builds computed different bits: {bits}")
     return values
 
 
-def count(folders: dict[str, Path], calls: int) -> dict[str, dict[str, float]]:
-    """Instructions of one call of each small call, per build."""
+def count(folders: dict[str, Path]) -> dict[str, dict[str, float]]:
+    """Instructions of one call of each COUNTED row, per build."""
     per_call: dict[str, dict[str, float]] = {k: {} for k in BUILDS}
     for kind in BUILDS:
-        for r in SMALL:
+        for r, calls in COUNTED.items():
             once = child(folders[kind], [r], calls=calls, valgrind=True)["ir"]
             twice = child(folders[kind], [r], calls=2 * calls, valgrind=True)["ir"]
             per_call[kind][r] = (twice - once) / calls
             print(
-                f"callgrind {kind} {r}: {per_call[kind][r]:.0f} Ir/call",
+                f"callgrind {kind} {r}: {per_call[kind][r]:,.0f} instructions",
                 file=sys.stderr,
                 flush=True,
             )
@@ -244,32 +250,34 @@ def report(
 ) -> list[dict[str, Any]]:
     table = []
     for r, (label, kind) in ROWS.items():
-        if r not in values["abi3"]:
+        abi3, specific = values["abi3"].get(r), values["specific"].get(r)
+        if not abi3 or not specific:
             continue
-        a = statistics.median(values["abi3"][r])
-        s = statistics.median(values["specific"][r])
-        if kind == "time" and r in SMALL:
-            a, s = a * 1e6, s * 1e6
+        a, s = statistics.median(abi3), statistics.median(specific)
+        costs = [relative(kind, x, y) for x, y in zip(abi3, specific, strict=True)]
+        scale = 1e6 if r in SMALL else 1.0
+        table.append(
+            {
+                "row": label,
+                "abi3": a * scale,
+                "specific": s * scale,
+                "abi3 cost %": relative(kind, a, s),
+                "spread %": (min(costs), max(costs)),
+            }
+        )
+    if ir is None:
+        return table
+    for r in COUNTED:
+        a, s = ir["abi3"][r], ir["specific"][r]
+        label = re.sub(r" \([^()]*\)$", " (instructions per call)", ROWS[r][0])
         table.append(
             {
                 "row": label,
                 "abi3": a,
                 "specific": s,
-                "abi3 cost %": relative(kind, a, s),
+                "abi3 cost %": relative("time", a, s),
             }
         )
-    if ir is not None:
-        for r in SMALL:
-            a, s = ir["abi3"][r], ir["specific"][r]
-            label = ROWS[r][0].replace("(µs per call)", "(instructions per call)")
-            table.append(
-                {
-                    "row": label,
-                    "abi3": a,
-                    "specific": s,
-                    "abi3 cost %": relative("time", a, s),
-                }
-            )
     return table
 
 
@@ -277,11 +285,14 @@ def print_table(table: list[dict[str, Any]], rounds: int) -> None:
     width = max(len(t["row"]) for t in table)
     where = f"CPython {sys.version.split()[0]} on {sysconfig.get_platform()}"
     print(f"{where}; medians of {rounds} rounds")
-    print(f"{'':{width}}  {'abi3':>12}  {'specific':>12}  abi3 cost")
+    print(f"{'':{width}}  {'abi3':>13}  {'specific':>13}  abi3 cost (spread)")
     for t in table:
         fmt = ".3g" if t["abi3"] < 100 else ",.0f"
         a, s, cost = t["abi3"], t["specific"], t["abi3 cost %"]
-        print(f"{t['row']:{width}}  {a:>12{fmt}}  {s:>12{fmt}}  {cost:+.1f} %")
+        spread = (
+            "({:+.1f} .. {:+.1f})".format(*t["spread %"]) if "spread %" in t else ""
+        )
+        print(f"{t['row']:{width}}  {a:>13{fmt}}  {s:>13{fmt}}  {cost:+.1f} % {spread}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -305,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
                     shutil.copy2(w, args.keep)
         folders = {k: unpack(wheels[k], k, out) for k in BUILDS}
         values = measure(folders, args.rounds, args.quick)
-        ir = count(folders, 2000 if args.quick else 10_000) if args.callgrind else None
+        ir = count(folders) if args.callgrind else None
     table = report(values, ir)
     print_table(table, args.rounds)
     if args.json:
@@ -344,28 +355,32 @@ def run_child(folder: Path, rows: list[str], calls: int, quick: bool) -> int:
         "fit1": lambda: learner.fit(1),
         "add": lambda: model.add(12, 34),
     }
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, 1_000_000)
+    b = rng.integers(0, 256, 1_000_000)
     if calls:  # under valgrind: exactly ``calls`` calls, nothing else timed
         (r,) = rows
-        fn = small[r]
+        fn = {
+            "fit": lambda: BinarySumRNN(seed=0).fit(),
+            "predict_1m": lambda: model.predict(a, b),
+            **small,
+        }[r]
         for _ in range(calls):
             fn()
         print(json.dumps({}))
         return 0
-    rng = np.random.default_rng(1)
-    a = rng.integers(0, 256, 1_000_000)
-    b = rng.integers(0, 256, 1_000_000)
     kernel = sys.modules[str(_backend.COMPILED_MODULE)]
     got: dict[str, Any] = {"kernel": Path(str(kernel.__file__)).name}
     digest = hashlib.sha256()
     samples = 100_000 if quick else 400_000  # of the training rate
     for r in rows:
         if r == "fit":
-            got[r] = best(lambda: BinarySumRNN(seed=0).fit(), 5)
+            got[r] = best(lambda: BinarySumRNN(seed=0).fit(), 10)
             digest.update(BinarySumRNN(seed=0).fit().weights["wh"].tobytes())
         elif r == "train":
             got[r] = samples / best(lambda: BinarySumRNN(seed=1).fit(samples), 3)
         elif r == "predict_1m":
-            got[r] = len(a) / best(lambda: model.predict(a, b), 5)
+            got[r] = len(a) / best(lambda: model.predict(a, b), 10)
             digest.update(model.predict(a, b).tobytes())
         else:
             got[r] = per_call(small[r], 2_000 if quick else 10_000)
