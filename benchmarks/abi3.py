@@ -84,7 +84,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--callgrind",
         action="store_true",
-        help="also count instructions per small call",
+        help="also count instructions per call under valgrind",
     )
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument(
@@ -349,41 +349,40 @@ def run_child(folder: Path, rows: list[str], calls: int, quick: bool) -> int:
         raise SystemExit(f"imported {binsum.__file__}, not the build in {folder}")
     model = BinarySumRNN.pretrained()
     learner = BinarySumRNN(seed=0)
-    small: dict[str, Callable[[], object]] = {
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, 1_000_000)
+    b = rng.integers(0, 256, 1_000_000)
+    samples = 100_000 if quick else 400_000  # of the training rate
+    # Each row's call: what it times, and what --callgrind counts.
+    call: dict[str, Callable[[], Any]] = {
+        "fit": lambda: BinarySumRNN(seed=0).fit(),
+        "train": lambda: BinarySumRNN(seed=1).fit(samples),
+        "predict_1m": lambda: model.predict(a, b),
         "predict": lambda: model.predict(12, 34),
         "logits": lambda: model.logits(12, 34),
         "fit1": lambda: learner.fit(1),
         "add": lambda: model.add(12, 34),
     }
-    rng = np.random.default_rng(1)
-    a = rng.integers(0, 256, 1_000_000)
-    b = rng.integers(0, 256, 1_000_000)
     if calls:  # under valgrind: exactly ``calls`` calls, nothing else timed
         (r,) = rows
-        fn = {
-            "fit": lambda: BinarySumRNN(seed=0).fit(),
-            "predict_1m": lambda: model.predict(a, b),
-            **small,
-        }[r]
         for _ in range(calls):
-            fn()
+            call[r]()
         print(json.dumps({}))
         return 0
     kernel = sys.modules[str(_backend.COMPILED_MODULE)]
     got: dict[str, Any] = {"kernel": Path(str(kernel.__file__)).name}
     digest = hashlib.sha256()
-    samples = 100_000 if quick else 400_000  # of the training rate
     for r in rows:
         if r == "fit":
-            got[r] = best(lambda: BinarySumRNN(seed=0).fit(), 10)
-            digest.update(BinarySumRNN(seed=0).fit().weights["wh"].tobytes())
+            got[r] = best(call[r], 10)
+            digest.update(call[r]().weights["wh"].tobytes())
         elif r == "train":
-            got[r] = samples / best(lambda: BinarySumRNN(seed=1).fit(samples), 3)
+            got[r] = samples / best(call[r], 3)
         elif r == "predict_1m":
-            got[r] = len(a) / best(lambda: model.predict(a, b), 10)
-            digest.update(model.predict(a, b).tobytes())
+            got[r] = len(a) / best(call[r], 10)
+            digest.update(call[r]().tobytes())
         else:
-            got[r] = per_call(small[r], 2_000 if quick else 10_000)
+            got[r] = per_call(call[r], 2_000 if quick else 10_000)
     got["bits"] = digest.hexdigest()
     print(json.dumps(got))
     return 0
